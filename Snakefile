@@ -1,0 +1,26 @@
+# Reproducible clinical-trial reports: ingest -> validate -> derive -> analyse -> reproduce
+# -> provenance -> report, one job per trial and stage. The trials are listed in config.yaml.
+
+
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/ingest.smk"
+include: "workflow/rules/validate.smk"
+include: "workflow/rules/derive.smk"
+include: "workflow/rules/analyse.smk"
+include: "workflow/rules/reproduce.smk"
+include: "workflow/rules/report.smk"
+
+
+rule all:
+    input:
+        expand(f"{RESULTS}/{{trial}}/report.html", trial=TRIALS),
+        expand(f"{RESULTS}/{{trial}}/reproduction.csv", trial=TRIALS),
+    default_target: True

@@ -1,0 +1,1 @@
+"""Reproducible clinical-trial reporting."""

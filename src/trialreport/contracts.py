@@ -1,0 +1,383 @@
+"""Data contracts: the YAML specifications in ``schemas/`` turned into pandera schemas.
+
+A contract (``schemas/<dataset>.yaml``) lists, one line per column, the type, whether the
+column is required and may be empty, its allowed values or range, and the key that makes a
+row unique; it names the dataset-level rules that apply (defined in ``RULES`` below and
+described in ``schemas/README.md``). Values that differ between trials (visits, parameter
+codes, dose levels, periods, study days) are written ``{domain: NAME}`` and come from the
+trial's config through a ``Domain``.
+
+Validation is lazy: every failure in every dataset is collected in one pass into a table with
+the dataset, file, row (as the user sees it in their file), column, rule, value and a message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pandera.pandas as pa
+import yaml
+
+from trialreport.io import ROW_COLUMN
+
+FAILURE_COLUMNS = ["dataset", "file", "row", "column", "rule", "value", "message", "severity"]
+TYPES = {"string": "string", "integer": "Int64", "number": "Float64"}
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    name: str
+    type: str
+    required: bool = True
+    nullable: bool = False
+    allowed: Any = None
+    range: Any = None
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Contract:
+    dataset: str
+    title: str
+    description: str
+    key: tuple[str, ...]
+    columns: dict[str, ColumnSpec]
+    rules: tuple[str, ...]
+
+    @property
+    def required_columns(self) -> list[str]:
+        return [c.name for c in self.columns.values() if c.required]
+
+
+def load_contract(path: str | Path) -> Contract:
+    spec = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    columns = {}
+    for name, col in spec["columns"].items():
+        if col["type"] not in TYPES:
+            raise ValueError(f"{path}: column {name}: unknown type {col['type']!r}")
+        columns[name] = ColumnSpec(
+            name=name,
+            type=col["type"],
+            required=col.get("required", True),
+            nullable=col.get("nullable", False),
+            allowed=col.get("allowed"),
+            range=col.get("range"),
+            description=col.get("description", ""),
+        )
+    unknown = [r for r in spec.get("rules", []) if r not in RULES]
+    if unknown:
+        raise ValueError(f"{path}: unknown rule(s) {unknown}; known: {sorted(RULES)}")
+    return Contract(
+        dataset=spec["dataset"],
+        title=spec.get("title", spec["dataset"]),
+        description=spec.get("description", ""),
+        key=tuple(spec.get("key", [])),
+        columns=columns,
+        rules=tuple(spec.get("rules", [])),
+    )
+
+
+def load_contracts(schema_dir: str | Path, datasets: list[str]) -> dict[str, Contract]:
+    return {name: load_contract(Path(schema_dir) / f"{name}.yaml") for name in datasets}
+
+
+@dataclass
+class Domain:
+    """Trial-specific value domains, from the trial's config and the subjects file."""
+
+    visits: dict[str, int]
+    parameters: dict[str, dict[str, Any]]
+    dose_levels: list[float]
+    periods: dict[str, tuple[int, int]]
+    study_days: tuple[int, int]
+    age_range: tuple[int, int]
+    subject_ids: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_trial_config(cls, trial: Mapping[str, Any]) -> Domain:
+        design = trial["design"]
+        return cls(
+            visits={v["name"]: int(v["number"]) for v in design["visits"]},
+            parameters=dict(design["parameters"]),
+            dose_levels=[float(d) for d in design["dose_levels"]],
+            periods={p["name"]: (int(p["first_day"]), int(p["last_day"]))
+                     for p in design["periods"]},
+            study_days=tuple(design["study_days"]),
+            age_range=tuple(design["age_range"]),
+        )
+
+    def lookup(self, name: str) -> Any:
+        values = {
+            "visit_names": list(self.visits),
+            "visit_numbers": sorted(set(self.visits.values())),
+            "parameter_codes": list(self.parameters),
+            "dose_levels": self.dose_levels,
+            "periods": list(self.periods),
+            "study_days": self.study_days,
+            "age_range": self.age_range,
+            "subject_ids": self.subject_ids,
+        }
+        if name not in values:
+            raise KeyError(f"unknown domain {name!r}; known: {sorted(values)}")
+        return values[name]
+
+
+# ---------------------------------------------------------------------------------------
+# Dataset-level rules: each returns a boolean Series, True where the row passes. A rule
+# whose columns are absent passes (absence of a required column is reported on its own).
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rule:
+    columns: tuple[str, ...]
+    description: str
+    check: Callable[[pd.DataFrame, Domain], pd.Series]
+
+
+def _visit_name_matches_number(df: pd.DataFrame, dom: Domain) -> pd.Series:
+    expected = df["AVISIT"].map(dom.visits)
+    return expected.isna() | df["AVISITN"].isna() | (expected == df["AVISITN"])
+
+
+def _param_bound(df: pd.DataFrame, dom: Domain, key: str) -> pd.Series:
+    return df["PARAMCD"].map({k: v.get(key) for k, v in dom.parameters.items()})
+
+
+def _aval_within_parameter_range(df: pd.DataFrame, dom: Domain) -> pd.Series:
+    lo = pd.to_numeric(_param_bound(df, dom, "min"), errors="coerce")
+    hi = pd.to_numeric(_param_bound(df, dom, "max"), errors="coerce")
+    aval = df["AVAL"].astype("Float64")
+    ok = (aval >= lo) & (aval <= hi)
+    return (aval.isna() | lo.isna() | ok).fillna(True).astype(bool)
+
+
+def _aval_integer_where_declared(df: pd.DataFrame, dom: Domain) -> pd.Series:
+    integer = _param_bound(df, dom, "integer").fillna(False).astype(bool)
+    aval = df["AVAL"].astype("Float64")
+    whole = (aval.round(0) == aval).fillna(True).astype(bool)
+    return ~integer | whole
+
+
+def _discontinued_has_reason(df: pd.DataFrame, dom: Domain) -> pd.Series:
+    return (df["EOSSTAT"] != "DISCONTINUED").fillna(True).astype(bool) | df["DCSREAS"].notna()
+
+
+def _end_not_before(start: str, end: str) -> Callable[[pd.DataFrame, Domain], pd.Series]:
+    def check(df: pd.DataFrame, dom: Domain) -> pd.Series:
+        return (df[end].isna() | df[start].isna() | (df[end] >= df[start])).astype(bool)
+
+    return check
+
+
+def _onset_within_period(df: pd.DataFrame, dom: Domain) -> pd.Series:
+    first = df["APHASE"].map({k: v[0] for k, v in dom.periods.items()})
+    last = df["APHASE"].map({k: v[1] for k, v in dom.periods.items()})
+    day = df["ASTDY"].astype("Float64")
+    ok = (day >= first) & (day <= last)
+    return (first.isna() | day.isna() | ok).fillna(True).astype(bool)
+
+
+RULES: dict[str, Rule] = {
+    "visit_name_matches_number": Rule(
+        ("AVISIT", "AVISITN"), "the visit name and number agree with the trial's schedule",
+        _visit_name_matches_number),
+    "aval_within_parameter_range": Rule(
+        ("PARAMCD", "AVAL"), "AVAL lies within the parameter's [min, max] from the config",
+        _aval_within_parameter_range),
+    "aval_integer_where_declared": Rule(
+        ("PARAMCD", "AVAL"), "AVAL is a whole number where the parameter is an integer scale",
+        _aval_integer_where_declared),
+    "discontinued_has_reason": Rule(
+        ("EOSSTAT", "DCSREAS"), "a discontinued subject has a reason for discontinuation",
+        _discontinued_has_reason),
+    "end_not_before_onset": Rule(
+        ("ASTDY", "AENDY"), "an event does not end before it starts",
+        _end_not_before("ASTDY", "AENDY")),
+    "onset_within_period": Rule(
+        ("APHASE", "ASTDY"), "the onset day lies within the days of the period it is assigned to",
+        _onset_within_period),
+    "end_not_before_start": Rule(
+        ("EXSTDY", "EXENDY"), "a dosing interval does not end before it starts",
+        _end_not_before("EXSTDY", "EXENDY")),
+}
+
+
+# ---------------------------------------------------------------------------------------
+# Validation
+# ---------------------------------------------------------------------------------------
+
+
+def _coerce(frame: pd.DataFrame, contract: Contract) -> tuple[pd.DataFrame, list[dict]]:
+    """Type each contracted column; values that are not of the type become failures."""
+    out = frame.copy()
+    failures = []
+    for name, spec in contract.columns.items():
+        if name not in out.columns:
+            continue
+        original = out[name]
+        if spec.type == "string":
+            out[name] = original.astype("string").str.strip().replace({"": pd.NA})
+            continue
+        as_text = original.astype("string").str.strip()
+        numeric = pd.to_numeric(as_text, errors="coerce")
+        bad = as_text.notna() & (as_text != "") & numeric.isna()
+        reason = "is not a number"
+        if spec.type == "integer":
+            fractional = numeric.notna() & (numeric.round(0) != numeric)
+            for idx in out.index[fractional]:
+                failures.append(_failure_row(idx, name, "type", original[idx],
+                                             "is not a whole number"))
+            numeric = numeric.where(~fractional)
+        for idx in out.index[bad]:
+            failures.append(_failure_row(idx, name, "type", original[idx], reason))
+        out[name] = numeric.astype(TYPES[spec.type])
+    return out, failures
+
+
+def _failure_row(index: Any, column: str, rule: str, value: Any, message: str) -> dict:
+    return {"index": index, "column": column, "rule": rule, "value": value, "message": message}
+
+
+def _resolve(values: Any, domain: Domain) -> Any:
+    if isinstance(values, Mapping) and "domain" in values:
+        return domain.lookup(values["domain"])
+    return values
+
+
+def build_schema(contract: Contract, domain: Domain) -> pa.DataFrameSchema:
+    """The pandera schema of a contract, with the trial's domains filled in."""
+    columns = {}
+    for name, spec in contract.columns.items():
+        checks = []
+        allowed = _resolve(spec.allowed, domain)
+        if allowed is not None:
+            if spec.type != "string":
+                allowed = [float(v) for v in allowed]
+            checks.append(pa.Check.isin(list(allowed), error="allowed_values"))
+        bounds = _resolve(spec.range, domain)
+        if bounds is not None:
+            lo, hi = bounds if not isinstance(bounds, Mapping) else (bounds["min"], bounds["max"])
+            checks.append(pa.Check.in_range(lo, hi, error="range"))
+        columns[name] = pa.Column(TYPES[spec.type], checks=checks, nullable=spec.nullable,
+                                  required=False)
+    frame_checks = [
+        pa.Check(lambda df, r=RULES[rule]: _rule_mask(df, r, domain), error=rule)
+        for rule in contract.rules
+    ]
+    return pa.DataFrameSchema(
+        columns,
+        checks=frame_checks,
+        unique=list(contract.key) or None,
+        report_duplicates="all",
+    )
+
+
+def _rule_mask(df: pd.DataFrame, rule: Rule, domain: Domain) -> pd.Series:
+    if any(c not in df.columns for c in rule.columns):
+        return pd.Series(True, index=df.index)
+    return rule.check(df, domain)
+
+
+def _describe(rule: str, column: str, value: Any, contract: Contract, domain: Domain) -> str:
+    spec = contract.columns.get(column)
+    if rule == "allowed_values" and spec is not None:
+        if isinstance(spec.allowed, Mapping) and spec.allowed.get("domain") == "subject_ids":
+            return "is not a subject in the subjects dataset"
+        allowed = _resolve(spec.allowed, domain)
+        shown = ", ".join(str(v) for v in list(allowed)[:12])
+        more = " ..." if len(allowed) > 12 else ""
+        source = " (from the trial's config)" if isinstance(spec.allowed, Mapping) else ""
+        return f"is not one of the allowed values{source}: {shown}{more}"
+    if rule == "range" and spec is not None:
+        lo, hi = _resolve(spec.range, domain)
+        return f"is outside the allowed range {lo} to {hi}"
+    if rule == "not_null":
+        return "is empty but the column may not be empty"
+    if rule == "unique_key":
+        return f"the key ({', '.join(contract.key)}) occurs on more than one row"
+    if rule in RULES:
+        return f"breaks the rule: {RULES[rule].description}"
+    return rule
+
+
+def validate_frame(
+    frame: pd.DataFrame, contract: Contract, domain: Domain, file: str
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Validate one dataset; returns the typed frame and its failures (possibly none)."""
+    rows: list[dict] = []
+    present = set(frame.columns)
+    for name in contract.required_columns:
+        if name not in present:
+            rows.append({"index": None, "column": name, "rule": "required_column",
+                         "value": "", "message": "required column is missing from the file"})
+    typed, type_failures = _coerce(frame, contract)
+    rows.extend(type_failures)
+    schema = build_schema(contract, domain)
+    try:
+        schema.validate(typed, lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        rows.extend(_from_pandera(exc.failure_cases, contract, domain, typed))
+    typed_cells = {(r["index"], r["column"]) for r in type_failures}
+    failures = []
+    for r in rows:
+        if r["rule"] == "not_null" and (r["index"], r["column"]) in typed_cells:
+            continue  # already reported as a value of the wrong type
+        row_number = 1 if r["index"] is None else int(frame.loc[r["index"], ROW_COLUMN])
+        failures.append({
+            "dataset": contract.dataset,
+            "file": file,
+            "row": row_number,
+            "column": r["column"],
+            "rule": r["rule"],
+            "value": "" if r["value"] is None or r["value"] is pd.NA else str(r["value"]),
+            "message": r["message"],
+            "severity": "error",
+        })
+    out = pd.DataFrame(failures, columns=FAILURE_COLUMNS)
+    out = out.drop_duplicates().sort_values(["row", "column", "rule"], kind="stable")
+    return typed, out.reset_index(drop=True)
+
+
+def _from_pandera(cases: pd.DataFrame, contract: Contract, domain: Domain,
+                  typed: pd.DataFrame) -> list[dict]:
+    rows = []
+    cases = cases.copy()
+    cases["check"] = cases["check"].astype(str).replace({
+        "not_nullable": "not_null", "multiple_fields_uniqueness": "unique_key"})
+    for (rule, index), group in cases.groupby(["check", "index"], sort=False, dropna=False):
+        if rule == "unique_key" or rule in RULES:
+            cols = list(contract.key) if rule == "unique_key" else list(RULES[rule].columns)
+            value = "; ".join(f"{c}={_show(typed.loc[index, c])}" for c in cols)
+            rows.append(_failure_row(index, "+".join(cols), rule, value,
+                                     _describe(rule, cols[0], value, contract, domain)))
+            continue
+        for _, case in group.iterrows():
+            value = case["failure_case"]
+            rows.append(_failure_row(index, case["column"], rule, value,
+                                     _describe(rule, case["column"], value, contract, domain)))
+    return rows
+
+
+def _show(value: Any) -> str:
+    return "" if value is None or value is pd.NA or (isinstance(value, float) and value != value) \
+        else str(value)
+
+
+def summarise_failures(failures: pd.DataFrame, failures_path: str, limit: int = 5) -> str:
+    """A few console lines: how many failures, of which rules, and where the full list is."""
+    errors = failures[failures["severity"] == "error"]
+    lines = [f"Validation refused the data: {len(errors)} failure(s)."]
+    by_rule = errors.groupby("rule").size().sort_values(ascending=False)
+    lines.append("By rule: " + ", ".join(f"{rule} {n}" for rule, n in by_rule.items()))
+    for _, f in errors.head(limit).iterrows():
+        lines.append(f"  {f['file']} row {f['row']}, column {f['column']}, rule {f['rule']}: "
+                     f"value {f['value']!r} {f['message']}")
+    if len(errors) > limit:
+        lines.append(f"  ... and {len(errors) - limit} more.")
+    lines.append(f"Full list: {failures_path}")
+    return "\n".join(lines)

@@ -1,0 +1,145 @@
+"""Render the parameterised Quarto report, with Quarto or, where it is missing, with Jupyter.
+
+With Quarto on the PATH (quarto.org, or ``pip install quarto-cli``) the report is rendered by
+``quarto render <qmd> -P name:value ...``. Without it, the same .qmd is turned into a
+notebook (markdown and ``{python}`` cells; parameters injected after the cell tagged
+``parameters``, as Quarto and papermill do), executed by nbclient and written as one
+self-contained HTML page by nbconvert. Either way the sources are copied to a private
+temporary folder first, so several trials can render at once.
+
+The renderer used is logged, and passed to the report as the parameter ``renderer``.
+``TRIALREPORT_RENDERER=jupyter`` or ``=quarto`` forces a path.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import yaml
+
+from trialreport.io import atomic_write_bytes
+
+log = logging.getLogger("trialreport")
+
+CELL = re.compile(r"^```\{python[^}]*\}[ \t]*\n(.*?)^```[ \t]*$", re.MULTILINE | re.DOTALL)
+FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n", re.DOTALL)
+
+
+def choose_renderer() -> str:
+    forced = os.environ.get("TRIALREPORT_RENDERER", "").strip().lower()
+    if forced in ("quarto", "jupyter"):
+        return forced
+    return "quarto" if shutil.which("quarto") else "jupyter"
+
+
+def qmd_to_notebook(text: str, params: Mapping[str, Any]) -> tuple[nbformat.NotebookNode, dict]:
+    """Split a .qmd into notebook cells; inject ``params`` after the parameters cell."""
+    front = {}
+    match = FRONT_MATTER.match(text)
+    if match:
+        front = yaml.safe_load(match.group(1)) or {}
+        text = text[match.end():]
+    cells = []
+    title = front.get("title")
+    if title:
+        cells.append(nbformat.v4.new_markdown_cell(f"# {title}"))
+    position = 0
+    saw_parameters = False
+    for cell in CELL.finditer(text):
+        markdown = text[position:cell.start()].strip()
+        if markdown:
+            cells.append(nbformat.v4.new_markdown_cell(markdown))
+        source = cell.group(1).rstrip("\n")
+        options = [line for line in source.splitlines() if line.startswith("#|")]
+        cells.append(nbformat.v4.new_code_cell(source))
+        if any("parameters" in line and "tags" in line for line in options):
+            saw_parameters = True
+            assignments = "\n".join(f"{k} = {v!r}" for k, v in params.items())
+            cells.append(nbformat.v4.new_code_cell("# Injected parameters\n" + assignments))
+        position = cell.end()
+    tail = text[position:].strip()
+    if tail:
+        cells.append(nbformat.v4.new_markdown_cell(tail))
+    if params and not saw_parameters:
+        raise ValueError("the report has no code cell tagged 'parameters'")
+    notebook = nbformat.v4.new_notebook(cells=cells)
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                       "language": "python"}
+    return notebook, front
+
+
+STYLE = """
+body { font-family: -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif;
+       max-width: 60rem; margin: 2rem auto; padding: 0 1rem; color: #212529; line-height: 1.5; }
+h1, h2, h3 { line-height: 1.2; } h2 { border-bottom: 1px solid #dee2e6; padding-bottom: .3rem; }
+table { border-collapse: collapse; margin: 1rem 0; font-size: .92rem; }
+th, td { border: 1px solid #dee2e6; padding: .3rem .6rem; text-align: left; vertical-align: top; }
+th { background: #f1f3f5; } td.num, th.num { text-align: right; }
+img { max-width: 100%; } pre { background: #f8f9fa; padding: .5rem; overflow-x: auto; }
+.notice { border: 2px solid #d9480f; background: #fff4e6; padding: .75rem 1rem; margin: 1rem 0; }
+.match { color: #2b8a3e; font-weight: 600; } .mismatch { color: #c92a2a; font-weight: 600; }
+.jp-OutputPrompt, .jp-InputPrompt, .prompt { display: none; }
+"""
+
+
+def notebook_to_html(notebook: nbformat.NotebookNode, title: str) -> str:
+    """One self-contained page: no script, stylesheet or font is fetched from elsewhere."""
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(template_name="basic", exclude_input=True,
+                            exclude_input_prompt=True, exclude_output_prompt=True)
+    body, _ = exporter.from_notebook_node(notebook)
+    return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+            f"<title>{html.escape(title)}</title>\n<style>{STYLE}</style>\n</head>\n"
+            f"<body>\n{body}\n</body>\n</html>\n")
+
+
+def render_with_jupyter(qmd: Path, output: Path, params: Mapping[str, Any],
+                        workdir: Path, timeout: int = 600) -> None:
+    from nbclient import NotebookClient
+
+    notebook, front = qmd_to_notebook(qmd.read_text(encoding="utf-8"), params)
+    client = NotebookClient(notebook, timeout=timeout, kernel_name="python3",
+                            resources={"metadata": {"path": str(workdir)}})
+    client.execute()
+    page = notebook_to_html(notebook, str(front.get("title", qmd.stem)))
+    atomic_write_bytes(output, page.encode("utf-8"))
+
+
+def render_with_quarto(qmd: Path, output: Path, params: Mapping[str, Any]) -> None:
+    args = ["quarto", "render", qmd.name, "--to", "html"]
+    for key, value in params.items():
+        args += ["-P", f"{key}:{value}"]
+    subprocess.run(args, cwd=qmd.parent, check=True)
+    produced = qmd.with_suffix(".html")
+    atomic_write_bytes(output, produced.read_bytes())
+
+
+def render_report(qmd: str | Path, output: str | Path, params: Mapping[str, Any],
+                  workdir: str | Path = ".") -> str:
+    """Render ``qmd`` to ``output``; returns the renderer used (``quarto`` or ``jupyter``)."""
+    qmd, output, workdir = Path(qmd), Path(output), Path(workdir).resolve()
+    renderer = choose_renderer()
+    params = dict(params) | {"renderer": renderer}
+    log.info("rendering %s with %s", qmd, renderer if renderer == "quarto"
+             else "Jupyter (nbclient + nbconvert): Quarto is not installed")
+    with tempfile.TemporaryDirectory(prefix="trialreport-render-") as tmp:
+        for source in qmd.parent.iterdir():
+            if source.is_file():
+                shutil.copy2(source, Path(tmp) / source.name)
+        private = Path(tmp) / qmd.name
+        if renderer == "quarto":
+            render_with_quarto(private, output, params)
+        else:
+            render_with_jupyter(private, output, params, workdir)
+    return renderer

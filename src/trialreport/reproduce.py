@@ -1,0 +1,173 @@
+"""Compare published figures (targets in the trial's config) with the analysis results.
+
+A target is written as printed in the publication:
+
+- a value, ``"3.79"``: the reproduced number is rounded half up to the printed decimals
+  and must then read the same;
+- a range, ``"12-17"``: the reproduced minimum and maximum must read the same;
+- a bound, ``"P < 0.001"``: the reproduced number must satisfy it.
+
+For a published mean of an integer-valued score, the GRIM test (Brown & Heathers, 2017)
+lists the sample sizes n for which some whole-number total divided by n rounds to the
+published mean; a reproduction whose n is not among them cannot be right.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+import pandas as pd
+
+from trialreport.analysis import format_value
+
+REPRODUCTION_COLUMNS = [
+    "id", "description", "published", "reproduced", "status", "reproduced_value", "n",
+    "grim_sizes", "grim_consistent", "source",
+]
+BOUND = re.compile(r"^\s*(?:[A-Za-z]+\s*)?(<=|>=|<|>|=)\s*([0-9.eE+-]+)\s*$")
+RANGE = re.compile(r"^\s*(-?[0-9.]+)\s*(?:-|–|to)\s*(-?[0-9.]+)\s*$")
+
+
+def decimals_of(text: str) -> int:
+    """Decimals printed in a number: ``"3.79"`` -> 2, ``"30"`` -> 0."""
+    text = text.strip()
+    return len(text.split(".", 1)[1]) if "." in text else 0
+
+
+def round_half_up(value: float, decimals: int) -> str:
+    """``value`` rounded half up (as a person rounds, not to even) to ``decimals``, as text."""
+    quantum = Decimal(1).scaleb(-decimals)
+    return str(Decimal(repr(float(value))).quantize(quantum, rounding=ROUND_HALF_UP))
+
+
+def grim_sizes(published: str, max_n: int) -> list[int]:
+    """Sample sizes 1..max_n at which a mean of whole numbers can round to ``published``.
+
+    For each n, the totals nearest to published * n are tried; n qualifies if one of them,
+    divided by n and rounded half up to the published decimals, reads as published.
+    """
+    target = Decimal(published.strip())
+    decimals = decimals_of(published)
+    sizes = []
+    for n in range(1, max_n + 1):
+        centre = math.floor(float(target) * n)
+        if any(round_half_up(total / n, decimals) == str(target)
+               for total in range(centre - 1, centre + 3)):
+            sizes.append(n)
+    return sizes
+
+
+def _satisfies(value: float, op: str, bound: float) -> bool:
+    return {"<": value < bound, "<=": value <= bound, ">": value > bound,
+            ">=": value >= bound, "=": value == bound}[op]
+
+
+class TargetError(ValueError):
+    """A target that names a statistic the analysis results do not hold."""
+
+
+def _lookup(ard: pd.DataFrame, where: Mapping[str, Any], target_id: str) -> pd.Series:
+    rows = ard
+    for column, value in where.items():
+        if column == "method_prefix":
+            rows = rows[rows["method"].str.startswith(value)]
+        else:
+            rows = rows[rows[column] == value]
+    if len(rows) != 1:
+        shown = ", ".join(f"{k}={v}" for k, v in where.items())
+        raise TargetError(f"target {target_id!r}: expected one analysis result with {shown}, "
+                          f"found {len(rows)}")
+    return rows.iloc[0]
+
+
+def _source(row: pd.Series) -> str:
+    parts = [row["analysis"], row["parameter"], row["visit"], row["method"], row["statistic"]]
+    return "/".join(str(p) for p in parts if isinstance(p, str) and p)
+
+
+def reproduce(ard: pd.DataFrame, trial: Mapping[str, Any]) -> pd.DataFrame:
+    """One row per published target: published, reproduced at its precision, and status."""
+    design = trial["design"]
+    visit_names = {int(v["number"]): v["name"] for v in design["visits"]}
+    n_total = int(ard.loc[(ard["analysis"] == "enrolment")
+                          & (ard["statistic"] == "n_subjects"), "value"].sum())
+    rows = []
+    for target in trial["reproduction"]["targets"]:
+        rows.append(_reproduce_one(ard, target, design, visit_names, n_total))
+    return pd.DataFrame(rows, columns=REPRODUCTION_COLUMNS)
+
+
+def _reproduce_one(ard: pd.DataFrame, target: Mapping[str, Any], design: Mapping[str, Any],
+                   visit_names: Mapping[int, str], n_total: int) -> dict[str, Any]:
+    tid, statistic, published = target["id"], target["statistic"], str(target["published"])
+    out: dict[str, Any] = {"id": tid, "description": target["description"],
+                           "published": published, "n": "", "grim_sizes": "",
+                           "grim_consistent": ""}
+    if statistic == "n_subjects":
+        rows = ard[(ard["analysis"] == "enrolment") & (ard["statistic"] == "n_subjects")]
+        value = float(rows["value"].sum())
+        out["source"] = "enrolment/n_subjects"
+    elif statistic == "age_range":
+        rows = ard[(ard["analysis"] == "demographics") & (ard["parameter"] == "AGE")]
+        lo = rows.loc[rows["statistic"] == "min", "value"].min()
+        hi = rows.loc[rows["statistic"] == "max", "value"].max()
+        reproduced = f"{format_value(lo)}-{format_value(hi)}"
+        match = RANGE.match(published)
+        ok = bool(match) and (float(match.group(1)), float(match.group(2))) == (lo, hi)
+        return out | {"reproduced": reproduced, "reproduced_value": reproduced,
+                      "status": "match" if ok else "mismatch",
+                      "source": "demographics/AGE/min,max"}
+    elif statistic == "max_dose":
+        row = _lookup(ard, {"analysis": "exposure", "parameter": "MAXDOSE", "statistic": "max"},
+                      tid)
+        value, out["source"] = float(row["value"]), _source(row)
+    else:
+        pcfg = design["parameters"][target["parameter"]]
+        if statistic == "mean":
+            visitn = int(pcfg["baseline_visit" if target.get("visit") == "baseline"
+                              else "comparison_visit"])
+            row = _lookup(ard, {"analysis": "by_visit", "parameter": target["parameter"],
+                                "visitn": float(visitn), "statistic": "mean"}, tid)
+            n_row = _lookup(ard, {"analysis": "by_visit", "parameter": target["parameter"],
+                                  "visitn": float(visitn), "statistic": "n"}, tid)
+            out["n"] = int(n_row["value"])
+            if pcfg.get("integer") and not BOUND.match(published):
+                sizes = grim_sizes(published, n_total)
+                out["grim_sizes"] = " ".join(str(s) for s in sizes)
+                out["grim_consistent"] = "yes" if out["n"] in sizes else "no"
+        else:  # p_value
+            row = _lookup(ard, {"analysis": "paired", "parameter": target["parameter"],
+                                "method_prefix": target.get("method", "paired_ttest"),
+                                "statistic": "p_value"}, tid)
+            n_row = _lookup(ard, {"analysis": "paired", "parameter": target["parameter"],
+                                  "statistic": "n_pairs"}, tid)
+            out["n"] = int(n_row["value"])
+        value, out["source"] = float(row["value"]), _source(row)
+
+    out["reproduced_value"] = format_value(value)
+    bound = BOUND.match(published)
+    if bound:
+        op, limit = bound.group(1), float(bound.group(2))
+        ok = _satisfies(value, op, limit)
+        prefix = published.strip().split(op)[0].strip()
+        shown = round_half_up(value, max(decimals_of(bound.group(2)), 3))
+        out["reproduced"] = (f"{prefix} {op} {bound.group(2)}" if ok
+                             else f"{prefix} = {shown}").strip()
+    else:
+        out["reproduced"] = round_half_up(value, decimals_of(published))
+        ok = out["reproduced"] == published.strip()
+    out["status"] = "match" if ok else "mismatch"
+    return out
+
+
+def mismatch_message(table: pd.DataFrame) -> str:
+    bad = table[table["status"] != "match"]
+    lines = [f"{len(bad)} published target(s) not reproduced:"]
+    for _, r in bad.iterrows():
+        lines.append(f"  {r['id']} ({r['description']}): published {r['published']}, "
+                     f"reproduced {r['reproduced']} (from {r['source']})")
+    return "\n".join(lines)

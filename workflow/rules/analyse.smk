@@ -1,0 +1,13 @@
+rule analyse:
+    input:
+        subjects=f"{RESULTS}/{{trial}}/validated/subjects.parquet",
+        exposure=f"{RESULTS}/{{trial}}/validated/exposure.parquet",
+        efficacy=f"{RESULTS}/{{trial}}/derived/efficacy.parquet",
+    output:
+        ard=f"{RESULTS}/{{trial}}/ard.csv",
+    log:
+        f"{RESULTS}/{{trial}}/logs/analyse.log",
+    params:
+        trial=trial_config,
+    script:
+        "../scripts/analyse.py"

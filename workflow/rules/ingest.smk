@@ -1,0 +1,13 @@
+rule ingest:
+    input:
+        unpack(data_files),
+        contracts=contract_files,
+    output:
+        **{name: f"{RESULTS}/{{trial}}/ingested/{name}.parquet" for name in DATASETS},
+    log:
+        f"{RESULTS}/{{trial}}/logs/ingest.log",
+    params:
+        trial=trial_config,
+        schemas=SCHEMAS,
+    script:
+        "../scripts/ingest.py"

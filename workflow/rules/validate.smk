@@ -1,0 +1,15 @@
+rule validate:
+    input:
+        **{name: f"{RESULTS}/{{trial}}/ingested/{name}.parquet" for name in DATASETS},
+        contracts=contract_files,
+    output:
+        **{name: f"{RESULTS}/{{trial}}/validated/{name}.parquet" for name in DATASETS},
+        warnings=f"{RESULTS}/{{trial}}/validation/warnings.csv",
+    log:
+        f"{RESULTS}/{{trial}}/logs/validate.log",
+    params:
+        trial=trial_config,
+        schemas=SCHEMAS,
+        report_dir=lambda wc: f"{RESULTS}/{wc.trial}/validation",
+    script:
+        "../scripts/validate.py"

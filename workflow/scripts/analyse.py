@@ -1,0 +1,8 @@
+"""Snakemake entry point of rule analyse: write the analysis-results table (ard.csv)."""
+
+from trialreport.pipeline import analyse, run_stage
+
+sm = snakemake  # noqa: F821 - injected by Snakemake
+run_stage("analyse", analyse, sm.log[0], trial_id=sm.wildcards.trial, trial=sm.params.trial,
+          inputs={k: sm.input[k] for k in ("subjects", "exposure", "efficacy")},
+          output=sm.output.ard)

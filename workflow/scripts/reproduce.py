@@ -1,0 +1,7 @@
+"""Snakemake entry point of rule reproduce: published targets against the results."""
+
+from trialreport.pipeline import reproduce_targets, run_stage
+
+sm = snakemake  # noqa: F821 - injected by Snakemake
+run_stage("reproduce", reproduce_targets, sm.log[0], trial=sm.params.trial,
+          ard_path=sm.input.ard, output=sm.output.reproduction)
