@@ -89,6 +89,8 @@ img { max-width: 100%; } pre { background: #f8f9fa; padding: .5rem; overflow-x: 
 .notice { border: 2px solid #d9480f; background: #fff4e6; padding: .75rem 1rem; margin: 1rem 0; }
 .match { color: #2b8a3e; font-weight: 600; } .mismatch { color: #c92a2a; font-weight: 600; }
 .jp-OutputPrompt, .jp-InputPrompt, .prompt { display: none; }
+a.anchor-link { visibility: hidden; text-decoration: none; margin-left: .3rem; }
+h1:hover a.anchor-link, h2:hover a.anchor-link, h3:hover a.anchor-link { visibility: visible; }
 """
 
 
