@@ -97,3 +97,32 @@ def test_a_mean_whose_n_cannot_give_the_published_value_is_flagged_by_grim() -> 
     table = reproduce(ard(3.79, 1e-6, n=27), TRIAL).set_index("id")
     assert table.loc["m", "status"] == "match"
     assert table.loc["m", "grim_consistent"] == "no"
+
+
+def write_ard(path, frame: pd.DataFrame) -> None:
+    from trialreport.analysis import format_ard
+
+    full = frame.assign(trial="t", analysis_set="", group="")
+    format_ard(full).to_csv(path, index=False)
+
+
+def test_a_mismatch_fails_the_stage_and_leaves_no_reproduction_file(tmp_path) -> None:
+    from trialreport.pipeline import StageError, reproduce_targets
+
+    write_ard(tmp_path / "ard.csv", ard(111 / 29, 1e-6))
+    out = tmp_path / "reproduction.csv"
+    with pytest.raises(StageError, match=r"m \(mean\): published 3.79, reproduced 3.83"):
+        reproduce_targets(TRIAL, str(tmp_path / "ard.csv"), str(out))
+    assert not out.exists()
+
+
+def test_on_mismatch_report_lists_the_mismatch_without_failing(tmp_path) -> None:
+    from trialreport.pipeline import reproduce_targets
+
+    write_ard(tmp_path / "ard.csv", ard(111 / 29, 1e-6))
+    trial = {**TRIAL, "reproduction": {**TRIAL["reproduction"], "on_mismatch": "report"}}
+    out = tmp_path / "reproduction.csv"
+    reproduce_targets(trial, str(tmp_path / "ard.csv"), str(out))
+    table = pd.read_csv(out, dtype=str).set_index("id")
+    assert table.loc["m", "status"] == "mismatch"
+    assert (table.drop(index="m")["status"] == "match").all()
