@@ -321,58 +321,62 @@ def holm(p_values: np.ndarray) -> np.ndarray:
 def ancova_change(data: Any, reference: str, strata: list[str] | tuple[str, ...] = (),
                   confidence: float = 0.95) -> dict[str, Any]:
     """Between-arm comparison of change from baseline by ANCOVA (analysis of covariance):
-    ordinary least squares ``CHG ~ C(ARM) + BASE (+ C(stratum) ...)`` via statsmodels
-    (treatment coding, ``reference`` arm as the reference level). Rows with a missing CHG,
-    BASE, ARM or stratum are dropped (observed case).
+    ordinary least squares ``CHG ~ ARM + BASE (+ stratum ...)`` via statsmodels ``OLS``,
+    arms and strata as indicator (treatment) coding with ``reference`` as the reference arm
+    and each factor's first level (sorted) as its reference. Rows with a missing CHG, BASE,
+    ARM or stratum are dropped (observed case).
 
     - LS mean of each arm: the model's prediction at the mean baseline of the analysed
       rows, averaged with equal weight over the levels of each stratification factor
-      (the SAS/emmeans default), with its t-based CI from the model's covariance;
-    - difference of each arm from the reference (the arm coefficient), its CI and t-test p
-      (residual df = n - number of parameters).
+      (the SAS LSMEANS / R emmeans default), x'b, with SE sqrt(x' V x) and t-based CI;
+    - difference of each arm from the reference (its arm coefficient), CI and t-test p on
+      the residual df = n - number of coefficients.
 
     ``data`` needs columns ARM, CHG, BASE and the strata.
     """
-    import itertools
-
     import pandas as pd
-    import statsmodels.formula.api as smf
+    import statsmodels.api as sm
 
-    cols = ["ARM", "CHG", "BASE", *strata]
-    frame = pd.DataFrame(data)[cols].dropna().copy()
+    frame = pd.DataFrame(data)[["ARM", "CHG", "BASE", *strata]].dropna().copy()
     frame["ARM"] = frame["ARM"].astype(str)
-    for s in strata:
-        frame[s] = frame[s].astype(str)
     arms = sorted(frame["ARM"].unique())
     if reference not in arms or len(arms) < 2:
         raise ValueError("ANCOVA needs the reference arm and at least one other arm")
-    terms = [f"C(ARM, Treatment(reference={reference!r}))", "BASE",
-             *[f"C({s})" for s in strata]]
-    fit = smf.ols("CHG ~ " + " + ".join(terms), data=frame).fit()
+    others = [a for a in arms if a != reference]
+    columns: dict[str, np.ndarray] = {"const": np.ones(len(frame))}
+    for a in others:
+        columns[f"ARM[{a}]"] = (frame["ARM"] == a).to_numpy(float)
+    columns["BASE"] = frame["BASE"].to_numpy(float)
+    strata_levels = {}
+    for s_ in strata:
+        levels = sorted(frame[s_].astype(str).unique())
+        strata_levels[s_] = levels
+        for level in levels[1:]:
+            columns[f"{s_}[{level}]"] = (frame[s_].astype(str) == level).to_numpy(float)
+    exog = pd.DataFrame(columns, index=frame.index)
+    fit = sm.OLS(frame["CHG"].to_numpy(float), exog).fit()
     df_resid = float(fit.df_resid)
     tcrit = float(sps.t.ppf(0.5 + confidence / 2, df_resid))
     mean_base = float(frame["BASE"].mean())
-    levels = [sorted(frame[s].unique()) for s in strata]
-    combos = list(itertools.product(*levels)) or [()]
-    params = fit.params.to_numpy()
-    cov = fit.cov_params().to_numpy()
+    params, cov = fit.params.to_numpy(), fit.cov_params().to_numpy()
     out: dict[str, Any] = {"n": float(len(frame)), "df_resid": df_resid,
-                           "mean_baseline": mean_base, "baseline_slope": float(
-                               fit.params["BASE"]), "arms": {}}
+                           "mean_baseline": mean_base,
+                           "baseline_slope": float(fit.params["BASE"]), "arms": {}}
     for arm in arms:
-        grid = pd.DataFrame([{"ARM": arm, "BASE": mean_base, **dict(zip(strata, c,
-                                                                         strict=True))}
-                             for c in combos])
-        design = fit.model.data.design_info if hasattr(fit.model.data, "design_info") else None
-        from patsy import build_design_matrices
-        x = np.asarray(build_design_matrices([design or fit.model.data.orig_exog.design_info],
-                                             grid)[0]).mean(axis=0)
-        est = float(x @ params)
-        se = float(math.sqrt(x @ cov @ x))
+        x = pd.Series(0.0, index=exog.columns)
+        x["const"] = 1.0
+        if arm != reference:
+            x[f"ARM[{arm}]"] = 1.0
+        x["BASE"] = mean_base
+        for s_, levels in strata_levels.items():
+            for level in levels[1:]:
+                x[f"{s_}[{level}]"] = 1.0 / len(levels)
+        xv = x.to_numpy()
+        est, se = float(xv @ params), float(math.sqrt(xv @ cov @ xv))
         entry = {"n": float((frame["ARM"] == arm).sum()), "lsmean": est, "se": se,
                  "ci_low": est - tcrit * se, "ci_high": est + tcrit * se}
         if arm != reference:
-            name = f"C(ARM, Treatment(reference={reference!r}))[T.{arm}]"
+            name = f"ARM[{arm}]"
             diff, dse = float(fit.params[name]), float(fit.bse[name])
             entry |= {"diff": diff, "diff_se": dse, "diff_ci_low": diff - tcrit * dse,
                       "diff_ci_high": diff + tcrit * dse, "t": float(fit.tvalues[name]),
@@ -391,7 +395,7 @@ def responder_tables(arm: np.ndarray, responder: np.ndarray) -> dict[str, Any]:
     r = np.asarray(responder, dtype=float)
     keep = ~np.isnan(r) & np.array([x is not None and x == x for x in a])
     a, r = a[keep].astype(str), r[keep].astype(bool)
-    arms = sorted(set(a))
+    arms = [str(g) for g in sorted(set(a))]
     table = np.array([[int(((a == g) & ~r).sum()), int(((a == g) & r).sum())] for g in arms])
     out: dict[str, Any] = {"arms": arms, "table": table}
     if len(arms) >= 2 and (table.sum(axis=0) > 0).all():
