@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pingouin as pg
 from scipy import stats as sps
+from scipy.optimize import brentq
 
 ALTERNATIVES = ("two-sided", "greater", "less")
 
@@ -222,6 +223,11 @@ def cohens_dz(differences: np.ndarray, confidence: float = 0.95) -> dict[str, fl
     if sd == 0:
         return nan
     dz = float(d.mean()) / sd
+    if dz < 0:
+        # T(lambda) and -T(-lambda) have the same distribution; scipy's noncentral t is
+        # more accurate for t >= 0, so compute the interval of -dz and reflect it.
+        mirror = cohens_dz(-d, confidence)
+        return {"dz": dz, "ci_low": -mirror["ci_high"], "ci_high": -mirror["ci_low"]}
     t_obs, df = dz * math.sqrt(n), n - 1
     alpha = 1.0 - confidence
 
@@ -229,13 +235,12 @@ def cohens_dz(differences: np.ndarray, confidence: float = 0.95) -> dict[str, fl
         # lambda such that P(T <= t_obs | lambda) = target; the cdf falls as lambda rises.
         def f(lam: float) -> float:
             return float(sps.nct.cdf(t_obs, df, lam)) - target
-        width = max(10.0, 2 * abs(t_obs))
-        lo, hi = t_obs - width, t_obs + width
+        lo, hi, step = t_obs - 1.0, t_obs + 1.0, 1.0
         while f(lo) < 0:
-            lo -= width
+            lo, step = lo - step, step * 1.5
+        step = 1.0
         while f(hi) > 0:
-            hi += width
-        from scipy.optimize import brentq
+            hi, step = hi + step, step * 1.5
         return float(brentq(f, lo, hi, xtol=1e-12, rtol=1e-12, maxiter=500))
 
     return {"dz": dz, "ci_low": limit(1 - alpha / 2) / math.sqrt(n),
