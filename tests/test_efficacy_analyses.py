@@ -125,6 +125,13 @@ def test_two_arm_trial_runs_ancova_and_between_arm_responder_tests():
     assert set(anc["group"]) == {"Drug", "Placebo", "Drug vs Placebo"}
     assert anc["method"].iloc[0] == "ancova_ols: CHG ~ ARM + BASE + strata TIER"
     between = ard[ard["analysis"] == "responders_between_arms"]
-    assert {"chi_square_pearson", "fisher_exact"} <= set(between["method"])
+    assert {"chi_square_pearson", "fisher_exact", "cmh_mantel_haenszel"} <= set(
+        between["method"])
+    # Fisher's and the CMH odds ratios are both of response, Drug against Placebo
+    counts = between[between["method"] == "count"].set_index(["group", "statistic"])["value"]
+    a, n1 = counts[("Drug", "n_responders")], counts[("Drug", "n")]
+    c, n2 = counts[("Placebo", "n_responders")], counts[("Placebo", "n")]
+    fisher_or = _get(between, method="fisher_exact", statistic="odds_ratio")
+    assert fisher_or == pytest.approx(a * (n2 - c) / ((n1 - a) * c))
     # paired analyses run per arm
     assert set(ard.loc[ard["analysis"] == "paired", "group"]) == {"Drug", "Placebo"}

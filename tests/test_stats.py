@@ -297,7 +297,8 @@ def test_chi_square_hand_worked_and_fisher_against_r_tea_tasting():
     arm = np.array(["A"] * 4 + ["B"] * 4)
     resp = np.array([1, 1, 1, 0, 1, 0, 0, 0], dtype=float)
     r = S.responder_tables(arm, resp)
-    assert r["table"].tolist() == [[1, 3], [3, 1]]
+    assert r["table"].tolist() == [[3, 1], [1, 3]]  # rows A, B; columns yes, no
+    assert r["fisher"]["odds_ratio"] == pytest.approx(9.0)  # sample OR (3 * 3) / (1 * 1)
     assert r["fisher"]["p_value"] == pytest.approx(0.4857, abs=5e-5)
     # hand: hypergeometric weights of a = 0..4 are 1, 16, 36, 16, 1 (of 70); the observed
     # a = 1 has 16; tables as or less likely: (1 + 16 + 16 + 1) / 70
@@ -305,6 +306,13 @@ def test_chi_square_hand_worked_and_fisher_against_r_tea_tasting():
     # Pearson: every expected count is 2, so X^2 = 4 * (1^2 / 2) = 2, df = 1
     assert r["chi_square"]["statistic"] == pytest.approx(2.0)
     assert r["chi_square"]["p_value"] == pytest.approx(sps.chi2.sf(2.0, 1))
+
+
+def test_responder_table_follows_the_given_arm_order():
+    r = S.responder_tables(np.array(["Drug", "Placebo", "Drug"]), np.array([1.0, 0.0, 1.0]),
+                           order=["Placebo", "Drug"])
+    assert r["arms"] == ["Placebo", "Drug"]
+    assert r["table"].tolist() == [[0, 1], [2, 0]]
 
 
 def test_cmh_reproduces_r_ucb_admissions():

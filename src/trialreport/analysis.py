@@ -152,8 +152,7 @@ def build_ard(
                             analysis="paired_locf")
             rule = analyses.get("responders", {}).get(paramcd)
             if rule:
-                _add_responders(ard, pa_, paramcd, pcfg, rule, arm, visit_names, confidence,
-                                alternative)
+                _add_responders(ard, pa_, paramcd, pcfg, rule, arm, visit_names, confidence)
     _add_holm(ard, analyses.get("primary"))
     if analyses.get("subgroups"):
         _add_subgroups(ard, eff, subjects, exposure, design, analyses["subgroups"],
@@ -257,8 +256,7 @@ def responder_flags(scores: pd.DataFrame, rule: Mapping[str, Any],
 
 def _add_responders(ard: ArdBuilder, scores: pd.DataFrame, paramcd: str,
                     pcfg: Mapping[str, Any], rule: Mapping[str, Any], arm: str,
-                    visit_names: Mapping[int, str], confidence: float,
-                    alternative: str) -> None:
+                    visit_names: Mapping[int, str], confidence: float) -> None:
     base_n, comp_n = int(pcfg["baseline_visit"]), int(pcfg["comparison_visit"])
     text = rule_text(rule)
     flagged = scores.assign(RESP=responder_flags(scores, rule, base_n))
@@ -276,9 +274,10 @@ def _add_responders(ard: ArdBuilder, scores: pd.DataFrame, paramcd: str,
     wide = flagged.pivot_table(index="USUBJID", columns="AVISITN", values="RESP",
                                aggfunc="first", dropna=False)
     wide = wide.reindex(columns=sorted(set(wide.columns) | {base_n, comp_n}))
-    mc = mcnemar_exact(wide[base_n].to_numpy(float), wide[comp_n].to_numpy(float),
-                       alternative)
-    ard.add_many("responders_paired", mc, method="mcnemar_exact", parameter=paramcd,
+    # Two-sided whatever the paired tests' sidedness: whether a lower score means more
+    # responders depends on the rule, so a one-sided alternative would be ambiguous here.
+    mc = mcnemar_exact(wide[base_n].to_numpy(float), wide[comp_n].to_numpy(float))
+    ard.add_many("responders_paired", mc, method="mcnemar_exact_two_sided", parameter=paramcd,
                  visit=visit_names.get(comp_n, str(comp_n)), visitn=float(comp_n), group=arm,
                  analysis_set=f"complete pairs: {visit_names.get(base_n)} and "
                               f"{visit_names.get(comp_n)} (observed case); responder: {text}")
@@ -389,10 +388,11 @@ def _add_parallel(ard: ArdBuilder, eff: pd.DataFrame, subjects: pd.DataFrame,
         flags = responder_flags(at.rename(columns={"ARM": "TRT01P"}), rule,
                                 int(pcfg["baseline_visit"]))
         aset_r = f"{aset}; responder: {rule_text(rule)}"
-        tab = responder_tables(at["ARM"].to_numpy(object), flags.to_numpy(float))
+        order = [a for a in arms if a != reference] + [reference]
+        tab = responder_tables(at["ARM"].to_numpy(object), flags.to_numpy(float), order)
         for i, arm in enumerate(tab["arms"]):
             ard.add_many("responders_between_arms",
-                         {"n": tab["table"][i].sum(), "n_responders": tab["table"][i, 1]},
+                         {"n": tab["table"][i].sum(), "n_responders": tab["table"][i, 0]},
                          method="count", group=arm, analysis_set=aset_r, **keys)
         between = " vs ".join(tab["arms"])
         if "chi_square" in tab:

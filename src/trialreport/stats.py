@@ -390,18 +390,25 @@ def ancova_change(data: Any, reference: str, strata: list[str] | tuple[str, ...]
     return out
 
 
-def responder_tables(arm: np.ndarray, responder: np.ndarray) -> dict[str, Any]:
-    """Arm-by-responder 2-column contingency table (rows: arms sorted, columns: no, yes)
-    from non-missing pairs; chi-square (Pearson, no continuity correction, df = (arms - 1)),
-    and, for two arms, Fisher's exact test (two-sided, the p of R's ``fisher.test``:
-    sum of the hypergeometric probabilities no larger than the observed one).
-    Pearson's statistic is sum (O - E)^2 / E with E = row total * column total / n."""
+def responder_tables(arm: np.ndarray, responder: np.ndarray,
+                     order: list[str] | None = None) -> dict[str, Any]:
+    """Arm-by-responder contingency table from non-missing pairs: rows the arms (in
+    ``order``, else sorted), columns responder yes, no. Computed:
+
+    - Pearson's chi-square, no continuity correction: sum (O - E)^2 / E with
+      E = row total * column total / n, df = arms - 1 (scipy ``chi2_contingency``);
+    - for two arms, Fisher's exact test, two-sided (scipy ``fisher_exact``; the p of R's
+      ``fisher.test``: the sum of the hypergeometric probabilities no larger than the
+      observed one) and the sample odds ratio of response, first arm against second
+      (a*d / b*c; R's ``fisher.test`` shows the conditional MLE instead).
+    """
     a = np.asarray(arm, dtype=object)
     r = np.asarray(responder, dtype=float)
     keep = ~np.isnan(r) & np.array([x is not None and x == x for x in a])
     a, r = a[keep].astype(str), r[keep].astype(bool)
-    arms = [str(g) for g in sorted(set(a))]
-    table = np.array([[int(((a == g) & ~r).sum()), int(((a == g) & r).sum())] for g in arms])
+    present = {str(g) for g in a}
+    arms = [g for g in order if g in present] if order else sorted(present)
+    table = np.array([[int(((a == g) & r).sum()), int(((a == g) & ~r).sum())] for g in arms])
     out: dict[str, Any] = {"arms": arms, "table": table}
     if len(arms) >= 2 and (table.sum(axis=0) > 0).all():
         chi2, p, dof, _ = sps.chi2_contingency(table, correction=False)
@@ -414,7 +421,8 @@ def responder_tables(arm: np.ndarray, responder: np.ndarray) -> dict[str, Any]:
 
 def cmh_test(tables: list[np.ndarray], correction: bool = True,
              confidence: float = 0.95) -> dict[str, float]:
-    """Cochran-Mantel-Haenszel test of no association in K stratified 2x2 tables, via
+    """Cochran-Mantel-Haenszel test of no association in K stratified 2x2 tables (each
+    rows: arm of interest, reference arm; columns: responder yes, no), via
     statsmodels ``StratifiedTable.test_null_odds`` (with continuity correction by default,
     as R's ``mantelhaen.test``), with the Mantel-Haenszel common odds ratio and its
     Robins-Breslow-Greenland CI (statsmodels ``oddsratio_pooled_confint``)."""
