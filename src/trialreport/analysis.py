@@ -2,6 +2,23 @@
 
 Columns: trial, analysis, analysis_set, method, parameter, visit, visitn, group, statistic,
 value. Tables and figures are built from this table only; none computes numbers of its own.
+
+Analyses (``analysis``), each row naming its ``method`` and ``analysis_set``:
+
+- ``by_visit``: n, mean, sd, median, q1, q3, min, max, ci_low, ci_high per parameter, visit;
+- ``paired``: baseline against the comparison visit on complete pairs (observed case, the
+  primary analysis): n_pairs and the excluded pairs by reason, means and SDs, change mean,
+  SD, median and t-based CI; paired t-test; Wilcoxon signed-rank (``wilcoxon_exact`` or
+  ``wilcoxon_normal``); Hodges-Lehmann estimate and CI; Cohen's d_z with CI; matched-pairs
+  rank-biserial; a ``tested`` flag; Holm-adjusted p (``holm:<method>``) for the primary
+  family in config ``analyses.primary``;
+- ``paired_locf``: the same on LOCF data (sensitivity), with the carried-forward counts;
+- ``responders``: per visit, n, n_responders, proportion and Clopper-Pearson CI, by the
+  config's rule; ``responders_paired``: exact McNemar, baseline against comparison visit;
+- ``subgroup``: n_subjects and the paired rows per level of each config subgroup variable
+  (group ``"<arm>; <VAR> = <level>"``), tests only with at least ``min_n`` pairs;
+- ``ancova`` and ``responders_between_arms`` (trials with more than one arm): ANCOVA LS
+  means and differences; chi-square, Fisher's exact and CMH on responders.
 """
 
 from __future__ import annotations
