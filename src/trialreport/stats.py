@@ -243,8 +243,11 @@ def cohens_dz(differences: np.ndarray, confidence: float = 0.95) -> dict[str, fl
             hi, step = hi + step, step * 1.5
         return float(brentq(f, lo, hi, xtol=1e-12, rtol=1e-12, maxiter=500))
 
-    return {"dz": dz, "ci_low": limit(1 - alpha / 2) / math.sqrt(n),
-            "ci_high": limit(alpha / 2) / math.sqrt(n)}
+    try:
+        low, high = limit(1 - alpha / 2), limit(alpha / 2)
+    except (ValueError, RuntimeError):  # scipy's nct failed to evaluate: no interval
+        return {"dz": dz, "ci_low": math.nan, "ci_high": math.nan}
+    return {"dz": dz, "ci_low": low / math.sqrt(n), "ci_high": high / math.sqrt(n)}
 
 
 def rank_biserial_paired(differences: np.ndarray) -> float:
