@@ -135,3 +135,25 @@ def test_two_arm_trial_runs_ancova_and_between_arm_responder_tests():
     assert fisher_or == pytest.approx(a * (n2 - c) / ((n1 - a) * c))
     # paired analyses run per arm
     assert set(ard.loc[ard["analysis"] == "paired", "group"]) == {"Drug", "Placebo"}
+
+
+def test_report_tables_only_format_ard_numbers():
+    from trialreport.report import ReportData
+
+    config, subjects, efficacy, exposure = _trial(arms=2)
+    config["design"]["parameters"]["S"]["label"] = "Score"
+    ard = build_ard("t", config, subjects, efficacy, exposure)
+    r = ReportData("t", config, ard, pd.DataFrame(), pd.DataFrame(), {})
+    paired = r.paired_table()
+    assert list(paired["Arm"]) == ["Drug", "Placebo"]
+    drug = ard[(ard["analysis"] == "paired") & (ard["group"] == "Drug")]
+    assert paired.loc[0, "Pairs"] == f"{_get(drug, statistic='n_pairs'):g}"
+    assert paired.loc[0, "Median change"] == f"{_get(drug, statistic='change_median'):g}"
+    assert len(r.paired_table("paired_locf")) == 2
+    resp = r.responder_table()
+    assert set(resp["Arm"]) == {"Drug", "Placebo"}
+    sub = r.subgroup_table()
+    small = sub[sub["Subgroup"] == "TIER = 2"]
+    assert (small["Tests"] == "descriptive only: too few pairs (flagged)").all()
+    assert len(r.mcnemar_table()) == 2
+    assert set(r.between_arm_tables()) == {"ancova", "responders_between_arms"}
