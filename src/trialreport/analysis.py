@@ -2,6 +2,23 @@
 
 Columns: trial, analysis, analysis_set, method, parameter, visit, visitn, group, statistic,
 value. Tables and figures are built from this table only; none computes numbers of its own.
+
+Analyses (``analysis``), each row naming its ``method`` and ``analysis_set``:
+
+- ``by_visit``: n, mean, sd, median, q1, q3, min, max, ci_low, ci_high per parameter, visit;
+- ``paired``: baseline against the comparison visit on complete pairs (observed case, the
+  primary analysis): n_pairs and the excluded pairs by reason, means and SDs, change mean,
+  SD, median and t-based CI; paired t-test; Wilcoxon signed-rank (``wilcoxon_exact`` or
+  ``wilcoxon_normal``); Hodges-Lehmann estimate and CI; Cohen's d_z with CI; matched-pairs
+  rank-biserial; a ``tested`` flag; Holm-adjusted p (``holm:<method>``) for the primary
+  family in config ``analyses.primary``;
+- ``paired_locf``: the same on LOCF data (sensitivity), with the carried-forward counts;
+- ``responders``: per visit, n, n_responders, proportion and Clopper-Pearson CI, by the
+  config's rule; ``responders_paired``: exact McNemar, baseline against comparison visit;
+- ``subgroup``: n_subjects and the paired rows per level of each config subgroup variable
+  (group ``"<arm>; <VAR> = <level>"``), tests only with at least ``min_n`` pairs;
+- ``ancova`` and ``responders_between_arms`` (trials with more than one arm): ANCOVA LS
+  means and differences; chi-square, Fisher's exact and CMH on responders.
 """
 
 from __future__ import annotations
@@ -10,17 +27,31 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from trialreport.derive import derive_max_dose
+from trialreport.derive import derive_locf_records, derive_max_dose
 from trialreport.formatting import format_value
-from trialreport.stats import describe, paired_comparison
+from trialreport.stats import (
+    ancova_change,
+    clopper_pearson,
+    cmh_test,
+    describe,
+    holm,
+    mcnemar_exact,
+    paired_comparison,
+    responder_tables,
+)
 
 ARD_COLUMNS = [
     "trial", "analysis", "analysis_set", "method", "parameter", "visit", "visitn", "group",
     "statistic", "value",
 ]
-ANALYSIS_ORDER = ["enrolment", "demographics", "exposure", "by_visit", "paired"]
+ANALYSIS_ORDER = ["enrolment", "demographics", "exposure", "by_visit", "paired", "paired_locf",
+                  "responders", "responders_paired", "subgroup", "ancova",
+                  "responders_between_arms"]
+OPERATORS = {"<=": np.less_equal, "<": np.less, ">=": np.greater_equal, ">": np.greater,
+             "==": np.equal}
 DESCRIPTIVE_STATS = ["n", "mean", "sd", "median", "q1", "q3", "min", "max", "ci_low", "ci_high"]
 
 
@@ -102,8 +133,14 @@ def build_ard(
             ard.add("exposure", f"n_{format_value(dose)}", count, parameter="MAXDOSE",
                     group=arm, analysis_set="treated", method="count")
 
+    analyses = config.get("analyses", {})
     eff = efficacy.merge(subjects[["USUBJID", "TRT01P", "EFFFL"]], on="USUBJID", how="left")
     eff = eff[eff["EFFFL"] == "Y"]
+    locf = None
+    if analyses.get("locf", False):
+        locf = derive_locf_records(efficacy, sorted(visit_names), visit_names)
+        locf = locf.merge(subjects[["USUBJID", "TRT01P", "EFFFL"]], on="USUBJID", how="left")
+        locf = locf[locf["EFFFL"] == "Y"]
     for paramcd, pcfg in design["parameters"].items():
         p = eff[eff["PARAMCD"] == paramcd]
         for arm in _arms(subjects):
@@ -116,39 +153,271 @@ def build_ard(
                              visitn=float(visitn), group=arm, method="descriptive",
                              analysis_set="observed at visit")
             _add_paired(ard, pa_, paramcd, pcfg, arm, visit_names, confidence, alternative)
+            if locf is not None:
+                la = locf[(locf["PARAMCD"] == paramcd) & (locf["TRT01P"] == arm)]
+                _add_paired(ard, la, paramcd, pcfg, arm, visit_names, confidence, alternative,
+                            analysis="paired_locf")
+            rule = analyses.get("responders", {}).get(paramcd)
+            if rule:
+                _add_responders(ard, pa_, paramcd, pcfg, rule, arm, visit_names, confidence)
+    _add_holm(ard, analyses.get("primary"))
+    if analyses.get("subgroups"):
+        _add_subgroups(ard, eff, subjects, exposure, design, analyses["subgroups"],
+                       visit_names, confidence, alternative)
+    if len(_arms(subjects)) > 1:
+        _add_parallel(ard, eff, subjects, design, analyses, visit_names, confidence)
     return ard.frame()
+
+
+def _wide(scores: pd.DataFrame, base_n: int, comp_n: int) -> tuple[np.ndarray, np.ndarray]:
+    wide = scores.pivot_table(index="USUBJID", columns="AVISITN", values="AVAL",
+                              aggfunc="first", dropna=False)
+    wide = wide.reindex(columns=sorted(set(wide.columns) | {base_n, comp_n})).sort_index()
+    return (wide[base_n].to_numpy(float, na_value=math.nan),
+            wide[comp_n].to_numpy(float, na_value=math.nan))
 
 
 def _add_paired(ard: ArdBuilder, scores: pd.DataFrame, paramcd: str, pcfg: Mapping[str, Any],
                 arm: str, visit_names: Mapping[int, str], confidence: float,
-                alternative: str) -> None:
+                alternative: str, analysis: str = "paired", group: str | None = None,
+                min_n: int = 2) -> dict[str, Any] | None:
+    """Paired baseline-versus-comparison rows. ``analysis`` "paired" is the observed case
+    (complete pairs, primary); "paired_locf" the LOCF sensitivity analysis on records from
+    ``derive_locf_records`` (it counts the pairs with a carried-forward value). Tests are
+    added only with at least ``min_n`` pairs; otherwise a row ``tested = 0`` flags it."""
     base_n, comp_n = int(pcfg["baseline_visit"]), int(pcfg["comparison_visit"])
-    wide = scores.pivot_table(index="USUBJID", columns="AVISITN", values="AVAL",
-                              aggfunc="first", dropna=False)
-    if base_n not in wide.columns or comp_n not in wide.columns:
-        return
-    base = wide[base_n].to_numpy(float, na_value=math.nan)
-    comp = wide[comp_n].to_numpy(float, na_value=math.nan)
+    if scores.empty:
+        return None
+    base, comp = _wide(scores, base_n, comp_n)
     result = paired_comparison(base, comp, confidence, alternative)
-    keys = {
-        "parameter": paramcd,
-        "visit": visit_names.get(comp_n, str(comp_n)),
-        "visitn": float(comp_n),
-        "group": arm,
-        "analysis_set": f"complete pairs: {visit_names.get(base_n)} and "
-                        f"{visit_names.get(comp_n)} (observed case)",
-    }
-    ard.add("paired", "n_pairs", result["n_pairs"], method="descriptive", **keys)
-    ard.add("paired", "n_excluded", result["n_excluded"], method="descriptive", **keys)
+    bname, cname = visit_names.get(base_n), visit_names.get(comp_n)
+    if analysis == "paired_locf":
+        aset = f"LOCF (sensitivity): pairs {bname} and {cname}, missing values carried forward"
+    else:
+        aset = f"complete pairs: {bname} and {cname} (observed case)"
+    keys = {"parameter": paramcd, "visit": visit_names.get(comp_n, str(comp_n)),
+            "visitn": float(comp_n), "group": arm if group is None else group,
+            "analysis_set": aset}
+    add = ard.add
+    add(analysis, "n_pairs", result["n_pairs"], method="descriptive", **keys)
+    for why in ("n_excluded", "n_excluded_no_baseline", "n_excluded_no_comparison",
+                "n_excluded_neither"):
+        add(analysis, why, result[why], method="count", **keys)
+    if analysis == "paired_locf" and "DTYPE" in scores.columns:
+        w = scores.pivot_table(index="USUBJID", columns="AVISITN", values="DTYPE",
+                               aggfunc="first")
+        for col, stat in ((base_n, "n_imputed_baseline"), (comp_n, "n_imputed_comparison")):
+            n_imp = int((w[col] == "LOCF").sum()) if col in w.columns else 0
+            add(analysis, stat, n_imp, method="count: DTYPE = LOCF", **keys)
     for part in ("baseline", "comparison", "change"):
-        ard.add_many("paired", {k: result[part][k] for k in ("mean", "sd")},
+        ard.add_many(analysis, {k: result[part][k] for k in ("mean", "sd")},
                      prefix=f"{part}_", method="descriptive", **keys)
-    ard.add("paired", "change_ci_low", result["change"]["ci_low"], method="t-based CI", **keys)
-    ard.add("paired", "change_ci_high", result["change"]["ci_high"], method="t-based CI", **keys)
+    add(analysis, "change_median", result["change"]["median"], method="descriptive", **keys)
+    add(analysis, "change_ci_low", result["change"]["ci_low"], method="t-based CI", **keys)
+    add(analysis, "change_ci_high", result["change"]["ci_high"], method="t-based CI", **keys)
+    tested = result["n_pairs"] >= min_n
+    add(analysis, "tested", float(tested),
+        method="flag: tests need n_pairs >= " + str(min_n), **keys)
+    if not tested:
+        return result
+    hl = result["hodges_lehmann"]
+    hl_method = "hodges_lehmann_" + ("exact" if hl["method"] == "exact" else "normal")
+    ard.add_many(analysis, {"hl_estimate": hl["estimate"], "hl_ci_low": hl["ci_low"],
+                            "hl_ci_high": hl["ci_high"]}, method=hl_method, **keys)
+    ard.add_many(analysis, result["cohens_dz"], method="cohens_dz_noncentral_t", **keys)
+    add(analysis, "rank_biserial", result["rank_biserial"],
+        method="rank_biserial_matched_pairs", **keys)
     if "ttest" in result:
-        ard.add_many("paired", result["ttest"], method="paired_ttest", **keys)
+        ard.add_many(analysis, result["ttest"], method="paired_ttest", **keys)
     if "wilcoxon" in result:
-        w = result["wilcoxon"]
-        method = "wilcoxon_exact" if w["method"] == "exact" else "wilcoxon_normal"
-        ard.add_many("paired", {"W": w["W"], "p_value": w["p_value"],
-                                "n_nonzero": w["n_nonzero"]}, method=method, **keys)
+        w_ = result["wilcoxon"]
+        method = "wilcoxon_exact" if w_["method"] == "exact" else "wilcoxon_normal"
+        ard.add_many(analysis, {"W": w_["W"], "p_value": w_["p_value"],
+                                "n_nonzero": w_["n_nonzero"]}, method=method, **keys)
+    return result
+
+
+def rule_text(rule: Mapping[str, Any]) -> str:
+    """A responder rule as text, e.g. ``AVAL <= 2``."""
+    return f"{rule['variable']} {rule['operator']} {format_value(float(rule['threshold']))}"
+
+
+def responder_flags(scores: pd.DataFrame, rule: Mapping[str, Any],
+                    baseline_visit: int) -> pd.Series:
+    """1.0/0.0 per record by the config's rule on AVAL or CHG; NaN where not evaluable.
+
+    For a rule on CHG the change is AVAL - BASE from the baseline visit on, so a subject is
+    a non-responder at baseline (change 0); before baseline it is not evaluable."""
+    op = OPERATORS[rule["operator"]]
+    if rule["variable"] == "AVAL":
+        x = scores["AVAL"].astype(float)
+    elif rule["variable"] == "CHG":
+        x = scores["AVAL"].astype(float) - scores["BASE"].astype(float)
+        x = x.where(scores["AVISITN"] >= baseline_visit)
+    else:
+        raise ValueError(f"responder rule variable must be AVAL or CHG, not {rule['variable']}")
+    flags = pd.Series(op(x.to_numpy(float, na_value=math.nan), float(rule["threshold"])),
+                      index=scores.index).astype(float)
+    return flags.where(x.notna())
+
+
+def _add_responders(ard: ArdBuilder, scores: pd.DataFrame, paramcd: str,
+                    pcfg: Mapping[str, Any], rule: Mapping[str, Any], arm: str,
+                    visit_names: Mapping[int, str], confidence: float) -> None:
+    base_n, comp_n = int(pcfg["baseline_visit"]), int(pcfg["comparison_visit"])
+    text = rule_text(rule)
+    flagged = scores.assign(RESP=responder_flags(scores, rule, base_n))
+    for visitn, at_visit in flagged.groupby("AVISITN", sort=True):
+        r = at_visit["RESP"].dropna()
+        if r.empty:
+            continue
+        cp = clopper_pearson(int(r.sum()), int(r.size), confidence)
+        ard.add_many("responders", {"n": cp["n"], "n_responders": cp["k"],
+                                    "proportion": cp["proportion"], "ci_low": cp["ci_low"],
+                                    "ci_high": cp["ci_high"]},
+                     method="clopper_pearson", parameter=paramcd,
+                     visit=visit_names.get(int(visitn), str(visitn)), visitn=float(visitn),
+                     group=arm, analysis_set=f"observed at visit; responder: {text}")
+    wide = flagged.pivot_table(index="USUBJID", columns="AVISITN", values="RESP",
+                               aggfunc="first", dropna=False)
+    wide = wide.reindex(columns=sorted(set(wide.columns) | {base_n, comp_n}))
+    # Two-sided whatever the paired tests' sidedness: whether a lower score means more
+    # responders depends on the rule, so a one-sided alternative would be ambiguous here.
+    mc = mcnemar_exact(wide[base_n].to_numpy(float), wide[comp_n].to_numpy(float))
+    ard.add_many("responders_paired", mc, method="mcnemar_exact_two_sided", parameter=paramcd,
+                 visit=visit_names.get(comp_n, str(comp_n)), visitn=float(comp_n), group=arm,
+                 analysis_set=f"complete pairs: {visit_names.get(base_n)} and "
+                              f"{visit_names.get(comp_n)} (observed case); responder: {text}")
+
+
+def _add_holm(ard: ArdBuilder, primary: Mapping[str, Any] | None) -> None:
+    """Holm-adjusted p beside the raw p of the primary comparisons (per arm)."""
+    if not primary:
+        return
+    method, params = primary.get("method", "paired_ttest"), list(primary["parameters"])
+    raw = [r for r in ard.rows if r["analysis"] == "paired" and r["method"] == method
+           and r["statistic"] == "p_value" and r["parameter"] in params]
+    for arm in sorted({r["group"] for r in raw}):
+        family = [r for r in raw if r["group"] == arm]
+        adjusted = holm(np.array([r["value"] for r in family]))
+        for r, p_adj in zip(family, adjusted, strict=True):
+            ard.add("paired", "p_value_holm", p_adj, method=f"holm:{method}",
+                    analysis_set=r["analysis_set"], parameter=r["parameter"],
+                    visit=r["visit"], visitn=r["visitn"], group=r["group"])
+            ard.add("paired", "holm_family_size", len(family), method=f"holm:{method}",
+                    analysis_set=r["analysis_set"], parameter=r["parameter"],
+                    visit=r["visit"], visitn=r["visitn"], group=r["group"])
+
+
+def subgroup_covariates(subjects: pd.DataFrame, exposure: pd.DataFrame,
+                        variables: list[str]) -> pd.DataFrame:
+    """USUBJID and each subgroup variable: a subject column, or MAXDOSE (derived)."""
+    out = subjects[["USUBJID"]].copy()
+    for var in variables:
+        if var in subjects.columns:
+            out[var] = subjects[var].to_numpy()
+        elif var == "MAXDOSE":
+            out = out.merge(derive_max_dose(exposure), on="USUBJID", how="left")
+        else:
+            raise ValueError(f"subgroup variable {var!r} is neither a subject column nor "
+                             "MAXDOSE")
+    return out
+
+
+def _add_subgroups(ard: ArdBuilder, eff: pd.DataFrame, subjects: pd.DataFrame,
+                   exposure: pd.DataFrame, design: Mapping[str, Any],
+                   cfg: Mapping[str, Any], visit_names: Mapping[int, str], confidence: float,
+                   alternative: str) -> None:
+    variables = list(cfg["variables"])
+    min_n = int(cfg.get("min_n", 6))
+    cov = subgroup_covariates(subjects, exposure, variables)
+    eff_subjects = subjects.loc[subjects["EFFFL"] == "Y", ["USUBJID", "TRT01P"]]
+    cov = cov.merge(eff_subjects, on="USUBJID", how="inner")
+    for var in variables:
+        for (arm, level), members in cov.dropna(subset=[var]).groupby(["TRT01P", var],
+                                                                      sort=True):
+            group = f"{arm}; {var} = {format_value(float(level)) if _numeric(level) else level}"
+            ard.add("subgroup", "n_subjects", len(members), method="count",
+                    analysis_set="efficacy set", group=group)
+            in_group = eff[eff["USUBJID"].isin(members["USUBJID"])]
+            for paramcd, pcfg in design["parameters"].items():
+                _add_paired(ard, in_group[in_group["PARAMCD"] == paramcd], paramcd, pcfg,
+                            str(arm), visit_names, confidence, alternative,
+                            analysis="subgroup", group=group, min_n=min_n)
+
+
+def _numeric(value: Any) -> bool:
+    try:
+        float(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def _add_parallel(ard: ArdBuilder, eff: pd.DataFrame, subjects: pd.DataFrame,
+                  design: Mapping[str, Any], analyses: Mapping[str, Any],
+                  visit_names: Mapping[int, str], confidence: float) -> None:
+    """Between-arm analyses at each parameter's comparison visit, for trials with more than
+    one arm: ANCOVA of CHG on arm and BASE (+ strata), responders by chi-square, Fisher's
+    exact (two arms) and CMH across strata (two arms, when strata are given)."""
+    cfg = analyses.get("parallel", {})
+    arms = _arms(subjects)
+    reference = cfg.get("reference_arm", "Placebo" if "Placebo" in arms else arms[0])
+    strata = list(cfg.get("strata", []))
+    extra = subjects[["USUBJID", *strata]] if strata else subjects[["USUBJID"]]
+    for paramcd, pcfg in design["parameters"].items():
+        comp_n = int(pcfg["comparison_visit"])
+        at = eff[(eff["PARAMCD"] == paramcd) & (eff["AVISITN"] == comp_n)]
+        at = at.merge(extra, on="USUBJID", how="left").rename(columns={"TRT01P": "ARM"})
+        keys = {"parameter": paramcd, "visit": visit_names.get(comp_n, str(comp_n)),
+                "visitn": float(comp_n)}
+        strata_text = f" + strata {', '.join(strata)}" if strata else ""
+        aset = "observed case at the comparison visit"
+        frame = at[["ARM", "CHG", "BASE", *strata]].astype({"CHG": float, "BASE": float})
+        try:
+            res = ancova_change(frame, reference, strata, confidence)
+        except ValueError:
+            res = None
+        if res is not None:
+            method = f"ancova_ols: CHG ~ ARM + BASE{strata_text}"
+            for arm, entry in res["arms"].items():
+                ard.add_many("ancova", {k: entry[k] for k in ("n", "lsmean", "se", "ci_low",
+                                                               "ci_high")},
+                             method=method, group=arm, analysis_set=aset, **keys)
+                if "diff" in entry:
+                    ard.add_many("ancova", {k: entry[k] for k in (
+                        "diff", "diff_se", "diff_ci_low", "diff_ci_high", "t", "p_value")},
+                        method=method, group=f"{arm} vs {reference}", analysis_set=aset,
+                        **keys)
+        rule = analyses.get("responders", {}).get(paramcd)
+        if not rule:
+            continue
+        flags = responder_flags(at.rename(columns={"ARM": "TRT01P"}), rule,
+                                int(pcfg["baseline_visit"]))
+        aset_r = f"{aset}; responder: {rule_text(rule)}"
+        order = [a for a in arms if a != reference] + [reference]
+        tab = responder_tables(at["ARM"].to_numpy(object), flags.to_numpy(float), order)
+        for i, arm in enumerate(tab["arms"]):
+            ard.add_many("responders_between_arms",
+                         {"n": tab["table"][i].sum(), "n_responders": tab["table"][i, 0]},
+                         method="count", group=arm, analysis_set=aset_r, **keys)
+        between = " vs ".join(tab["arms"])
+        if "chi_square" in tab:
+            ard.add_many("responders_between_arms", tab["chi_square"],
+                         method="chi_square_pearson", group=between, analysis_set=aset_r,
+                         **keys)
+        if "fisher" in tab:
+            ard.add_many("responders_between_arms", tab["fisher"], method="fisher_exact",
+                         group=between, analysis_set=aset_r, **keys)
+        if strata and len(tab["arms"]) == 2:
+            strat = at.assign(RESP=flags.to_numpy()).dropna(subset=["RESP", *strata])
+            tables = []
+            for _, g in strat.groupby(strata, sort=True):
+                t = np.array([[((g["ARM"] == a) & (g["RESP"] == v)).sum() for v in (1.0, 0.0)]
+                              for a in tab["arms"]], dtype=float)
+                if t.sum(axis=1).all() and t.sum(axis=0).all():
+                    tables.append(t)
+            if tables:
+                ard.add_many("responders_between_arms", cmh_test(tables, confidence=confidence),
+                             method="cmh_mantel_haenszel", group=between,
+                             analysis_set=f"{aset_r}; strata {', '.join(strata)}", **keys)

@@ -6,7 +6,7 @@ manner of pharmaverse admiral (``derive_var_base``, ``derive_var_chg``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
@@ -66,3 +66,45 @@ def derive_max_dose(exposure: pd.DataFrame) -> pd.DataFrame:
         exposure.groupby("USUBJID", as_index=False)["EXDOSE"].max()
         .rename(columns={"EXDOSE": "MAXDOSE"})
     )
+
+
+def derive_locf_records(scores: pd.DataFrame, visits: Sequence[int],
+                        visit_names: Mapping[int, str] | None = None) -> pd.DataFrame:
+    """Last observation carried forward (LOCF), in the manner of admiral's
+    ``derive_locf_records``: for every subject and parameter present in ``scores`` and every
+    expected visit in ``visits``, a record with a missing AVAL, or no record at all, gets
+    the AVAL of the subject's latest earlier visit (lower AVISITN) with a non-missing AVAL,
+    and ``DTYPE = "LOCF"``. Observed records keep their AVAL and a missing DTYPE. A visit
+    with nothing observed before it stays missing (an existing record is kept as it is; an
+    absent one is not added). Added records take PARAM (if present) from the subject's
+    records, AVISIT from ``visit_names``, and leave every other column missing.
+
+    Returns a new frame with only USUBJID, PARAMCD, PARAM (if present), AVISIT, AVISITN,
+    AVAL, DTYPE, sorted by USUBJID, PARAMCD, AVISITN. Derive BASE and CHG afterwards.
+    """
+    keep = [c for c in ("USUBJID", "PARAMCD", "PARAM", "AVISIT", "AVISITN", "AVAL")
+            if c in scores.columns]
+    src = scores[keep].copy()
+    src["AVAL"] = src["AVAL"].astype("Float64")
+    keys = src[["USUBJID", "PARAMCD"] + (["PARAM"] if "PARAM" in src.columns else [])]
+    keys = keys.drop_duplicates(["USUBJID", "PARAMCD"])
+    grid = keys.merge(pd.DataFrame({"AVISITN": sorted(int(v) for v in visits)}), how="cross")
+    src["AVISITN"] = src["AVISITN"].astype(int)
+    out = grid.merge(src.drop(columns=["PARAM"], errors="ignore").assign(_observed=True),
+                     on=["USUBJID", "PARAMCD", "AVISITN"], how="left", validate="one_to_one")
+    out = out.sort_values(["USUBJID", "PARAMCD", "AVISITN"], ignore_index=True)
+    existed = out.pop("_observed").notna()
+    carried = out.groupby(["USUBJID", "PARAMCD"], sort=False)["AVAL"].ffill()
+    imputed = out["AVAL"].isna() & carried.notna()
+    out["AVAL"] = carried.astype("Float64")
+    out["DTYPE"] = pd.Series(pd.NA, index=out.index, dtype="string")
+    out.loc[imputed, "DTYPE"] = "LOCF"
+    out = out[existed | imputed].reset_index(drop=True)
+    if visit_names is not None:
+        names = out["AVISITN"].map(dict(visit_names))
+        if "AVISIT" in out.columns:
+            out["AVISIT"] = out["AVISIT"].fillna(names)
+        else:
+            out["AVISIT"] = names
+    columns = [*keep, "AVISIT"] if "AVISIT" not in keep and visit_names is not None else keep
+    return out[[c for c in (*columns, "DTYPE") if c in out.columns]]

@@ -147,35 +147,165 @@ class ReportData:
                                zip(wide["ci_low"], wide["ci_high"], strict=True)],
         })
 
-    def paired_table(self) -> pd.DataFrame:
+    def _paired_row(self, sel: pd.DataFrame, p: dict[str, Any]) -> dict[str, str]:
+        """One row of a paired table from the ARD rows of one comparison (no computing)."""
+        get = dict(zip(sel["method"] + ":" + sel["statistic"], sel["value"], strict=True))
+        methods = sel["method"].unique()
+        wmethod = next((m for m in methods if m.startswith("wilcoxon")), "")
+        hlmethod = next((m for m in methods if m.startswith("hodges_lehmann")), "")
+        tested = get.get(next((m for m in methods if m.startswith("flag")), "") + ":tested", 1)
+        why = ", ".join(f"{get[f'count:{k}']:g} {label}" for k, label in (
+            ("n_excluded_no_baseline", "no baseline"),
+            ("n_excluded_no_comparison", "no comparison value"),
+            ("n_excluded_neither", "neither")) if get.get(f"count:{k}", 0))
+        row = {
+            "Parameter": p["label"],
+            "Comparison": f"{self.visit_name(int(p['baseline_visit']))} vs "
+                          f"{self.visit_name(int(p['comparison_visit']))}",
+            "Pairs": f"{get['descriptive:n_pairs']:g}",
+            "Excluded (why)": f"{get['count:n_excluded']:g}" + (f" ({why})" if why else ""),
+            "Baseline mean (SD)": f"{get['descriptive:baseline_mean']:.2f} "
+                                  f"({get['descriptive:baseline_sd']:.2f})",
+            "Comparison mean (SD)": f"{get['descriptive:comparison_mean']:.2f} "
+                                    f"({get['descriptive:comparison_sd']:.2f})",
+            "Mean change (SD) [95% CI]": f"{get['descriptive:change_mean']:.2f} "
+                                         f"({get['descriptive:change_sd']:.2f}) "
+                                         f"[{get['t-based CI:change_ci_low']:.2f}, "
+                                         f"{get['t-based CI:change_ci_high']:.2f}]",
+            "Median change": f"{get['descriptive:change_median']:g}",
+        }
+        if "count: DTYPE = LOCF:n_imputed_comparison" in get:
+            row["Carried forward (baseline, comparison)"] = (
+                f"{get['count: DTYPE = LOCF:n_imputed_baseline']:g}, "
+                f"{get['count: DTYPE = LOCF:n_imputed_comparison']:g}")
+        if not tested:
+            row["Tests"] = "descriptive only: too few pairs (flagged)"
+            return row
+        row |= {
+            "Hodges-Lehmann [95% CI]": (f"{get[hlmethod + ':hl_estimate']:g} "
+                                        f"[{get[hlmethod + ':hl_ci_low']:g}, "
+                                        f"{get[hlmethod + ':hl_ci_high']:g}] "
+                                        f"({hlmethod.removeprefix('hodges_lehmann_')})"
+                                        if hlmethod else ""),
+            "Cohen's dz [95% CI]": (f"{get['cohens_dz_noncentral_t:dz']:.2f} "
+                                    f"[{get['cohens_dz_noncentral_t:ci_low']:.2f}, "
+                                    f"{get['cohens_dz_noncentral_t:ci_high']:.2f}]"
+                                    if "cohens_dz_noncentral_t:dz" in get else ""),
+            "Rank-biserial": (f"{get['rank_biserial_matched_pairs:rank_biserial']:.2f}"
+                              if "rank_biserial_matched_pairs:rank_biserial" in get else ""),
+            "Paired t": (f"t({get['paired_ttest:df']:g}) = {get['paired_ttest:t']:.2f}, "
+                         f"{format_p(get['paired_ttest:p_value'])}"
+                         if "paired_ttest:p_value" in get else "not computed"),
+            "Wilcoxon signed-rank": (f"W = {get[wmethod + ':W']:g}, "
+                                     f"{format_p(get[wmethod + ':p_value'])} "
+                                     f"({wmethod.removeprefix('wilcoxon_')})"
+                                     if wmethod else "not computed"),
+        }
+        holm_key = next((k for k in get if k.startswith("holm:") and
+                         k.endswith(":p_value_holm")), None)
+        if holm_key:
+            family = get[holm_key.replace("p_value_holm", "holm_family_size")]
+            row["Holm-adjusted P (primary)"] = (
+                f"{format_p(get[holm_key])} (family of {family:g}, {holm_key.split(':')[1]})")
+        return row
+
+    def paired_table(self, analysis: str = "paired") -> pd.DataFrame:
+        """The paired comparison per parameter: ``paired`` (observed case, primary) or
+        ``paired_locf`` (LOCF sensitivity)."""
         rows = []
         for code, p in self.parameters().items():
-            sel = self.ard[(self.ard["analysis"] == "paired") & (self.ard["parameter"] == code)]
-            if sel.empty:
-                continue
-            get = dict(zip(sel["method"] + ":" + sel["statistic"], sel["value"], strict=True))
-            wmethod = next((m for m in sel["method"].unique() if m.startswith("wilcoxon")), "")
-            rows.append({
-                "Parameter": p["label"],
-                "Comparison": f"{self.visit_name(int(p['baseline_visit']))} vs "
-                              f"{self.visit_name(int(p['comparison_visit']))}",
-                "Pairs": f"{get['descriptive:n_pairs']:g}",
-                "Excluded": f"{get['descriptive:n_excluded']:g}",
-                "Baseline mean (SD)": f"{get['descriptive:baseline_mean']:.2f} "
-                                      f"({get['descriptive:baseline_sd']:.2f})",
-                "Comparison mean (SD)": f"{get['descriptive:comparison_mean']:.2f} "
-                                        f"({get['descriptive:comparison_sd']:.2f})",
-                "Mean change [95% CI]": f"{get['descriptive:change_mean']:.2f} "
-                                        f"[{get['t-based CI:change_ci_low']:.2f}, "
-                                        f"{get['t-based CI:change_ci_high']:.2f}]",
-                "Paired t": f"t({get['paired_ttest:df']:g}) = {get['paired_ttest:t']:.2f}, "
-                            f"{format_p(get['paired_ttest:p_value'])}",
-                "Wilcoxon signed-rank": (f"W = {get[wmethod + ':W']:g}, "
-                                         f"{format_p(get[wmethod + ':p_value'])} "
-                                         f"({wmethod.removeprefix('wilcoxon_')})"
-                                         if wmethod else "not computed"),
-            })
+            sel = self.ard[(self.ard["analysis"] == analysis) & (self.ard["parameter"] == code)]
+            for group, g in sel.groupby("group", sort=True):
+                row = self._paired_row(g, p)
+                if self.ard.loc[self.ard["analysis"] == analysis, "group"].nunique() > 1:
+                    row = {"Arm": group} | row
+                rows.append(row)
+        return pd.DataFrame(rows).fillna("")
+
+    def subgroup_table(self) -> pd.DataFrame:
+        """Paired comparison in each subgroup (group = "arm; VARIABLE = level")."""
+        a = self.ard[self.ard["analysis"] == "subgroup"]
+        if a.empty:
+            return pd.DataFrame()
+        counts = a[a["statistic"] == "n_subjects"].set_index("group")["value"]
+        rows = []
+        for code, p in self.parameters().items():
+            sel = a[a["parameter"] == code]
+            for group, g in sel.groupby("group", sort=True):
+                arm, _, level = group.partition("; ")
+                full = self._paired_row(g, p)
+                rows.append({
+                    "Subgroup": level, "Arm": arm, "Subjects": f"{counts[group]:g}",
+                    **{k: full.get(k, "") for k in (
+                        "Parameter", "Pairs", "Baseline mean (SD)", "Comparison mean (SD)",
+                        "Mean change (SD) [95% CI]", "Hodges-Lehmann [95% CI]", "Paired t",
+                        "Wilcoxon signed-rank", "Tests")},
+                })
+        out = pd.DataFrame(rows).fillna("")
+        if (out["Arm"].nunique() == 1):
+            out = out.drop(columns="Arm")
+        return out
+
+    def responder_table(self) -> pd.DataFrame:
+        a = self.ard[self.ard["analysis"] == "responders"]
+        if a.empty:
+            return pd.DataFrame()
+        wide = a.pivot_table(index=["parameter", "visitn", "visit", "group", "analysis_set"],
+                             columns="statistic", values="value", aggfunc="first",
+                             sort=True).reset_index()
+        labels = {c: p["label"] for c, p in self.parameters().items()}
+        rules = self.trial.get("analyses", {}).get("responders", {})
+        return pd.DataFrame({
+            "Parameter": wide["parameter"].map(labels),
+            "Responder": [f"{rules[c].get('label', '')} "
+                          f"({s.split('responder: ', 1)[1]})".strip()
+                          for c, s in zip(wide["parameter"], wide["analysis_set"], strict=True)],
+            "Visit": wide["visit"],
+            **({"Arm": wide["group"]} if wide["group"].nunique() > 1 else {}),
+            "Responders / n": [f"{k:g} / {n:g}" for k, n in zip(wide["n_responders"], wide["n"],
+                                                                 strict=True)],
+            "% [95% CI, Clopper-Pearson]": [f"{100 * x:.1f} [{100 * lo:.1f}, {100 * hi:.1f}]"
+                                            for x, lo, hi in zip(wide["proportion"],
+                                                                 wide["ci_low"], wide["ci_high"],
+                                                                 strict=True)],
+        })
+
+    def mcnemar_table(self) -> pd.DataFrame:
+        a = self.ard[self.ard["analysis"] == "responders_paired"]
+        if a.empty:
+            return pd.DataFrame()
+        rows = []
+        for code, p in self.parameters().items():
+            for group, g in a[a["parameter"] == code].groupby("group", sort=True):
+                get = dict(zip(g["statistic"], g["value"], strict=True))
+                rows.append({
+                    "Parameter": p["label"], "Arm": group,
+                    "Comparison": f"{self.visit_name(int(p['baseline_visit']))} vs "
+                                  f"{self.visit_name(int(p['comparison_visit']))}",
+                    "Pairs": f"{get['n_pairs']:g}",
+                    "Responder at both": f"{get['both']:g}",
+                    "At baseline only": f"{get['before_only']:g}",
+                    "At comparison only": f"{get['after_only']:g}",
+                    "At neither": f"{get['neither']:g}",
+                    "Exact McNemar": (format_p(get["p_value"]) if get["p_value"] == get["p_value"]
+                                      else "no discordant pairs"),
+                })
         return pd.DataFrame(rows)
+
+    def between_arm_tables(self) -> dict[str, pd.DataFrame]:
+        """ANCOVA and between-arm responder rows, shown as they are in the ARD (only for
+        trials with more than one arm)."""
+        out = {}
+        for analysis in ("ancova", "responders_between_arms"):
+            a = self.ard[self.ard["analysis"] == analysis]
+            if a.empty:
+                continue
+            wide = a.pivot_table(index=["parameter", "visit", "method", "group"],
+                                 columns="statistic", values="value", aggfunc="first",
+                                 sort=True).reset_index()
+            out[analysis] = wide.map(lambda v: f"{v:.4g}" if isinstance(v, float) else v
+                                     ).replace("nan", "")
+        return out
 
     def means_by_visit_figure(self):  # -> matplotlib Figure
         import matplotlib.pyplot as plt

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pingouin as pg
 from scipy import stats as sps
+from scipy.optimize import brentq
 
 ALTERNATIVES = ("two-sided", "greater", "less")
 
@@ -80,7 +81,12 @@ def paired_comparison(
     - Wilcoxon signed-rank test via ``pingouin.wilcoxon`` (scipy underneath), with the
       variant chosen by ``wilcoxon_method``: W is the smaller of the signed-rank sums for a
       two-sided test, p as scipy computes it.
+    - median change (``describe``), Hodges-Lehmann estimate with CI (``hodges_lehmann``),
+      Cohen's d_z with CI (``cohens_dz``), matched-pairs rank-biserial
+      (``rank_biserial_paired``).
 
+    The counts of excluded pairs say why: no baseline value, no comparison value, neither.
+    Confidence intervals are two-sided at ``confidence`` whatever the ``alternative``.
     ``alternative`` refers to the change: ``"less"`` tests that the comparison visit is lower.
     """
     if alternative not in ALTERNATIVES:
@@ -94,9 +100,18 @@ def paired_comparison(
     out: dict[str, Any] = {
         "n_pairs": n,
         "n_excluded": int((~keep).sum()),
+        "n_excluded_no_baseline": int((np.isnan(np.asarray(baseline, dtype=float))
+                                       & ~np.isnan(np.asarray(comparison, dtype=float))).sum()),
+        "n_excluded_no_comparison": int((~np.isnan(np.asarray(baseline, dtype=float))
+                                         & np.isnan(np.asarray(comparison, dtype=float))).sum()),
+        "n_excluded_neither": int((np.isnan(np.asarray(baseline, dtype=float))
+                                   & np.isnan(np.asarray(comparison, dtype=float))).sum()),
         "baseline": describe(b, confidence),
         "comparison": describe(c, confidence),
         "change": describe(change, confidence),
+        "hodges_lehmann": hodges_lehmann(change, confidence),
+        "cohens_dz": cohens_dz(change, confidence),
+        "rank_biserial": rank_biserial_paired(change),
     }
     if n < 2:
         return out
@@ -118,3 +133,307 @@ def paired_comparison(
             "n_nonzero": int(np.count_nonzero(change)),
         }
     return out
+
+
+# ---------------------------------------------------------------------------------------
+# Paired comparison: effect sizes and location estimates
+# ---------------------------------------------------------------------------------------
+
+
+def signrank_null_cdf(n: int) -> np.ndarray:
+    """Exact null distribution of the Wilcoxon signed-rank statistic V (sum of positive
+    ranks) for n untied, non-zero differences: ``cdf[v] = P(V <= v)``, v = 0..n(n+1)/2.
+
+    Counted by the recursion on the number of sign assignments giving each sum (each of the
+    2^n assignments equally likely under H0); the distribution of R's ``psignrank``.
+    """
+    m = n * (n + 1) // 2
+    counts = np.zeros(m + 1, dtype=float)
+    counts[0] = 1.0
+    for k in range(1, n + 1):
+        shifted = np.zeros_like(counts)
+        shifted[k:] = counts[:-k]
+        counts = counts + shifted
+    return np.cumsum(counts) / 2.0**n
+
+
+def hodges_lehmann(differences: np.ndarray, confidence: float = 0.95) -> dict[str, Any]:
+    """One-sample (paired) Hodges-Lehmann estimate of the location shift and its CI.
+
+    The estimate is the median of the M = n(n+1)/2 Walsh averages (d_i + d_j)/2, i <= j,
+    of the n non-missing differences (Hodges & Lehmann, 1963). The two-sided CI is
+    [W_(C), W_(M+1-C)] of the ordered Walsh averages (Hollander & Wolfe, *Nonparametric
+    Statistical Methods*, 2nd ed., 1999, section 3.3):
+
+    - ``exact`` (no zero differences, no tied absolute differences, n <= 50): C is the
+      smallest v with P(V <= v) >= alpha/2 under the exact signed-rank null distribution
+      (R's ``qsignrank(alpha/2, n)``; the interval of R's ``wilcox.test(conf.int = TRUE)``);
+    - ``normal approximation`` otherwise: C = round(M/2 - z(1-alpha/2) * sqrt(var)), with
+      the tie-corrected variance var = [n(n+1)(2n+1) - sum(t^3 - t)/2] / 24 over the tie
+      groups t of |d| (Hollander & Wolfe eq. 3.27 with the tie correction of eq. 3.13),
+      C at least 1. R uses a different (root-finding) interval in this case.
+
+    The achieved confidence is not reported; the interval is always two-sided.
+    """
+    d = np.asarray(differences, dtype=float)
+    d = np.sort(d[~np.isnan(d)])
+    n = d.size
+    if n == 0:
+        return {"estimate": math.nan, "ci_low": math.nan, "ci_high": math.nan,
+                "method": "not computed"}
+    i, j = np.triu_indices(n)
+    walsh = np.sort((d[i] + d[j]) / 2.0)
+    m = walsh.size
+    estimate = float(np.median(walsh))
+    alpha = 1.0 - confidence
+    nonzero = d[d != 0]
+    exact = (nonzero.size == n and np.unique(np.abs(d)).size == n and n <= 50)
+    if exact:
+        cdf = signrank_null_cdf(n)
+        c = int(np.searchsorted(cdf, alpha / 2 - 1e-12))  # smallest v with cdf[v] >= a/2
+        c = max(c, 1)
+        method = "exact"
+    else:
+        _, tie_sizes = np.unique(np.abs(d), return_counts=True)
+        var = (n * (n + 1) * (2 * n + 1) - np.sum(tie_sizes**3 - tie_sizes) / 2) / 24.0
+        z = float(sps.norm.ppf(1 - alpha / 2))
+        c = max(int(math.floor(m / 2 - z * math.sqrt(var) + 0.5)), 1)
+        method = "normal approximation"
+    if c > m:
+        return {"estimate": estimate, "ci_low": math.nan, "ci_high": math.nan,
+                "method": method}
+    return {"estimate": estimate, "ci_low": float(walsh[c - 1]),
+            "ci_high": float(walsh[m - c]), "method": method}
+
+
+def cohens_dz(differences: np.ndarray, confidence: float = 0.95) -> dict[str, float]:
+    """Cohen's d_z = mean(d) / SD(d) of paired differences (SD with n - 1; Cohen, 1988,
+    section 2.3.5), with its two-sided CI by inverting the noncentral t distribution
+    (Steiger & Fouladi, 1997; the method of MBESS ``ci.sm``): the observed
+    t = d_z * sqrt(n) has a noncentral t(n - 1, lambda) distribution; the limits are the
+    lambda with P(T >= t) = alpha/2 and P(T <= t) = alpha/2, divided by sqrt(n).
+    """
+    d = np.asarray(differences, dtype=float)
+    d = d[~np.isnan(d)]
+    n = d.size
+    nan = {"dz": math.nan, "ci_low": math.nan, "ci_high": math.nan}
+    if n < 2:
+        return nan
+    sd = float(d.std(ddof=1))
+    if sd == 0:
+        return nan
+    dz = float(d.mean()) / sd
+    if dz < 0:
+        # T(lambda) and -T(-lambda) have the same distribution; scipy's noncentral t is
+        # more accurate for t >= 0, so compute the interval of -dz and reflect it.
+        mirror = cohens_dz(-d, confidence)
+        return {"dz": dz, "ci_low": -mirror["ci_high"], "ci_high": -mirror["ci_low"]}
+    t_obs, df = dz * math.sqrt(n), n - 1
+    alpha = 1.0 - confidence
+
+    def limit(target: float) -> float:
+        # lambda such that P(T <= t_obs | lambda) = target; the cdf falls as lambda rises.
+        def f(lam: float) -> float:
+            return float(sps.nct.cdf(t_obs, df, lam)) - target
+        lo, hi, step = t_obs - 1.0, t_obs + 1.0, 1.0
+        while f(lo) < 0:
+            lo, step = lo - step, step * 1.5
+        step = 1.0
+        while f(hi) > 0:
+            hi, step = hi + step, step * 1.5
+        return float(brentq(f, lo, hi, xtol=1e-12, rtol=1e-12, maxiter=500))
+
+    try:
+        low, high = limit(1 - alpha / 2), limit(alpha / 2)
+    except (ValueError, RuntimeError):  # scipy's nct failed to evaluate: no interval
+        return {"dz": dz, "ci_low": math.nan, "ci_high": math.nan}
+    return {"dz": dz, "ci_low": low / math.sqrt(n), "ci_high": high / math.sqrt(n)}
+
+
+def rank_biserial_paired(differences: np.ndarray) -> float:
+    """Matched-pairs rank-biserial correlation r = (R+ - R-) / (R+ + R-), where R+ and R-
+    are the sums of the ranks of |d| (average ranks for ties) over positive and negative
+    differences, zero differences dropped (Kerby, 2014, *Compr. Psychol.* 3:11.IT.3.1).
+    Ranges from -1 (every difference negative) to 1; NaN when every difference is zero."""
+    d = np.asarray(differences, dtype=float)
+    d = d[~np.isnan(d)]
+    d = d[d != 0]
+    if d.size == 0:
+        return math.nan
+    ranks = sps.rankdata(np.abs(d))
+    r_plus, r_minus = ranks[d > 0].sum(), ranks[d < 0].sum()
+    return float((r_plus - r_minus) / (r_plus + r_minus))
+
+
+# ---------------------------------------------------------------------------------------
+# Proportions, responders, multiplicity
+# ---------------------------------------------------------------------------------------
+
+
+def clopper_pearson(k: int, n: int, confidence: float = 0.95) -> dict[str, float]:
+    """Proportion k/n with the Clopper-Pearson ("exact") two-sided CI (Clopper & Pearson,
+    1934): lower = Beta(alpha/2; k, n - k + 1), upper = Beta(1 - alpha/2; k + 1, n - k),
+    with 0 and 1 at k = 0 and k = n (the interval of R's ``binom.test``)."""
+    if n == 0:
+        return {"n": 0.0, "k": 0.0, "proportion": math.nan, "ci_low": math.nan,
+                "ci_high": math.nan}
+    alpha = 1.0 - confidence
+    low = 0.0 if k == 0 else float(sps.beta.ppf(alpha / 2, k, n - k + 1))
+    high = 1.0 if k == n else float(sps.beta.ppf(1 - alpha / 2, k + 1, n - k))
+    return {"n": float(n), "k": float(k), "proportion": k / n, "ci_low": low,
+            "ci_high": high}
+
+
+def mcnemar_exact(before: np.ndarray, after: np.ndarray,
+                  alternative: str = "two-sided") -> dict[str, float]:
+    """Exact McNemar test of paired binary outcomes (McNemar, 1947; exact form): on the
+    pairs with both outcomes known, b = pairs positive only before, c = positive only after;
+    under H0 c ~ Binomial(b + c, 1/2), and p is the binomial test's (two-sided: twice the
+    smaller tail, at most 1; the p of R's ``exact2x2::mcnemar.exact`` and of
+    statsmodels ``mcnemar(exact=True)``). ``alternative`` refers to c: ``"greater"`` tests
+    that more pairs become positive than stop being positive. p is NaN when b + c = 0."""
+    x = np.asarray(before, dtype=float)
+    y = np.asarray(after, dtype=float)
+    keep = ~(np.isnan(x) | np.isnan(y))
+    x, y = x[keep].astype(bool), y[keep].astype(bool)
+    b = int((x & ~y).sum())
+    c = int((~x & y).sum())
+    out = {"n_pairs": float(x.size), "both": float((x & y).sum()),
+           "neither": float((~x & ~y).sum()), "before_only": float(b),
+           "after_only": float(c), "p_value": math.nan}
+    if b + c > 0:
+        out["p_value"] = float(sps.binomtest(c, b + c, 0.5, alternative=alternative).pvalue)
+    return out
+
+
+def holm(p_values: np.ndarray) -> np.ndarray:
+    """Holm (1979) step-down adjusted p-values, family-wise error control, via statsmodels
+    ``multipletests(method="holm")``: the i-th smallest of m p-values becomes
+    max over j <= i of min(1, (m - j + 1) p_(j)). NaN p-values are left out of the family
+    and stay NaN."""
+    from statsmodels.stats.multitest import multipletests
+
+    p = np.asarray(p_values, dtype=float)
+    out = np.full(p.shape, math.nan)
+    ok = ~np.isnan(p)
+    if ok.any():
+        out[ok] = multipletests(p[ok], method="holm")[1]
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# Parallel-group comparisons
+# ---------------------------------------------------------------------------------------
+
+
+def ancova_change(data: Any, reference: str, strata: list[str] | tuple[str, ...] = (),
+                  confidence: float = 0.95) -> dict[str, Any]:
+    """Between-arm comparison of change from baseline by ANCOVA (analysis of covariance):
+    ordinary least squares ``CHG ~ ARM + BASE (+ stratum ...)`` via statsmodels ``OLS``,
+    arms and strata as indicator (treatment) coding with ``reference`` as the reference arm
+    and each factor's first level (sorted) as its reference. Rows with a missing CHG, BASE,
+    ARM or stratum are dropped (observed case).
+
+    - LS mean of each arm: the model's prediction at the mean baseline of the analysed
+      rows, averaged with equal weight over the levels of each stratification factor
+      (the SAS LSMEANS / R emmeans default), x'b, with SE sqrt(x' V x) and t-based CI;
+    - difference of each arm from the reference (its arm coefficient), CI and t-test p on
+      the residual df = n - number of coefficients.
+
+    ``data`` needs columns ARM, CHG, BASE and the strata.
+    """
+    import pandas as pd
+    import statsmodels.api as sm
+
+    frame = pd.DataFrame(data)[["ARM", "CHG", "BASE", *strata]].dropna().copy()
+    frame["ARM"] = frame["ARM"].astype(str)
+    arms = sorted(frame["ARM"].unique())
+    if reference not in arms or len(arms) < 2:
+        raise ValueError("ANCOVA needs the reference arm and at least one other arm")
+    others = [a for a in arms if a != reference]
+    columns: dict[str, np.ndarray] = {"const": np.ones(len(frame))}
+    for a in others:
+        columns[f"ARM[{a}]"] = (frame["ARM"] == a).to_numpy(float)
+    columns["BASE"] = frame["BASE"].to_numpy(float)
+    strata_levels = {}
+    for s_ in strata:
+        levels = sorted(frame[s_].astype(str).unique())
+        strata_levels[s_] = levels
+        for level in levels[1:]:
+            columns[f"{s_}[{level}]"] = (frame[s_].astype(str) == level).to_numpy(float)
+    exog = pd.DataFrame(columns, index=frame.index)
+    fit = sm.OLS(frame["CHG"].to_numpy(float), exog).fit()
+    df_resid = float(fit.df_resid)
+    tcrit = float(sps.t.ppf(0.5 + confidence / 2, df_resid))
+    mean_base = float(frame["BASE"].mean())
+    params, cov = fit.params.to_numpy(), fit.cov_params().to_numpy()
+    out: dict[str, Any] = {"n": float(len(frame)), "df_resid": df_resid,
+                           "mean_baseline": mean_base,
+                           "baseline_slope": float(fit.params["BASE"]), "arms": {}}
+    for arm in arms:
+        x = pd.Series(0.0, index=exog.columns)
+        x["const"] = 1.0
+        if arm != reference:
+            x[f"ARM[{arm}]"] = 1.0
+        x["BASE"] = mean_base
+        for s_, levels in strata_levels.items():
+            for level in levels[1:]:
+                x[f"{s_}[{level}]"] = 1.0 / len(levels)
+        xv = x.to_numpy()
+        est, se = float(xv @ params), float(math.sqrt(xv @ cov @ xv))
+        entry = {"n": float((frame["ARM"] == arm).sum()), "lsmean": est, "se": se,
+                 "ci_low": est - tcrit * se, "ci_high": est + tcrit * se}
+        if arm != reference:
+            name = f"ARM[{arm}]"
+            diff, dse = float(fit.params[name]), float(fit.bse[name])
+            entry |= {"diff": diff, "diff_se": dse, "diff_ci_low": diff - tcrit * dse,
+                      "diff_ci_high": diff + tcrit * dse, "t": float(fit.tvalues[name]),
+                      "p_value": float(fit.pvalues[name])}
+        out["arms"][arm] = entry
+    return out
+
+
+def responder_tables(arm: np.ndarray, responder: np.ndarray,
+                     order: list[str] | None = None) -> dict[str, Any]:
+    """Arm-by-responder contingency table from non-missing pairs: rows the arms (in
+    ``order``, else sorted), columns responder yes, no. Computed:
+
+    - Pearson's chi-square, no continuity correction: sum (O - E)^2 / E with
+      E = row total * column total / n, df = arms - 1 (scipy ``chi2_contingency``);
+    - for two arms, Fisher's exact test, two-sided (scipy ``fisher_exact``; the p of R's
+      ``fisher.test``: the sum of the hypergeometric probabilities no larger than the
+      observed one) and the sample odds ratio of response, first arm against second
+      (a*d / b*c; R's ``fisher.test`` shows the conditional MLE instead).
+    """
+    a = np.asarray(arm, dtype=object)
+    r = np.asarray(responder, dtype=float)
+    keep = ~np.isnan(r) & np.array([x is not None and x == x for x in a])
+    a, r = a[keep].astype(str), r[keep].astype(bool)
+    present = {str(g) for g in a}
+    arms = [g for g in order if g in present] if order else sorted(present)
+    table = np.array([[int(((a == g) & r).sum()), int(((a == g) & ~r).sum())] for g in arms])
+    out: dict[str, Any] = {"arms": arms, "table": table}
+    if len(arms) >= 2 and (table.sum(axis=0) > 0).all():
+        chi2, p, dof, _ = sps.chi2_contingency(table, correction=False)
+        out["chi_square"] = {"statistic": float(chi2), "df": float(dof), "p_value": float(p)}
+    if len(arms) == 2:
+        res = sps.fisher_exact(table, alternative="two-sided")
+        out["fisher"] = {"odds_ratio": float(res.statistic), "p_value": float(res.pvalue)}
+    return out
+
+
+def cmh_test(tables: list[np.ndarray], correction: bool = True,
+             confidence: float = 0.95) -> dict[str, float]:
+    """Cochran-Mantel-Haenszel test of no association in K stratified 2x2 tables (each
+    rows: arm of interest, reference arm; columns: responder yes, no), via
+    statsmodels ``StratifiedTable.test_null_odds`` (with continuity correction by default,
+    as R's ``mantelhaen.test``), with the Mantel-Haenszel common odds ratio and its
+    Robins-Breslow-Greenland CI (statsmodels ``oddsratio_pooled_confint``)."""
+    from statsmodels.stats.contingency_tables import StratifiedTable
+
+    st = StratifiedTable([np.asarray(t, dtype=float) for t in tables])
+    test = st.test_null_odds(correction=correction)
+    low, high = st.oddsratio_pooled_confint(alpha=1 - confidence)
+    return {"statistic": float(test.statistic), "df": 1.0, "p_value": float(test.pvalue),
+            "common_odds_ratio": float(st.oddsratio_pooled), "ci_low": float(low),
+            "ci_high": float(high), "n_strata": float(len(tables))}
