@@ -8,6 +8,7 @@ import math
 
 import numpy as np
 import pandas as pd
+import pingouin as pg
 import pytest
 import statsmodels.api as sm
 import statsmodels.formula.api as smf
@@ -343,3 +344,24 @@ def test_describe_matches_numpy_and_r_type7_quantiles():
     assert r["sd"] == pytest.approx(np.std([1, 2, 3, 4, 10], ddof=1))
     res = sm.stats.DescrStatsW(np.array([1, 2, 3, 4, 10.0])).tconfint_mean()
     assert (r["ci_low"], r["ci_high"]) == pytest.approx(res)
+
+
+def test_walsh_order_statistics_by_counting_equal_the_enumerated_ones():
+    """The large-trial path (counting and bisection) against the listed averages."""
+    rng = np.random.default_rng(7)
+    for d in (np.sort(rng.normal(size=300)), np.sort(rng.integers(-3, 4, 400).astype(float))):
+        listed = S.WalshAverages(d)
+        counted = S.WalshAverages(d, enumerate_up_to=0)
+        assert listed.listed is not None and counted.listed is None
+        for k in (1, 2, 17, listed.m // 2, listed.m // 2 + 1, listed.m - 3, listed.m):
+            assert counted.order_statistic(k) == listed.order_statistic(k)
+
+
+def test_wilcoxon_in_paired_comparison_equals_scipy_and_pingouin():
+    rng = np.random.default_rng(3)
+    b = rng.integers(2, 7, 40).astype(float)
+    c = b - rng.integers(-1, 3, 40)
+    r = S.paired_comparison(b, c)["wilcoxon"]
+    ref = pg.wilcoxon(c, b, method="asymptotic", correction=True)
+    assert r["W"] == float(ref["W_val"].iloc[0])
+    assert r["p_value"] == pytest.approx(float(ref["p_val"].iloc[0]), rel=1e-12)

@@ -78,7 +78,9 @@ def paired_comparison(
       changes; the same interval as R's ``t.test(..., paired = TRUE)``);
     - paired t-test (Student, 1908) via ``pingouin.ttest(paired=True)``: t, df = n - 1, p
       (pingouin rounds its own CI to two decimals, so the CI is taken from ``describe``);
-    - Wilcoxon signed-rank test via ``pingouin.wilcoxon`` (scipy underneath), with the
+    - Wilcoxon signed-rank test via ``scipy.stats.wilcoxon`` (what ``pingouin.wilcoxon``
+      calls; pingouin's wrapper also builds an n x n matrix for its CLES, which does not
+      fit in memory for large trials), with the
       variant chosen by ``wilcoxon_method``: W is the smaller of the signed-rank sums for a
       two-sided test, p as scipy computes it.
     - median change (``describe``), Hodges-Lehmann estimate with CI (``hodges_lehmann``),
@@ -125,10 +127,10 @@ def paired_comparison(
     if np.any(change != 0):
         kwargs = ({"method": "exact", "correction": False} if method == "exact"
                   else {"method": "asymptotic", "correction": True})
-        wx = pg.wilcoxon(c, b, alternative=alternative, **kwargs)
+        wx = sps.wilcoxon(c, b, alternative=alternative, zero_method="wilcox", **kwargs)
         out["wilcoxon"] = {
-            "W": float(wx["W_val"].iloc[0]),
-            "p_value": float(wx["p_val"].iloc[0]),
+            "W": float(wx.statistic),
+            "p_value": float(wx.pvalue),
             "method": method,
             "n_nonzero": int(np.count_nonzero(change)),
         }
@@ -181,10 +183,9 @@ def hodges_lehmann(differences: np.ndarray, confidence: float = 0.95) -> dict[st
     if n == 0:
         return {"estimate": math.nan, "ci_low": math.nan, "ci_high": math.nan,
                 "method": "not computed"}
-    i, j = np.triu_indices(n)
-    walsh = np.sort((d[i] + d[j]) / 2.0)
-    m = walsh.size
-    estimate = float(np.median(walsh))
+    m = n * (n + 1) // 2
+    walsh = WalshAverages(d)
+    estimate = (walsh.order_statistic((m + 1) // 2) + walsh.order_statistic(m // 2 + 1)) / 2
     alpha = 1.0 - confidence
     nonzero = d[d != 0]
     exact = (nonzero.size == n and np.unique(np.abs(d)).size == n and n <= 50)
@@ -202,8 +203,57 @@ def hodges_lehmann(differences: np.ndarray, confidence: float = 0.95) -> dict[st
     if c > m:
         return {"estimate": estimate, "ci_low": math.nan, "ci_high": math.nan,
                 "method": method}
-    return {"estimate": estimate, "ci_low": float(walsh[c - 1]),
-            "ci_high": float(walsh[m - c]), "method": method}
+    return {"estimate": float(estimate), "ci_low": walsh.order_statistic(c),
+            "ci_high": walsh.order_statistic(m + 1 - c), "method": method}
+
+
+class WalshAverages:
+    """Order statistics of the Walsh averages (d_i + d_j) / 2, i <= j, of sorted ``d``.
+
+    Up to ``enumerate_up_to`` values the M = n(n+1)/2 averages are listed and sorted. Past
+    that (a large trial: 10^5 pairs give 5 x 10^9 averages) the k-th smallest is found
+    without listing them: the number of averages <= t is counted in O(n log n) with a
+    binary search per d_i, and t is bisected until one distinct average remains between the
+    bounds; the answer is then the smallest average above the lower bound, which is exact.
+    """
+
+    def __init__(self, sorted_d: np.ndarray, enumerate_up_to: int = 2_000_000):
+        self.d = np.asarray(sorted_d, dtype=float)
+        n = self.d.size
+        self.m = n * (n + 1) // 2
+        self.listed = None
+        if self.m <= enumerate_up_to:
+            i, j = np.triu_indices(n)
+            self.listed = np.sort((self.d[i] + self.d[j]) / 2.0)
+
+    def count_at_most(self, t: float) -> int:
+        """Number of Walsh averages <= t (pairs i <= j with d_i + d_j <= 2t)."""
+        upto = np.searchsorted(self.d, 2.0 * t - self.d, side="right")
+        return int(np.maximum(upto - np.arange(self.d.size), 0).sum())
+
+    def smallest_above(self, t: float) -> float:
+        """The smallest Walsh average strictly greater than t."""
+        j = np.searchsorted(self.d, 2.0 * t - self.d, side="right")
+        j = np.maximum(j, np.arange(self.d.size))
+        ok = j < self.d.size
+        return float(np.min((self.d[ok] + self.d[j[ok]]) / 2.0))
+
+    def order_statistic(self, k: int) -> float:
+        """The k-th smallest Walsh average, k = 1..M."""
+        if self.listed is not None:
+            return float(self.listed[k - 1])
+        lo, hi = float(self.d[0]) - 1.0, float(self.d[-1])  # count(lo) = 0 < k <= count(hi)
+        for _ in range(200):
+            mid = (lo + hi) / 2.0
+            if mid in (lo, hi):
+                break
+            if self.count_at_most(mid) >= k:
+                hi = mid
+            else:
+                lo = mid
+            if self.smallest_above(lo) >= hi:
+                break
+        return self.smallest_above(lo)
 
 
 def cohens_dz(differences: np.ndarray, confidence: float = 0.95) -> dict[str, float]:
