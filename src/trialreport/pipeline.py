@@ -26,6 +26,7 @@ from trialreport import contracts, io
 from trialreport.analysis import build_ard, format_ard
 from trialreport.derive import derive_efficacy
 from trialreport.reproduce import mismatch_message, reproduce
+from trialreport.safety import build_safety_ard
 
 DATASETS = ("subjects", "scores", "adverse_events", "exposure")
 log = logging.getLogger("trialreport")
@@ -192,12 +193,16 @@ def derive(trial: Mapping[str, Any], inputs: Mapping[str, str],
 
 def analyse(trial_id: str, trial: Mapping[str, Any], inputs: Mapping[str, str],
             output: str) -> None:
-    ard = build_ard(
-        trial_id, trial,
-        subjects=pd.read_parquet(inputs["subjects"]),
-        efficacy=pd.read_parquet(inputs["efficacy"]),
-        exposure=pd.read_parquet(inputs["exposure"]),
-    )
+    subjects = pd.read_parquet(inputs["subjects"])
+    efficacy = pd.read_parquet(inputs["efficacy"])
+    exposure = pd.read_parquet(inputs["exposure"])
+    ard = build_ard(trial_id, trial, subjects=subjects, efficacy=efficacy, exposure=exposure)
+    # Safety, demographic, disposition and exposure tables (trialreport.safety), appended
+    # after the efficacy results in the same analysis-results table.
+    safety = build_safety_ard(trial_id, trial, subjects=subjects,
+                              adverse_events=pd.read_parquet(inputs["adverse_events"]),
+                              exposure=exposure, efficacy=efficacy)
+    ard = pd.concat([ard, safety], ignore_index=True)
     io.write_csv(format_ard(ard), output)
     log.info("analysis results: %d rows", len(ard))
 
