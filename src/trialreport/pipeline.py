@@ -228,6 +228,14 @@ def reproduce_targets(trial: Mapping[str, Any], ard_path: str, output: str) -> N
         log.warning(message)
 
 
+def write_display_tables(trial: Mapping[str, Any], ard_path: str, outdir: str) -> None:
+    """The safety, demographic, disposition and exposure tables as CSV, from ard.csv."""
+    from trialreport.tables import write_tables
+
+    for path in write_tables(read_ard(ard_path), trial, outdir):
+        log.info("wrote %s", path)
+
+
 # ---------------------------------------------------------------------------------------
 # provenance
 # ---------------------------------------------------------------------------------------

@@ -2,12 +2,16 @@
 
 from snakemake.utils import validate
 
+from trialreport.tables import TABLES
+
 validate(config, "../../schemas/config.schema.yaml")
 
 RESULTS = config.get("results", "results")
 SCHEMAS = config.get("schemas", "schemas")
 TRIALS = sorted(config["trials"])
 DATASETS = ["subjects", "scores", "adverse_events", "exposure"]
+# Display tables written by rule tables to results/<trial>/tables/<name>.csv.
+TABLE_NAMES = [spec.name for spec in TABLES]
 
 
 wildcard_constraints:
