@@ -205,8 +205,7 @@ def ae_periods_table(ard: pd.DataFrame, trial: Mapping[str, Any]) -> pd.DataFram
             "Subject-weeks of exposure": fmt_num(a.get("TEAE", period, "subject_weeks"), 1),
             "Events per subject-week": fmt_num(a.get("TEAE", period,
                                                      "events_per_subject_week"), 3),
-            "Rate ratio [95% CI]": "reference" if test is None and period == a.groups()[0]
-            else "",
+            "Rate ratio [95% CI]": "reference" if tests and period == a.groups()[0] else "",
             "P (exact conditional)": "",
         }
         if test is not None:
@@ -227,13 +226,21 @@ def ae_periods_table(ard: pd.DataFrame, trial: Mapping[str, Any]) -> pd.DataFram
 
 def _continuous_rows(a: Ard, parameter: str, label: str, groups: list[str],
                      headers: list[str], decimals: int = 1) -> list[dict[str, str]]:
+    def mean_sd(g: str) -> str:
+        mean, sd = a.get(parameter, g, "mean"), a.get(parameter, g, "sd")
+        if math.isnan(mean):
+            return ""
+        return f"{fmt_num(mean, decimals)} ({'-' if math.isnan(sd) else fmt_num(sd, decimals + 1)})"
+
+    def min_max(g: str) -> str:
+        lo, hi = a.get(parameter, g, "min"), a.get(parameter, g, "max")
+        return "" if math.isnan(lo) else f"{format_value(lo)}, {format_value(hi)}"
+
     specs = [
         ("n", lambda g: fmt_int(a.get(parameter, g, "n"))),
-        ("Mean (SD)", lambda g: f"{fmt_num(a.get(parameter, g, 'mean'), decimals)} "
-                                f"({fmt_num(a.get(parameter, g, 'sd'), decimals + 1)})"),
+        ("Mean (SD)", mean_sd),
         ("Median", lambda g: fmt_num(a.get(parameter, g, "median"), decimals)),
-        ("Min, max", lambda g: f"{format_value(a.get(parameter, g, 'min'))}, "
-                               f"{format_value(a.get(parameter, g, 'max'))}"),
+        ("Min, max", min_max),
     ]
     rows = []
     for i, (stat, cell) in enumerate(specs):
@@ -322,7 +329,8 @@ def exposure_table(ard: pd.DataFrame, trial: Mapping[str, Any]) -> pd.DataFrame:
                               prefix="n_", level_labels=None)
     for row in rows:
         if row["Statistic"].endswith(", n (%)"):
-            row["Statistic"] = f"{_dose_label(row['Statistic'].removesuffix(', n (%)'), unit)}, n (%)"
+            dose = row["Statistic"].removesuffix(", n (%)")
+            row["Statistic"] = f"{_dose_label(dose, unit)}, n (%)"
     for parameter in a.parameters():
         if not parameter.startswith("DAYS_AT_DOSE "):
             continue
