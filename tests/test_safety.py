@@ -318,3 +318,12 @@ def test_reference_trial_period_counts_against_the_csv():
     p = value(ard, "ae_periods", "TEAE", "ACTIVE vs PLACEBO", "p_value")
     assert p == pytest.approx(
         sm_rates.test_poisson_2indep(16, 120, 3, 30, method="exact-cond").pvalue)
+
+
+def test_trial_without_adverse_events_gives_zero_counts():
+    ard = build_safety_ard("no-ae", fx.TRIAL, fx.subjects(), fx.adverse_events().iloc[0:0],
+                           fx.exposure())
+    assert row_of(ard, "ae_overview", "ANY", "n_subjects") == [0, 0, 0, 0]
+    assert row_of(ard, "ae_soc_pt", "ANY", "n_events") == [0, 0, 0, 0]
+    assert row_of(ard, "ae_severity", "ANY", "n_MILD") == [0, 0, 0, 0]
+    assert set(ard.loc[ard["analysis"] == "ae_soc_pt", "parameter"]) == {"", "ANY"}

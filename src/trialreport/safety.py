@@ -72,8 +72,9 @@ def derive_var_trtemfl(adverse_events: pd.DataFrame, exposure: pd.DataFrame) -> 
     out = adverse_events.copy()
     first_dose = exposure.groupby("USUBJID")["EXSTDY"].min()
     onset = pd.to_numeric(out["ASTDY"], errors="coerce")
-    start = out["USUBJID"].map(first_dose)
-    derived = pd.Series(np.where((onset >= start).fillna(False).astype(bool), "Y", "N"),
+    start = pd.to_numeric(out["USUBJID"].map(first_dose), errors="coerce").astype(float)
+    on_or_after = (onset.astype(float) >= start).to_numpy(dtype=bool)  # NaN compares False
+    derived = pd.Series(np.where(on_or_after, "Y", "N"),
                         index=out.index, dtype="string")
     if "TRTEMFL" in out.columns:
         given = out["TRTEMFL"].astype("string")
