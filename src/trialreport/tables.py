@@ -365,7 +365,7 @@ TABLES: tuple[TableSpec, ...] = (
               "subject's records at that dose, among subjects who received it.",
               exposure_table),
     TableSpec("ae_overview", "Overview of treatment-emergent adverse events (TEAE)",
-              _PCT + " Related: AEREL possibly, probably or related, or missing. Severe: "
+              _PCT + " Related: AEREL POSSIBLY RELATED, PROBABLY RELATED or RELATED, or missing. Severe: "
               "AESEV = SEVERE. Leading to discontinuation: AEACN = DRUG WITHDRAWN. A period "
               "column counts the events that began in that period among the subjects exposed "
               "in it.", ae_overview_table),
