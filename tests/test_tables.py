@@ -242,3 +242,13 @@ def test_config_target_and_covariates_pass_the_config_schema():
     assert {"id": "ae_incidence_periods", "description":
             "AE incidence, placebo week vs active weeks", "statistic": "ae_incidence_periods",
             "alpha": 0.05, "published": "no difference"} in targets
+
+
+def test_workflow_lists_every_table():
+    import ast
+    import re
+    from pathlib import Path
+
+    common = (Path(__file__).resolve().parents[1] / "workflow" / "rules" / "common.smk")
+    listed = re.search(r"^TABLE_NAMES = (\[.*?\])", common.read_text(), re.M | re.S)
+    assert ast.literal_eval(listed.group(1)) == [spec.name for spec in TABLES]

@@ -365,10 +365,10 @@ TABLES: tuple[TableSpec, ...] = (
               "subject's records at that dose, among subjects who received it.",
               exposure_table),
     TableSpec("ae_overview", "Overview of treatment-emergent adverse events (TEAE)",
-              _PCT + " Related: AEREL POSSIBLY RELATED, PROBABLY RELATED or RELATED, or missing. Severe: "
-              "AESEV = SEVERE. Leading to discontinuation: AEACN = DRUG WITHDRAWN. A period "
-              "column counts the events that began in that period among the subjects exposed "
-              "in it.", ae_overview_table),
+              _PCT + " Related: AEREL POSSIBLY RELATED, PROBABLY RELATED or RELATED, or "
+              "missing. Severe: AESEV = SEVERE. Leading to discontinuation: AEACN = DRUG "
+              "WITHDRAWN. A period column counts the events that began in that period among "
+              "the subjects exposed in it.", ae_overview_table),
     TableSpec("ae_soc_pt", "TEAEs by system organ class and preferred term",
               _PCT + " A subject is counted once per class and once per term. Sorted by "
               "descending Total frequency of subjects, ties by name.", ae_soc_pt_table),
