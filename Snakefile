@@ -22,8 +22,10 @@ include: "workflow/rules/report.smk"
 
 
 rule all:
+    default_target: True
     input:
         expand(f"{RESULTS}/{{trial}}/report.html", trial=TRIALS),
         expand(f"{RESULTS}/{{trial}}/reproduction.csv", trial=TRIALS),
-        expand(f"{RESULTS}/{{trial}}/tables/{{name}}.csv", trial=TRIALS, name=TABLE_NAMES),
-    default_target: True
+        expand(
+            f"{RESULTS}/{{trial}}/tables/{{name}}.csv", trial=TRIALS, name=TABLE_NAMES
+        ),

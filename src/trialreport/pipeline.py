@@ -23,10 +23,8 @@ import pandas as pd
 import yaml
 
 from trialreport import contracts, io
-from trialreport.analysis import build_ard, format_ard
 from trialreport.derive import derive_efficacy
 from trialreport.reproduce import mismatch_message, reproduce
-from trialreport.safety import build_safety_ard
 
 DATASETS = ("subjects", "scores", "adverse_events", "exposure")
 log = logging.getLogger("trialreport")
@@ -74,12 +72,30 @@ def load_trial_config(config_path: str | Path, trial: str) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------
 
 
+STALE_ON_REINGEST = ("report.html", "reproduction.csv")
+
+
+def remove_stale_outputs(results_dir: Path) -> None:
+    """Remove the final outputs of a trial whose data are being read again.
+
+    Snakemake does not delete the outputs of later rules when an earlier rule fails, so
+    without this a refused dataset would leave the previous report in place, looking current.
+    They are rebuilt when the new data pass every stage.
+    """
+    for name in STALE_ON_REINGEST:
+        path = results_dir / name
+        if path.exists():
+            path.unlink()
+            log.info("removed %s: it was built from the previous data", path)
+
+
 def ingest(trial: Mapping[str, Any], schema_dir: str | Path, outputs: Mapping[str, str],
            base_dir: str | Path = ".") -> None:
     """Read every dataset as configured (format, delimiter, encoding, column map, codes).
 
     All four files are tried before giving up, so one run names every unreadable file.
     """
+    remove_stale_outputs(Path(outputs["subjects"]).parent.parent)
     problems = []
     frames = {}
     known = contracts.load_contracts(schema_dir, list(DATASETS))
@@ -193,6 +209,10 @@ def derive(trial: Mapping[str, Any], inputs: Mapping[str, str],
 
 def analyse(trial_id: str, trial: Mapping[str, Any], inputs: Mapping[str, str],
             output: str) -> None:
+    # pingouin (via trialreport.analysis) is imported only here
+    from trialreport.analysis import build_ard, format_ard
+    from trialreport.safety import build_safety_ard
+
     subjects = pd.read_parquet(inputs["subjects"])
     efficacy = pd.read_parquet(inputs["efficacy"])
     exposure = pd.read_parquet(inputs["exposure"])

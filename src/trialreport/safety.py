@@ -33,14 +33,16 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
-from trialreport.analysis import ARD_COLUMNS, ArdBuilder, format_value
-from trialreport.stats import describe
+from trialreport.formatting import format_value
+
+if TYPE_CHECKING:  # trialreport.analysis imports pingouin; the display tables need only
+    from trialreport.analysis import ArdBuilder  # this module's names, so import it late
 
 TOTAL = "Total"
 ANY = "ANY"
@@ -393,6 +395,8 @@ def add_baseline(ard: ArdBuilder, subjects: pd.DataFrame, efficacy: pd.DataFrame
     AGE (n, mean, SD, median, min, max), SEX, RACE and ETHNIC where present, the trial's
     covariates (categorical: n (%); continuous: as AGE) and each parameter's baseline score
     (the record flagged ``ABLFL = "Y"``)."""
+    from trialreport.stats import describe
+
     population = subjects["SAFFL"] == "Y"
     categorical = [c for c in ("SEX", "RACE", "ETHNIC") if c in subjects.columns]
     cats = categorical + [c["name"] for c in covariates
@@ -464,6 +468,8 @@ def add_dose_exposure(ard: ArdBuilder, subjects: pd.DataFrame, exposure: pd.Data
     (% of the safety population); days on each dose per subject (summed over its records at
     that dose), summarised over the subjects who received the dose, with total
     subject-days."""
+    from trialreport.stats import describe
+
     population = subjects["SAFFL"] == "Y"
     ex = derive_exposure_days(exposure)
     max_dose = ex.groupby("USUBJID")["EXDOSE"].max()
@@ -504,6 +510,8 @@ def build_safety_ard(trial_id: str, trial: Mapping[str, Any], subjects: pd.DataF
                      efficacy: pd.DataFrame | None = None) -> pd.DataFrame:
     """ARD rows of the safety, demographic, disposition and exposure tables, in a fixed
     order (analysis by analysis, as computed), to be appended to the efficacy ARD."""
+    from trialreport.analysis import ARD_COLUMNS, ArdBuilder
+
     design = trial["design"]
     periods = [p["name"] for p in design.get("periods", [])]
     single_arm = len(arms_of(subjects)) == 1

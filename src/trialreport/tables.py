@@ -20,7 +20,7 @@ from typing import Any
 
 import pandas as pd
 
-from trialreport.analysis import format_value
+from trialreport.formatting import format_value
 from trialreport.reproduce import round_half_up
 from trialreport.safety import ANY, MISSING, SEVERITIES, TERM_SEP, TOTAL
 
