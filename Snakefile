@@ -1,5 +1,6 @@
 # Reproducible clinical-trial reports: ingest -> validate -> derive -> analyse -> reproduce
-# -> provenance -> report, one job per trial and stage. The trials are listed in config.yaml.
+# -> tables -> provenance -> report, one job per trial and stage. The trials are listed in
+# config.yaml.
 
 
 from snakemake.utils import min_version
@@ -16,6 +17,7 @@ include: "workflow/rules/validate.smk"
 include: "workflow/rules/derive.smk"
 include: "workflow/rules/analyse.smk"
 include: "workflow/rules/reproduce.smk"
+include: "workflow/rules/tables.smk"
 include: "workflow/rules/report.smk"
 
 
@@ -24,3 +26,6 @@ rule all:
     input:
         expand(f"{RESULTS}/{{trial}}/report.html", trial=TRIALS),
         expand(f"{RESULTS}/{{trial}}/reproduction.csv", trial=TRIALS),
+        expand(
+            f"{RESULTS}/{{trial}}/tables/{{name}}.csv", trial=TRIALS, name=TABLE_NAMES
+        ),

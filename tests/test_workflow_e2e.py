@@ -23,11 +23,12 @@ def first_run(tmp_path_factory):
     return repo, proc
 
 
-def test_workflow_builds_report_and_reproduces_every_published_target(first_run) -> None:
+def test_workflow_builds_report_and_reproduces_every_published_target(first_run,
+                                                                       trial) -> None:
     repo, proc = first_run
     assert proc.returncode == 0, proc.stderr[-4000:]
     table = pd.read_csv(repo / RESULTS / "reproduction.csv", dtype=str)
-    assert len(table) == 9
+    assert len(table) == len(trial["reproduction"]["targets"])
     assert set(table["status"]) == {"match"}, table.to_string()
     published_table1 = {"cgii_baseline_mean": "3.79", "cgii_week5_mean": "2.33",
                         "cgis_baseline_mean": "4.83", "cgis_week5_mean": "3.86",
@@ -36,11 +37,12 @@ def test_workflow_builds_report_and_reproduces_every_published_target(first_run)
     assert {k: got[k] for k in published_table1} == published_table1
 
 
-def test_report_is_self_contained_and_says_the_data_are_synthetic(first_run) -> None:
+def test_report_is_self_contained_and_says_the_data_are_synthetic(first_run, trial) -> None:
     repo, _ = first_run
     page = (repo / RESULTS / "report.html").read_text(encoding="utf-8")
     assert "Synthetic data." in page
-    assert "9 of 9 published figures reproduced" in page
+    n = len(trial["reproduction"]["targets"])
+    assert f"{n} of {n} published figures reproduced" in page
     assert "data:image/png;base64," in page  # the means-by-visit figure, embedded
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page)
     log = (repo / RESULTS / "logs" / "report.log").read_text(encoding="utf-8")
@@ -60,6 +62,7 @@ def test_results_are_byte_identical_when_recomputed(first_run, tmp_path, trial) 
     derived = repo / RESULTS / "derived"
     inputs = {"subjects": validated / "subjects.parquet",
               "exposure": validated / "exposure.parquet",
+              "adverse_events": validated / "adverse_events.parquet",
               "efficacy": derived / "efficacy.parquet"}
     pipeline.analyse(REFERENCE_TRIAL, trial, inputs, str(tmp_path / "ard.csv"))
     assert (tmp_path / "ard.csv").read_bytes() == (repo / RESULTS / "ard.csv").read_bytes()

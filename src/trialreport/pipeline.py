@@ -209,14 +209,20 @@ def derive(trial: Mapping[str, Any], inputs: Mapping[str, str],
 
 def analyse(trial_id: str, trial: Mapping[str, Any], inputs: Mapping[str, str],
             output: str) -> None:
-    from trialreport.analysis import build_ard, format_ard  # imports pingouin: only here
+    # pingouin (via trialreport.analysis) is imported only here
+    from trialreport.analysis import build_ard, format_ard
+    from trialreport.safety import build_safety_ard
 
-    ard = build_ard(
-        trial_id, trial,
-        subjects=pd.read_parquet(inputs["subjects"]),
-        efficacy=pd.read_parquet(inputs["efficacy"]),
-        exposure=pd.read_parquet(inputs["exposure"]),
-    )
+    subjects = pd.read_parquet(inputs["subjects"])
+    efficacy = pd.read_parquet(inputs["efficacy"])
+    exposure = pd.read_parquet(inputs["exposure"])
+    ard = build_ard(trial_id, trial, subjects=subjects, efficacy=efficacy, exposure=exposure)
+    # Safety, demographic, disposition and exposure tables (trialreport.safety), appended
+    # after the efficacy results in the same analysis-results table.
+    safety = build_safety_ard(trial_id, trial, subjects=subjects,
+                              adverse_events=pd.read_parquet(inputs["adverse_events"]),
+                              exposure=exposure, efficacy=efficacy)
+    ard = pd.concat([ard, safety], ignore_index=True)
     io.write_csv(format_ard(ard), output)
     log.info("analysis results: %d rows", len(ard))
 
@@ -240,6 +246,14 @@ def reproduce_targets(trial: Mapping[str, Any], ard_path: str, output: str) -> N
             raise StageError(message + "\n(set reproduction.on_mismatch: report in the "
                              "trial's config to report mismatches without failing)")
         log.warning(message)
+
+
+def write_display_tables(trial: Mapping[str, Any], ard_path: str, outdir: str) -> None:
+    """The safety, demographic, disposition and exposure tables as CSV, from ard.csv."""
+    from trialreport.tables import write_tables
+
+    for path in write_tables(read_ard(ard_path), trial, outdir):
+        log.info("wrote %s", path)
 
 
 # ---------------------------------------------------------------------------------------

@@ -121,6 +121,8 @@ def _reproduce_one(ard: pd.DataFrame, target: Mapping[str, Any], design: Mapping
         return out | {"reproduced": reproduced, "reproduced_value": reproduced,
                       "status": "match" if ok else "mismatch",
                       "source": "demographics/AGE/min,max"}
+    elif statistic == "ae_incidence_periods":
+        return out | _reproduce_incidence(ard, target)
     elif statistic == "max_dose":
         row = _lookup(ard, {"analysis": "exposure", "parameter": "MAXDOSE", "statistic": "max"},
                       tid)
@@ -162,6 +164,36 @@ def _reproduce_one(ard: pd.DataFrame, target: Mapping[str, Any], design: Mapping
         ok = out["reproduced"] == published.strip()
     out["status"] = "match" if ok else "mismatch"
     return out
+
+
+def _reproduce_incidence(ard: pd.DataFrame, target: Mapping[str, Any]) -> dict[str, Any]:
+    """A qualitative target on AE incidence between periods: ``"no difference"`` matches
+    when the period test (analysis ``ae_periods``, exact conditional Poisson test of events
+    per subject-week) gives P >= alpha; ``"difference"`` when P < alpha. The rule is written
+    into the row's ``source``."""
+    alpha = float(target.get("alpha", 0.05))
+    rows = ard[(ard["analysis"] == "ae_periods") & (ard["statistic"] == "p_value")]
+    if len(rows) != 1:
+        raise TargetError(f"target {target['id']!r}: expected one period comparison "
+                          f"(ae_periods p_value), found {len(rows)}")
+    row = rows.iloc[0]
+    p = float(row["value"])
+    published = str(target["published"]).strip().lower()
+    if published not in ("no difference", "difference"):
+        raise TargetError(f"target {target['id']!r}: published must be 'no difference' or "
+                          f"'difference', not {target['published']!r}")
+    found = "no difference" if p >= alpha else "difference"
+    shown = "P < 0.001" if p < 0.001 else f"P = {round_half_up(p, 3)}"
+    ratio = ard[(ard["analysis"] == "ae_periods") & (ard["statistic"] == "rate_ratio")
+                & (ard["group"] == row["group"])]["value"]
+    ratio_text = f", rate ratio {round_half_up(float(ratio.iloc[0]), 2)}" if len(ratio) else ""
+    return {
+        "reproduced": f"{found} ({row['group']}: {shown}{ratio_text})",
+        "reproduced_value": format_value(p),
+        "status": "match" if found == published else "mismatch",
+        "source": (f"{_source(row)} [{row['group']}]; rule: 'no difference' when "
+                   f"P >= {format_value(alpha)}"),
+    }
 
 
 def mismatch_message(table: pd.DataFrame) -> str:

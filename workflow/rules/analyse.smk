@@ -2,6 +2,7 @@ rule analyse:
     input:
         subjects=f"{RESULTS}/{{trial}}/validated/subjects.parquet",
         exposure=f"{RESULTS}/{{trial}}/validated/exposure.parquet",
+        adverse_events=f"{RESULTS}/{{trial}}/validated/adverse_events.parquet",
         efficacy=f"{RESULTS}/{{trial}}/derived/efficacy.parquet",
     output:
         ard=f"{RESULTS}/{{trial}}/ard.csv",

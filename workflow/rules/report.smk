@@ -24,6 +24,7 @@ rule report:
         warnings=f"{RESULTS}/{{trial}}/validation/warnings.csv",
         provenance=f"{RESULTS}/{{trial}}/provenance.json",
         trial_config=f"{RESULTS}/{{trial}}/trial_config.json",
+        tables=expand(f"{RESULTS}/{{{{trial}}}}/tables/{{name}}.csv", name=TABLE_NAMES),
     output:
         html=f"{RESULTS}/{{trial}}/report.html",
     log:

@@ -1,0 +1,530 @@
+"""Safety, demographics, disposition and exposure: derivations and counts for the ARD.
+
+Derivations follow the admiral pattern (one function, one derivation, frame in, frame out):
+``derive_var_trtemfl`` (treatment-emergent flag) and ``derive_var_relfl`` (related to study
+drug). ``build_safety_ard`` counts from the derived data and returns rows of the
+analysis-results table (same columns as ``trialreport.analysis.ARD_COLUMNS``), which the
+display tables in ``trialreport.tables`` only format.
+
+Conventions (stated again in the report's table notes):
+
+- Population and denominators: the safety population (``SAFFL = "Y"``). Every count table
+  has, per column (``group``), a row ``statistic = "N"`` holding its denominator;
+  percentages are ``100 * n / N``. Disposition is the exception: its denominator is the
+  number enrolled.
+- Columns: one per arm (``TRT01P``), then ``Total``. In a single-arm trial with more than
+  one period (e.g. a placebo run-in), the AE tables also have one column per period: the
+  subjects of the safety population exposed in that period, and the events whose period
+  (``APHASE``) is that period.
+- Only treatment-emergent events (``TRTEMFL = "Y"``) are counted.
+- Related: ``AEREL`` in POSSIBLY RELATED, PROBABLY RELATED or RELATED; a missing ``AEREL``
+  counts as related (the conservative convention). NOT RELATED and UNLIKELY RELATED are
+  not related.
+- Severe: ``AESEV = "SEVERE"``. Maximum severity per subject (per term, per class and over
+  all events) is the highest recorded severity (MILD < MODERATE < SEVERE); a subject whose
+  events there all lack a severity is counted in a ``Missing`` row.
+- Leading to discontinuation: ``AEACN = "DRUG WITHDRAWN"`` (row left out if the data have
+  no AEACN).
+- A subject is counted once per row (term, class, category); events are counted each time.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats as sps
+
+from trialreport.formatting import format_value
+
+if TYPE_CHECKING:  # trialreport.analysis imports pingouin; the display tables need only
+    from trialreport.analysis import ArdBuilder  # this module's names, so import it late
+
+TOTAL = "Total"
+ANY = "ANY"
+TERM_SEP = " / "  # parameter of a preferred-term row: "<system organ class> / <preferred term>"
+RELATED_VALUES = ("POSSIBLY RELATED", "PROBABLY RELATED", "RELATED")
+SEVERITIES = ("MILD", "MODERATE", "SEVERE")
+MISSING = "Missing"
+RELATIONSHIPS = ("RELATED", "NOT_RELATED")
+PERIOD_TEST = "exact_conditional_poisson"
+SUMMARY_STATS = ("n", "mean", "sd", "median", "min", "max")
+
+
+# ---------------------------------------------------------------------------------------
+# derivations
+# ---------------------------------------------------------------------------------------
+
+
+def derive_var_trtemfl(adverse_events: pd.DataFrame, exposure: pd.DataFrame) -> pd.DataFrame:
+    """Treatment-emergent flag ``TRTEMFL``: honoured where the data have it, derived where not.
+
+    Derived: ``"Y"`` if the onset day ``ASTDY`` is on or after the subject's first dose (the
+    earliest ``EXSTDY`` of any study treatment, placebo included, since the placebo week is
+    part of the treated period), ``"N"`` if before it or if the subject has no exposure.
+    Worsening: the data model records a change of severity as a new event record starting
+    on the day it worsened (the SDTM AE convention), so a pre-treatment event that worsens
+    on treatment is a new record with onset on treatment and is flagged by the same rule.
+    Where the data carry ``TRTEMFL`` its non-missing values are kept as they are.
+    """
+    out = adverse_events.copy()
+    first_dose = exposure.groupby("USUBJID")["EXSTDY"].min()
+    onset = pd.to_numeric(out["ASTDY"], errors="coerce")
+    start = pd.to_numeric(out["USUBJID"].map(first_dose), errors="coerce").astype(float)
+    on_or_after = (onset.astype(float) >= start).to_numpy(dtype=bool)  # NaN compares False
+    derived = pd.Series(np.where(on_or_after, "Y", "N"),
+                        index=out.index, dtype="string")
+    if "TRTEMFL" in out.columns:
+        given = out["TRTEMFL"].astype("string")
+        out["TRTEMFL"] = given.where(given.notna(), derived)
+    else:
+        out["TRTEMFL"] = derived
+    return out
+
+
+def derive_var_relfl(adverse_events: pd.DataFrame) -> pd.DataFrame:
+    """Related-to-study-drug flag ``RELFL``: ``"Y"`` when ``AEREL`` is POSSIBLY RELATED,
+    PROBABLY RELATED or RELATED, or is missing (conservative); ``"N"`` otherwise."""
+    out = adverse_events.copy()
+    rel = out["AEREL"].astype("string").str.strip().str.upper()
+    related = rel.isin(RELATED_VALUES).fillna(False).astype(bool) | rel.isna()
+    out["RELFL"] = pd.Series(np.where(related, "Y", "N"), index=out.index, dtype="string")
+    return out
+
+
+def derive_exposure_days(exposure: pd.DataFrame) -> pd.DataFrame:
+    """``EXDUR``: days of each exposure record, ``EXENDY - EXSTDY + 1`` (both days included)."""
+    out = exposure.copy()
+    out["EXDUR"] = (pd.to_numeric(out["EXENDY"]) - pd.to_numeric(out["EXSTDY"]) + 1)
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# columns of the tables
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a table: its subjects and, for a period column, its period."""
+
+    group: str
+    analysis_set: str
+    subjects: frozenset[str]
+    period: str | None = None
+
+
+def arms_of(subjects: pd.DataFrame) -> list[str]:
+    return sorted(subjects["TRT01P"].dropna().unique())
+
+
+def safety_columns(subjects: pd.DataFrame, exposure: pd.DataFrame,
+                   periods: Sequence[str] = (), by_period: bool = False) -> list[Column]:
+    """Arms, then (``by_period``, single-arm trials) periods, then Total; safety population."""
+    safe = subjects[subjects["SAFFL"] == "Y"]
+    cols = [Column(arm, "safety", frozenset(safe.loc[safe["TRT01P"] == arm, "USUBJID"]))
+            for arm in arms_of(subjects)]
+    if by_period:
+        for period in periods:
+            exposed = set(exposure.loc[exposure["APHASE"] == period, "USUBJID"])
+            cols.append(Column(period, f"safety, exposed in period {period}",
+                               frozenset(set(safe["USUBJID"]) & exposed), period))
+    cols.append(Column(TOTAL, "safety", frozenset(safe["USUBJID"])))
+    return cols
+
+
+def _events_in(ae: pd.DataFrame, col: Column) -> pd.DataFrame:
+    rows = ae[ae["USUBJID"].isin(col.subjects)]
+    if col.period is not None:
+        rows = rows[rows["APHASE"] == col.period]
+    return rows
+
+
+def _pct(n: float, denominator: float) -> float:
+    return 100.0 * n / denominator if denominator else math.nan
+
+
+# ---------------------------------------------------------------------------------------
+# adverse-event counts
+# ---------------------------------------------------------------------------------------
+
+
+def teae_frame(adverse_events: pd.DataFrame, exposure: pd.DataFrame,
+               subjects: pd.DataFrame) -> pd.DataFrame:
+    """Treatment-emergent events of the safety population, with TRTEMFL and RELFL derived."""
+    ae = derive_var_relfl(derive_var_trtemfl(adverse_events, exposure))
+    safe = set(subjects.loc[subjects["SAFFL"] == "Y", "USUBJID"])
+    ae = ae[(ae["TRTEMFL"] == "Y") & ae["USUBJID"].isin(safe)].copy()
+    for column in ("AEBODSYS", "AEDECOD", "APHASE"):
+        ae[column] = ae[column].astype(str)
+    ae["AESEV"] = ae["AESEV"].astype("string").str.upper()
+    return ae
+
+
+def overview_flags(ae: pd.DataFrame) -> dict[str, pd.Series]:
+    """The categories of the AE overview, each a boolean mask over the events."""
+    flags = {
+        ANY: pd.Series(True, index=ae.index),
+        "RELATED": ae["RELFL"] == "Y",
+        "SEVERE": (ae["AESEV"] == "SEVERE").fillna(False).astype(bool),
+        "SERIOUS": ae["AESER"].astype("string").eq("Y").fillna(False).astype(bool),
+    }
+    if "AEACN" in ae.columns:
+        flags["DISCONTINUATION"] = (ae["AEACN"].astype("string").eq("DRUG WITHDRAWN")
+                                    .fillna(False).astype(bool))
+    return flags
+
+
+def _add_denominators(ard: ArdBuilder, analysis: str, columns: Sequence[Column]) -> None:
+    for col in columns:
+        ard.add(analysis, "N", len(col.subjects), group=col.group,
+                analysis_set=col.analysis_set, method="count")
+
+
+def add_ae_overview(ard: ArdBuilder, ae: pd.DataFrame, columns: Sequence[Column]) -> None:
+    """Subjects with at least one event of each category, n and %, and number of events."""
+    _add_denominators(ard, "ae_overview", columns)
+    flags = overview_flags(ae)
+    for col in columns:
+        events = _events_in(ae, col)
+        for name, mask in flags.items():
+            hit = events[mask.reindex(events.index)]
+            n = hit["USUBJID"].nunique()
+            keys = {"parameter": name, "group": col.group, "analysis_set": col.analysis_set,
+                    "method": "count"}
+            ard.add("ae_overview", "n_subjects", n, **keys)
+            ard.add("ae_overview", "pct_subjects", _pct(n, len(col.subjects)), **keys)
+            ard.add("ae_overview", "n_events", len(hit), **keys)
+
+
+def _term_levels(ae: pd.DataFrame) -> list[tuple[str, pd.Series]]:
+    """(parameter, key per event) for the three levels: any event, class, preferred term."""
+    return [
+        (ANY, pd.Series(ANY, index=ae.index)),
+        ("soc", ae["AEBODSYS"]),
+        ("pt", ae["AEBODSYS"] + TERM_SEP + ae["AEDECOD"]),
+    ]
+
+
+def _all_terms(ae: pd.DataFrame) -> list[str]:
+    socs = sorted(ae["AEBODSYS"].unique())
+    pts = sorted((ae["AEBODSYS"] + TERM_SEP + ae["AEDECOD"]).unique())
+    return [ANY, *socs, *pts]
+
+
+def _term_key(ae: pd.DataFrame) -> pd.DataFrame:
+    """One row per event and level it counts in: columns USUBJID, term, plus the event's."""
+    parts = []
+    for _, key in _term_levels(ae):
+        part = ae.copy()
+        part["term"] = key.to_numpy()
+        parts.append(part)
+    return pd.concat(parts, ignore_index=True)
+
+
+def add_ae_soc_pt(ard: ArdBuilder, ae: pd.DataFrame, columns: Sequence[Column]) -> None:
+    """Subjects n (%) and events per system organ class and preferred term, every column.
+
+    ``parameter`` is ``ANY`` (any event), the class, or ``"<class> / <term>"``. A subject is
+    counted once per term and once per class however many events it has there. Every term
+    met in the data has a row in every column, with zeros where a column has none.
+    """
+    _add_denominators(ard, "ae_soc_pt", columns)
+    terms = _all_terms(ae)
+    keyed = _term_key(ae)
+    for col in columns:
+        events = _events_in(keyed, col)
+        grouped = events.groupby("term")
+        n_sub = grouped["USUBJID"].nunique().reindex(terms, fill_value=0)
+        n_evt = grouped.size().reindex(terms, fill_value=0)
+        for term in terms:
+            keys = {"parameter": term, "group": col.group, "analysis_set": col.analysis_set,
+                    "method": "count"}
+            ard.add("ae_soc_pt", "n_subjects", n_sub[term], **keys)
+            ard.add("ae_soc_pt", "pct_subjects", _pct(n_sub[term], len(col.subjects)), **keys)
+            ard.add("ae_soc_pt", "n_events", n_evt[term], **keys)
+
+
+def _category_counts(ard: ArdBuilder, analysis: str, ae: pd.DataFrame,
+                     columns: Sequence[Column], category: pd.Series,
+                     levels: Sequence[str], method: str) -> None:
+    """Subjects by their highest category per term (category codes rank the levels)."""
+    _add_denominators(ard, analysis, columns)
+    terms = _all_terms(ae)
+    frame = ae.assign(_rank=category.to_numpy())
+    keyed = _term_key(frame)
+    for col in columns:
+        events = _events_in(keyed, col)
+        worst = events.groupby(["term", "USUBJID"])["_rank"].max().reset_index()
+        table = (worst.groupby(["term", "_rank"]).size().unstack(fill_value=0)
+                 .reindex(index=terms, columns=range(len(levels)), fill_value=0))
+        for term in terms:
+            keys = {"parameter": term, "group": col.group, "analysis_set": col.analysis_set,
+                    "method": method}
+            for code, level in enumerate(levels):
+                n = int(table.loc[term, code])
+                ard.add(analysis, f"n_{level}", n, **keys)
+                ard.add(analysis, f"pct_{level}", _pct(n, len(col.subjects)), **keys)
+
+
+def add_ae_severity(ard: ArdBuilder, ae: pd.DataFrame, columns: Sequence[Column]) -> None:
+    """Subjects by maximum severity per term, class and overall (``Missing`` when no event
+    of the subject there has a severity)."""
+    rank = {MISSING: 0, **{sev: i + 1 for i, sev in enumerate(SEVERITIES)}}
+    category = ae["AESEV"].fillna(MISSING).map(rank).fillna(0).astype(int)
+    _category_counts(ard, "ae_severity", ae, columns, category,
+                     [MISSING, *SEVERITIES], "count, maximum severity per subject")
+
+
+def add_ae_relationship(ard: ArdBuilder, ae: pd.DataFrame, columns: Sequence[Column]) -> None:
+    """Subjects by closest relationship per term: RELATED if any of its events there is
+    related (``RELFL = "Y"``), NOT_RELATED otherwise."""
+    category = (ae["RELFL"] == "Y").astype(int)  # 1 = related ranks above 0 = not
+    _category_counts(ard, "ae_relationship", ae, columns, category,
+                     ["NOT_RELATED", "RELATED"], "count, closest relationship per subject")
+
+
+# ---------------------------------------------------------------------------------------
+# periods: incidence per subject-week and the exact conditional test
+# ---------------------------------------------------------------------------------------
+
+
+def poisson_rate_comparison(events: int, exposure: float, ref_events: int,
+                            ref_exposure: float, confidence: float = 0.95) -> dict[str, float]:
+    """Compare two Poisson rates, events/exposure against a reference, exactly.
+
+    Exact conditional test (Przyborowski & Wilenski 1940; the ``exact-cond`` method of
+    statsmodels ``test_poisson_2indep``): given the total n = events + ref_events, under
+    equal rates ``events ~ Binomial(n, exposure / (exposure + ref_exposure))``. Two-sided
+    p is scipy's ``binomtest`` (sum of the probabilities no larger than the observed one).
+    The rate ratio's interval is the Clopper-Pearson interval of the binomial proportion
+    pi, turned into a ratio by ``pi / (1 - pi) * ref_exposure / exposure``.
+    """
+    n = int(events + ref_events)
+    share = exposure / (exposure + ref_exposure)
+    rate, ref_rate = events / exposure, ref_events / ref_exposure
+    out = {"rate": rate, "ref_rate": ref_rate,
+           "rate_ratio": rate / ref_rate if ref_rate > 0 else math.nan,
+           "n_events_total": float(n)}
+    if n == 0:
+        return out | {"p_value": math.nan, "ci_low": math.nan, "ci_high": math.nan}
+    result = sps.binomtest(int(events), n, share)
+    ci = result.proportion_ci(confidence_level=confidence, method="exact")
+    odds = ref_exposure / exposure
+
+    def to_ratio(p: float) -> float:
+        return math.inf if p >= 1 else p / (1 - p) * odds
+
+    return out | {"p_value": float(result.pvalue), "ci_low": to_ratio(ci.low),
+                  "ci_high": to_ratio(ci.high)}
+
+
+def add_ae_periods(ard: ArdBuilder, ae: pd.DataFrame, subjects: pd.DataFrame,
+                   exposure: pd.DataFrame, periods: Sequence[str]) -> None:
+    """Per period: subjects exposed (N), subjects with an event starting in the period
+    (n, %), events, exposure in subject-weeks (exposure days / 7, from the exposure records
+    of the safety population), events per subject-week; then each later period against the
+    first by ``poisson_rate_comparison`` on events per subject-week."""
+    safe = set(subjects.loc[subjects["SAFFL"] == "Y", "USUBJID"])
+    ex = derive_exposure_days(exposure[exposure["USUBJID"].isin(safe)])
+    weeks, counts = {}, {}
+    for period in periods:
+        in_period = ex[ex["APHASE"] == period]
+        n_exposed = in_period["USUBJID"].nunique()
+        days = float(in_period["EXDUR"].sum())
+        events = ae[ae["APHASE"] == period]
+        n = events["USUBJID"].nunique()
+        weeks[period], counts[period] = days / 7.0, len(events)
+        keys = {"parameter": "TEAE", "group": period, "method": "count",
+                "analysis_set": f"safety, exposed in period {period}"}
+        ard.add("ae_periods", "N", n_exposed, **keys)
+        ard.add("ae_periods", "n_subjects", n, **keys)
+        ard.add("ae_periods", "pct_subjects", _pct(n, n_exposed), **keys)
+        ard.add("ae_periods", "n_events", len(events), **keys)
+        ard.add("ae_periods", "exposure_days", days, **keys)
+        ard.add("ae_periods", "subject_weeks", weeks[period], **keys)
+        ard.add("ae_periods", "events_per_subject_week",
+                counts[period] / weeks[period] if weeks[period] else math.nan, **keys)
+    ref = periods[0] if periods else None
+    for period in periods[1:]:
+        if not (weeks[period] and weeks[ref]):
+            continue
+        result = poisson_rate_comparison(counts[period], weeks[period], counts[ref],
+                                         weeks[ref])
+        keys = {"parameter": "TEAE", "group": f"{period} vs {ref}", "method": PERIOD_TEST,
+                "analysis_set": "safety, events per subject-week"}
+        for stat in ("rate_ratio", "ci_low", "ci_high", "p_value", "n_events_total"):
+            ard.add("ae_periods", stat, result[stat], **keys)
+
+
+# ---------------------------------------------------------------------------------------
+# demographics, disposition, exposure
+# ---------------------------------------------------------------------------------------
+
+
+def _groups(subjects: pd.DataFrame, population: pd.Series) -> list[tuple[str, pd.DataFrame]]:
+    pop = subjects[population]
+    return [(arm, pop[pop["TRT01P"] == arm]) for arm in arms_of(subjects)] + [(TOTAL, pop)]
+
+
+def _add_categorical(ard: ArdBuilder, analysis: str, parameter: str, values: pd.Series,
+                     levels: Sequence[str], group: str, analysis_set: str) -> None:
+    text = values.astype("string").fillna(MISSING)
+    n_all = len(values)
+    for level in levels:
+        n = int((text == level).sum())
+        keys = {"parameter": parameter, "group": group, "analysis_set": analysis_set,
+                "method": "count"}
+        ard.add(analysis, f"n_{level}", n, **keys)
+        ard.add(analysis, f"pct_{level}", _pct(n, n_all), **keys)
+
+
+def _levels(values: pd.Series) -> list[str]:
+    text = values.astype("string")
+    levels = sorted(text.dropna().unique())
+    return levels + ([MISSING] if text.isna().any() else [])
+
+
+def add_baseline(ard: ArdBuilder, subjects: pd.DataFrame, efficacy: pd.DataFrame | None,
+                 covariates: Sequence[Mapping[str, Any]] = ()) -> None:
+    """Demographics and baseline characteristics, safety population, per arm and total:
+    AGE (n, mean, SD, median, min, max), SEX, RACE and ETHNIC where present, the trial's
+    covariates (categorical: n (%); continuous: as AGE) and each parameter's baseline score
+    (the record flagged ``ABLFL = "Y"``)."""
+    from trialreport.stats import describe
+
+    population = subjects["SAFFL"] == "Y"
+    categorical = [c for c in ("SEX", "RACE", "ETHNIC") if c in subjects.columns]
+    cats = categorical + [c["name"] for c in covariates
+                          if c.get("type", "categorical") == "categorical"
+                          and c["name"] in subjects.columns]
+    conts = ["AGE"] + [c["name"] for c in covariates if c.get("type") == "continuous"
+                       and c["name"] in subjects.columns]
+    levels = {c: _levels(subjects.loc[population, c]) for c in cats}
+    base = None
+    if efficacy is not None and "ABLFL" in efficacy.columns:
+        base = efficacy[efficacy["ABLFL"] == "Y"]
+    for group, rows in _groups(subjects, population):
+        ard.add("baseline", "N", len(rows), group=group, analysis_set="safety", method="count")
+        for name in conts:
+            stats = describe(pd.to_numeric(rows[name]).to_numpy(float))
+            ard.add_many("baseline", {s: stats[s] for s in SUMMARY_STATS}, parameter=name,
+                         group=group, analysis_set="safety", method="descriptive")
+        for name in cats:
+            _add_categorical(ard, "baseline", name, rows[name], levels[name], group, "safety")
+        if base is not None:
+            in_group = base[base["USUBJID"].isin(set(rows["USUBJID"]))]
+            for paramcd in sorted(base["PARAMCD"].unique()):
+                values = in_group.loc[in_group["PARAMCD"] == paramcd, "AVAL"]
+                stats = describe(values.to_numpy(float, na_value=math.nan))
+                ard.add_many("baseline", {s: stats[s] for s in SUMMARY_STATS},
+                             parameter=f"BASE_{paramcd}", group=group,
+                             analysis_set="safety, with a baseline rating",
+                             method="descriptive")
+
+
+def add_disposition(ard: ArdBuilder, subjects: pd.DataFrame, exposure: pd.DataFrame) -> None:
+    """Enrolled, treated (any exposure record), completed, discontinued (with each reason
+    from ``DCSREAS``; ``Missing`` when absent) and ongoing; % of those enrolled."""
+    treated = set(exposure["USUBJID"])
+    everyone = pd.Series(True, index=subjects.index)
+    status = (subjects["EOSSTAT"].astype("string") if "EOSSTAT" in subjects.columns
+              else pd.Series(pd.NA, index=subjects.index, dtype="string"))
+    reasons = subjects.get("DCSREAS", pd.Series(pd.NA, index=subjects.index))
+    reasons = reasons.astype("string").fillna(MISSING)
+    disc = status == "DISCONTINUED"
+    reason_levels = sorted(reasons[disc.fillna(False).astype(bool)].unique())
+    for group, rows in _groups(subjects, everyone):
+        st = status.loc[rows.index]
+        n_all = len(rows)
+        counts = {
+            "ENROLLED": n_all,
+            "TREATED": int(rows["USUBJID"].isin(treated).sum()),
+            "COMPLETED": int((st == "COMPLETED").sum()),
+            "DISCONTINUED": int((st == "DISCONTINUED").sum()),
+        }
+        if (st == "ONGOING").any() or (status == "ONGOING").any():
+            counts["ONGOING"] = int((st == "ONGOING").sum())
+        in_disc = disc.loc[rows.index].fillna(False).astype(bool)
+        for reason in reason_levels:
+            counts["DISCONTINUED" + TERM_SEP + reason] = int(
+                (reasons.loc[rows.index][in_disc] == reason).sum())
+        ard.add("disposition", "N", n_all, group=group, analysis_set="enrolled",
+                method="count")
+        for parameter, n in counts.items():
+            keys = {"parameter": parameter, "group": group, "analysis_set": "enrolled",
+                    "method": "count"}
+            ard.add("disposition", "n", n, **keys)
+            ard.add("disposition", "pct", _pct(n, n_all), **keys)
+
+
+def add_dose_exposure(ard: ArdBuilder, subjects: pd.DataFrame, exposure: pd.DataFrame,
+                      dose_levels: Sequence[float]) -> None:
+    """Highest dose reached per subject (``MAXDOSE``): summary and n (%) at each dose level
+    (% of the safety population); days on each dose per subject (summed over its records at
+    that dose), summarised over the subjects who received the dose, with total
+    subject-days."""
+    from trialreport.stats import describe
+
+    population = subjects["SAFFL"] == "Y"
+    ex = derive_exposure_days(exposure)
+    max_dose = ex.groupby("USUBJID")["EXDOSE"].max()
+    days = ex.groupby(["USUBJID", "EXDOSE"])["EXDUR"].sum()
+    levels = sorted(set(float(d) for d in dose_levels) | set(ex["EXDOSE"].astype(float)))
+    for group, rows in _groups(subjects, population):
+        ids = list(rows["USUBJID"])
+        ard.add("dose_exposure", "N", len(ids), group=group, analysis_set="safety",
+                method="count")
+        mine = max_dose.reindex(ids).dropna()
+        stats = describe(mine.to_numpy(float))
+        ard.add_many("dose_exposure", {s: stats[s] for s in SUMMARY_STATS},
+                     parameter="MAXDOSE", group=group, analysis_set="safety",
+                     method="descriptive")
+        for level in levels:
+            n = int((mine == level).sum())
+            keys = {"parameter": "MAXDOSE", "group": group, "analysis_set": "safety",
+                    "method": "count"}
+            ard.add("dose_exposure", f"n_{format_value(level)}", n, **keys)
+            ard.add("dose_exposure", f"pct_{format_value(level)}", _pct(n, len(ids)), **keys)
+        mydays = days[days.index.get_level_values("USUBJID").isin(set(ids))]
+        for level in levels:
+            at = mydays[mydays.index.get_level_values("EXDOSE") == level]
+            stats = describe(at.to_numpy(float))
+            keys = {"parameter": f"DAYS_AT_DOSE {format_value(level)}", "group": group,
+                    "analysis_set": "safety, received the dose", "method": "descriptive"}
+            ard.add_many("dose_exposure", {s: stats[s] for s in SUMMARY_STATS}, **keys)
+            ard.add("dose_exposure", "subject_days", float(at.sum()), **keys)
+
+
+# ---------------------------------------------------------------------------------------
+# the safety part of the ARD
+# ---------------------------------------------------------------------------------------
+
+
+def build_safety_ard(trial_id: str, trial: Mapping[str, Any], subjects: pd.DataFrame,
+                     adverse_events: pd.DataFrame, exposure: pd.DataFrame,
+                     efficacy: pd.DataFrame | None = None) -> pd.DataFrame:
+    """ARD rows of the safety, demographic, disposition and exposure tables, in a fixed
+    order (analysis by analysis, as computed), to be appended to the efficacy ARD."""
+    from trialreport.analysis import ARD_COLUMNS, ArdBuilder
+
+    design = trial["design"]
+    periods = [p["name"] for p in design.get("periods", [])]
+    single_arm = len(arms_of(subjects)) == 1
+    columns = safety_columns(subjects, exposure, periods,
+                             by_period=single_arm and len(periods) > 1)
+    ae = teae_frame(adverse_events, exposure, subjects)
+    ard = ArdBuilder(trial_id)
+    add_baseline(ard, subjects, efficacy, design.get("covariates", ()))
+    add_disposition(ard, subjects, exposure)
+    add_dose_exposure(ard, subjects, exposure, design.get("dose_levels", ()))
+    add_ae_overview(ard, ae, columns)
+    add_ae_soc_pt(ard, ae, columns)
+    add_ae_severity(ard, ae, columns)
+    add_ae_relationship(ard, ae, columns)
+    add_ae_periods(ard, ae, subjects, exposure, periods)
+    return pd.DataFrame(ard.rows, columns=ARD_COLUMNS)

@@ -1,0 +1,411 @@
+"""Display tables of safety, demographics, disposition and exposure, from the ARD only.
+
+Each builder takes the analysis-results table (``ard.csv`` read back by
+``trialreport.pipeline.read_ard``) and the trial's config and returns a frame of text cells;
+it formats numbers and orders rows, and computes nothing else. ``write_tables`` writes every
+table as CSV to ``results/<trial>/tables/``; the report shows those same files.
+
+Columns are the table's groups in ARD order (arms, then periods in a single-arm trial with
+periods, then Total), each headed with its denominator, ``"<group> (N = n)"``. In a
+single-arm trial the Total column equals the arm's and is left out.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from trialreport.formatting import format_value
+from trialreport.reproduce import round_half_up
+from trialreport.safety import ANY, MISSING, SEVERITIES, TERM_SEP, TOTAL
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    name: str
+    title: str
+    note: str
+    build: Callable[[pd.DataFrame, Mapping[str, Any]], pd.DataFrame]
+
+
+# ---------------------------------------------------------------------------------------
+# formatting helpers
+# ---------------------------------------------------------------------------------------
+
+
+def fmt_int(value: float) -> str:
+    return "" if value is None or math.isnan(value) else format_value(round(value))
+
+
+def fmt_n_pct(n: float, pct: float) -> str:
+    """``n (pct)`` with the percentage rounded half up to one decimal; ``0`` alone."""
+    if n == 0:
+        return "0"
+    return f"{fmt_int(n)} ({round_half_up(pct, 1)})"
+
+
+def fmt_num(value: float, decimals: int) -> str:
+    return "" if value is None or math.isnan(value) else round_half_up(value, decimals)
+
+
+class Ard:
+    """The rows of one analysis, looked up by (parameter, group, statistic)."""
+
+    def __init__(self, ard: pd.DataFrame, analysis: str):
+        rows = ard[ard["analysis"] == analysis]
+        if rows.empty:
+            raise KeyError(f"the analysis-results table has no {analysis!r} rows")
+        self.rows = rows
+        self.values = {(p, g, s): v for p, g, s, v in
+                       zip(rows["parameter"], rows["group"], rows["statistic"], rows["value"],
+                           strict=True)}
+
+    def get(self, parameter: str, group: str, statistic: str) -> float:
+        return float(self.values.get((parameter, group, statistic), math.nan))
+
+    def has(self, parameter: str, group: str, statistic: str) -> bool:
+        return (parameter, group, statistic) in self.values
+
+    def groups(self) -> list[str]:
+        """Groups that have a denominator row (N), in ARD order, without a redundant Total."""
+        n_rows = self.rows[self.rows["statistic"] == "N"]
+        groups = list(dict.fromkeys(n_rows["group"]))
+        arms = [g for g, s in zip(n_rows["group"], n_rows["analysis_set"], strict=True)
+                if g != TOTAL and not s.startswith("safety, exposed in period")]
+        if len(set(arms)) == 1 and TOTAL in groups:
+            groups.remove(TOTAL)
+        return groups
+
+    def denominator(self, group: str) -> float:
+        n_rows = self.rows[(self.rows["statistic"] == "N") & (self.rows["group"] == group)]
+        return float(n_rows["value"].iloc[0])
+
+    def parameters(self) -> list[str]:
+        return list(dict.fromkeys(p for p in self.rows["parameter"] if p))
+
+
+def _period_labels(trial: Mapping[str, Any]) -> dict[str, str]:
+    return {p["name"]: p.get("label", p["name"]) for p in trial["design"].get("periods", [])}
+
+
+def _header(a: Ard, group: str, trial: Mapping[str, Any]) -> str:
+    label = _period_labels(trial).get(group, group)
+    return f"{label} (N = {fmt_int(a.denominator(group))})"
+
+
+# ---------------------------------------------------------------------------------------
+# adverse events
+# ---------------------------------------------------------------------------------------
+
+OVERVIEW_LABELS = {
+    ANY: "Subjects with at least one TEAE",
+    "RELATED": "  related to study drug",
+    "SEVERE": "  severe",
+    "SERIOUS": "  serious",
+    "DISCONTINUATION": "  leading to discontinuation of study drug",
+}
+
+
+def _n_pct_events(a: Ard, parameter: str, group: str) -> str:
+    n = a.get(parameter, group, "n_subjects")
+    return (f"{fmt_n_pct(n, a.get(parameter, group, 'pct_subjects'))} "
+            f"[{fmt_int(a.get(parameter, group, 'n_events'))}]")
+
+
+def ae_overview_table(ard: pd.DataFrame, trial: Mapping[str, Any]) -> pd.DataFrame:
+    a = Ard(ard, "ae_overview")
+    rows = []
+    for parameter in a.parameters():
+        row = {"Category": OVERVIEW_LABELS.get(parameter, parameter)}
+        for group in a.groups():
+            row[_header(a, group, trial)] = _n_pct_events(a, parameter, group)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def ordered_terms(a: Ard) -> list[tuple[str, str, str]]:
+    """(parameter, class, term) in table order: any event; classes by descending Total
+    subjects, ties by name; within a class its terms the same way."""
+    params = a.parameters()
+    total = TOTAL if a.has(ANY, TOTAL, "n_subjects") else a.groups()[-1]
+
+    def key(p: str) -> tuple[float, str]:
+        return (-a.get(p, total, "n_subjects"), p)
+
+    socs = sorted((p for p in params if p != ANY and TERM_SEP not in p), key=key)
+    out = [(ANY, "", "")]
+    for soc in socs:
+        out.append((soc, soc, ""))
+        pts = [p for p in params if p.startswith(soc + TERM_SEP)]
+        for pt in sorted(pts, key=lambda p: (-a.get(p, total, "n_subjects"),
+                                             p.split(TERM_SEP, 1)[1])):
+            out.append((pt, soc, pt.split(TERM_SEP, 1)[1]))
+    return out
+
+
+def ae_soc_pt_table(ard: pd.DataFrame, trial: Mapping[str, Any]) -> pd.DataFrame:
+    a = Ard(ard, "ae_soc_pt")
+    rows = []
+    for parameter, soc, pt in ordered_terms(a):
+        row = {"System organ class": soc or "Any TEAE", "Preferred term": pt}
+        for group in a.groups():
+            row[_header(a, group, trial)] = _n_pct_events(a, parameter, group)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _category_table(ard: pd.DataFrame, trial: Mapping[str, Any], analysis: str,
+                    levels: Mapping[str, str], category_header: str) -> pd.DataFrame:
+    a = Ard(ard, analysis)
+    order = ordered_terms(Ard(ard, "ae_soc_pt"))
+    shown = [lvl for lvl in levels if lvl != MISSING
+             or any(a.get(p, g, f"n_{lvl}") > 0 for p, _, _ in order for g in a.groups())]
+    rows = []
+    for parameter, soc, pt in order:
+        for level in shown:
+            row = {"System organ class": soc or "Any TEAE", "Preferred term": pt,
+                   category_header: levels[level]}
+            for group in a.groups():
+                row[_header(a, group, trial)] = fmt_n_pct(a.get(parameter, group, f"n_{level}"),
+                                                          a.get(parameter, group,
+                                                                f"pct_{level}"))
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def ae_severity_table(ard: pd.DataFrame, trial: Mapping[str, Any]) -> pd.DataFrame:
+    levels = {s: s.capitalize() for s in SEVERITIES} | {MISSING: "Missing"}
+    return _category_table(ard, trial, "ae_severity", levels, "Maximum severity")
+
+
+def ae_relationship_table(ard: pd.DataFrame, trial: Mapping[str, Any]) -> pd.DataFrame:
+    return _category_table(ard, trial, "ae_relationship",
+                           {"RELATED": "Related", "NOT_RELATED": "Not related"},
+                           "Relationship")
+
+
+def ae_periods_table(ard: pd.DataFrame, trial: Mapping[str, Any]) -> pd.DataFrame:
+    a = Ard(ard, "ae_periods")
+    labels = _period_labels(trial)
+    tests = a.rows[a.rows["statistic"] == "p_value"]["group"].tolist()
+    rows = []
+    for period in a.groups():
+        test = next((t for t in tests if t.startswith(period + " vs ")), None)
+        row = {
+            "Period": labels.get(period, period),
+            "Subjects exposed": fmt_int(a.get("TEAE", period, "N")),
+            "Subjects with a TEAE, n (%)": fmt_n_pct(a.get("TEAE", period, "n_subjects"),
+                                                     a.get("TEAE", period, "pct_subjects")),
+            "Events": fmt_int(a.get("TEAE", period, "n_events")),
+            "Subject-weeks of exposure": fmt_num(a.get("TEAE", period, "subject_weeks"), 1),
+            "Events per subject-week": fmt_num(a.get("TEAE", period,
+                                                     "events_per_subject_week"), 3),
+            "Rate ratio [95% CI]": "reference" if tests and period == a.groups()[0] else "",
+            "P (exact conditional)": "",
+        }
+        if test is not None:
+            p = a.get("TEAE", test, "p_value")
+            row["Rate ratio [95% CI]"] = (f"{fmt_num(a.get('TEAE', test, 'rate_ratio'), 2)} "
+                                          f"[{fmt_num(a.get('TEAE', test, 'ci_low'), 2)}, "
+                                          f"{fmt_num(a.get('TEAE', test, 'ci_high'), 2)}]")
+            row["P (exact conditional)"] = ("< 0.001" if p < 0.001
+                                            else round_half_up(p, 3))
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+# ---------------------------------------------------------------------------------------
+# demographics, disposition, exposure
+# ---------------------------------------------------------------------------------------
+
+
+def _continuous_rows(a: Ard, parameter: str, label: str, groups: list[str],
+                     headers: list[str], decimals: int = 1) -> list[dict[str, str]]:
+    def mean_sd(g: str) -> str:
+        mean, sd = a.get(parameter, g, "mean"), a.get(parameter, g, "sd")
+        if math.isnan(mean):
+            return ""
+        return f"{fmt_num(mean, decimals)} ({'-' if math.isnan(sd) else fmt_num(sd, decimals + 1)})"
+
+    def min_max(g: str) -> str:
+        lo, hi = a.get(parameter, g, "min"), a.get(parameter, g, "max")
+        return "" if math.isnan(lo) else f"{format_value(lo)}, {format_value(hi)}"
+
+    specs = [
+        ("n", lambda g: fmt_int(a.get(parameter, g, "n"))),
+        ("Mean (SD)", mean_sd),
+        ("Median", lambda g: fmt_num(a.get(parameter, g, "median"), decimals)),
+        ("Min, max", min_max),
+    ]
+    rows = []
+    for i, (stat, cell) in enumerate(specs):
+        row = {"Characteristic": label if i == 0 else "", "Statistic": stat}
+        row.update({h: cell(g) for g, h in zip(groups, headers, strict=True)})
+        rows.append(row)
+    return rows
+
+
+def _categorical_rows(a: Ard, parameter: str, label: str, groups: list[str],
+                      headers: list[str], level_labels: Mapping[str, str] | None = None,
+                      prefix: str = "n_") -> list[dict[str, str]]:
+    stats = a.rows[(a.rows["parameter"] == parameter)
+                   & a.rows["statistic"].str.startswith(prefix)]["statistic"]
+    levels = list(dict.fromkeys(s.removeprefix(prefix) for s in stats))
+    rows = []
+    for i, level in enumerate(levels):
+        row = {"Characteristic": label if i == 0 else "",
+               "Statistic": (level_labels or {}).get(level, level) + ", n (%)"}
+        row.update({h: fmt_n_pct(a.get(parameter, g, f"n_{level}"),
+                                 a.get(parameter, g, f"pct_{level}"))
+                    for g, h in zip(groups, headers, strict=True)})
+        rows.append(row)
+    return rows
+
+
+SEX_LABELS = {"F": "Female", "M": "Male", "U": "Unknown"}
+
+
+def demographics_table(ard: pd.DataFrame, trial: Mapping[str, Any]) -> pd.DataFrame:
+    a = Ard(ard, "baseline")
+    groups = a.groups()
+    headers = [_header(a, g, trial) for g in groups]
+    design = trial["design"]
+    covs = {c["name"]: c for c in design.get("covariates", [])}
+    rows: list[dict[str, str]] = []
+    for parameter in a.parameters():
+        if parameter == "AGE":
+            rows += _continuous_rows(a, "AGE", "Age (years)", groups, headers)
+        elif parameter.startswith("BASE_"):
+            code = parameter.removeprefix("BASE_")
+            label = design["parameters"].get(code, {}).get("label", code)
+            rows += _continuous_rows(a, parameter, f"{label} at baseline", groups, headers,
+                                     decimals=2)
+        elif parameter in covs and covs[parameter].get("type") == "continuous":
+            rows += _continuous_rows(a, parameter, covs[parameter].get("label", parameter),
+                                     groups, headers)
+        else:
+            label = {"SEX": "Sex", "RACE": "Race", "ETHNIC": "Ethnicity"}.get(
+                parameter, covs.get(parameter, {}).get("label", parameter))
+            rows += _categorical_rows(a, parameter, label, groups, headers,
+                                      SEX_LABELS if parameter == "SEX" else None)
+    return pd.DataFrame(rows)
+
+
+DISPOSITION_LABELS = {"ENROLLED": "Enrolled", "TREATED": "Treated", "COMPLETED": "Completed",
+                      "DISCONTINUED": "Discontinued", "ONGOING": "Ongoing"}
+
+
+def disposition_table(ard: pd.DataFrame, trial: Mapping[str, Any]) -> pd.DataFrame:
+    a = Ard(ard, "disposition")
+    rows = []
+    for parameter in a.parameters():
+        label = (f"  {parameter.split(TERM_SEP, 1)[1]}" if TERM_SEP in parameter
+                 else DISPOSITION_LABELS.get(parameter, parameter))
+        row = {"Status": label}
+        for group in a.groups():
+            row[_header(a, group, trial)] = fmt_n_pct(a.get(parameter, group, "n"),
+                                                      a.get(parameter, group, "pct"))
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _dose_label(dose: str, unit: str) -> str:
+    return "0 (placebo)" if float(dose) == 0 else f"{dose} {unit}".strip()
+
+
+def exposure_table(ard: pd.DataFrame, trial: Mapping[str, Any]) -> pd.DataFrame:
+    a = Ard(ard, "dose_exposure")
+    groups = a.groups()
+    headers = [_header(a, g, trial) for g in groups]
+    unit = trial["design"].get("dose_unit", "")
+    rows = _continuous_rows(a, "MAXDOSE", f"Highest dose reached ({unit})".replace(" ()", ""),
+                            groups, headers)
+    rows += _categorical_rows(a, "MAXDOSE", "Highest dose reached, by level", groups, headers,
+                              prefix="n_", level_labels=None)
+    for row in rows:
+        if row["Statistic"].endswith(", n (%)"):
+            dose = row["Statistic"].removesuffix(", n (%)")
+            row["Statistic"] = f"{_dose_label(dose, unit)}, n (%)"
+    for parameter in a.parameters():
+        if not parameter.startswith("DAYS_AT_DOSE "):
+            continue
+        dose = parameter.removeprefix("DAYS_AT_DOSE ")
+        part = _continuous_rows(a, parameter, f"Days at {_dose_label(dose, unit)}", groups,
+                                headers)
+        total = {"Characteristic": "", "Statistic": "Total subject-days"}
+        total.update({h: fmt_int(a.get(parameter, g, "subject_days"))
+                      for g, h in zip(groups, headers, strict=True)})
+        rows += part + [total]
+    return pd.DataFrame(rows)
+
+
+# ---------------------------------------------------------------------------------------
+# the set of tables
+# ---------------------------------------------------------------------------------------
+
+_PCT = ("n (%) of subjects, % of the column's N (safety population, SAFFL = Y); "
+        "[events] counts every event.")
+
+TABLES: tuple[TableSpec, ...] = (
+    TableSpec("demographics", "Demographics and baseline characteristics",
+              "Safety population. SD with n - 1; min, max as recorded. Baseline score: the "
+              "record flagged ABLFL = Y (each parameter's own baseline visit).",
+              demographics_table),
+    TableSpec("disposition", "Disposition",
+              "% of subjects enrolled. Treated: at least one exposure record. Reasons for "
+              "discontinuation from DCSREAS.", disposition_table),
+    TableSpec("exposure", "Exposure",
+              "Safety population. Highest dose: the highest EXDOSE of the subject's exposure "
+              "records (0 = placebo only). Days at a dose: EXENDY - EXSTDY + 1 summed over the "
+              "subject's records at that dose, among subjects who received it.",
+              exposure_table),
+    TableSpec("ae_overview", "Overview of treatment-emergent adverse events (TEAE)",
+              _PCT + " Related: AEREL POSSIBLY RELATED, PROBABLY RELATED or RELATED, or "
+              "missing. Severe: AESEV = SEVERE. Leading to discontinuation: AEACN = DRUG "
+              "WITHDRAWN. A period column counts the events that began in that period among "
+              "the subjects exposed in it.", ae_overview_table),
+    TableSpec("ae_soc_pt", "TEAEs by system organ class and preferred term",
+              _PCT + " A subject is counted once per class and once per term. Sorted by "
+              "descending Total frequency of subjects, ties by name.", ae_soc_pt_table),
+    TableSpec("ae_severity", "TEAEs by maximum severity",
+              "n (%) of subjects, each counted once per row at the highest severity of its "
+              "events there (mild < moderate < severe). Missing: every event of the subject "
+              "there lacks a severity (the row is shown only when it occurs).",
+              ae_severity_table),
+    TableSpec("ae_relationship", "TEAEs by relationship to study drug",
+              "n (%) of subjects, each counted once per row: Related if any of its events "
+              "there is possibly, probably or definitely related, or has no assessment "
+              "(counted as related); otherwise Not related.", ae_relationship_table),
+    TableSpec("ae_periods", "TEAE incidence by period, per subject-week of exposure",
+              "Events by period of onset (APHASE). Subject-weeks: exposure days (EXENDY - "
+              "EXSTDY + 1) / 7, summed over the safety population. Rate ratio against the "
+              "first period with the exact conditional test of two Poisson rates (binomial "
+              "test of the events given their total; Clopper-Pearson interval).",
+              ae_periods_table),
+)
+
+
+def build_tables(ard: pd.DataFrame, trial: Mapping[str, Any]) -> dict[str, pd.DataFrame]:
+    return {spec.name: spec.build(ard, trial) for spec in TABLES}
+
+
+def write_tables(ard: pd.DataFrame, trial: Mapping[str, Any], outdir: str | Path) -> list[Path]:
+    """Write every table as ``<outdir>/<name>.csv`` (UTF-8, ``\\n`` line ends)."""
+    from trialreport.io import write_csv
+
+    outdir = Path(outdir)
+    paths = []
+    for name, table in build_tables(ard, trial).items():
+        path = outdir / f"{name}.csv"
+        write_csv(table, path)
+        paths.append(path)
+    return paths
+
+
+def read_table(tables_dir: str | Path, name: str) -> pd.DataFrame:
+    return pd.read_csv(Path(tables_dir) / f"{name}.csv", dtype=str, keep_default_na=False)
