@@ -162,9 +162,9 @@ def _efficacy_and_dosing(
 def _neighbour_ok(ratings: dict, param: str, week: int, subj: int, new: float) -> bool:
     for other in (week - 1, week + 1):
         key = (param, other)
-        if key in ratings and not np.isnan(ratings[key][subj]):
-            if abs(ratings[key][subj] - new) > 2:
-                return False
+        if (key in ratings and not np.isnan(ratings[key][subj])
+                and abs(ratings[key][subj] - new) > 2):
+            return False
     return True
 
 
