@@ -340,12 +340,16 @@ def validate_frame(
     """Validate one dataset; returns the typed frame and its failures (possibly none)."""
     rows: list[dict] = []
     present = set(frame.columns)
+    hint = ""
+    names = [str(c) for c in frame.columns if c != ROW_COLUMN]
+    if len(names) == 1 and any(d in names[0] for d in ",;\t|"):
+        hint = "; the header was read as a single column: is 'delimiter' in the config right?"
     for name in contract.required_columns:
         if name not in present:
             rows.append({"index": None, "column": name, "rule": "required_column",
                          "value": name,
                          "message": "required column is missing from the file's header "
-                                    f"(columns present: {_present(frame)})"})
+                                    f"(columns present: {_present(frame)}){hint}"})
     typed, type_failures = _coerce(frame, contract)
     rows.extend(type_failures)
     schema = build_schema(contract, domain)
@@ -388,8 +392,12 @@ def _from_pandera(cases: pd.DataFrame, contract: Contract, domain: Domain,
         if rule == "unique_key" or rule in RULES:
             cols = list(contract.key) if rule == "unique_key" else list(RULES[rule].columns)
             value = "; ".join(f"{c}={_show(typed.loc[index, c])}" for c in cols)
-            rows.append(_failure_row(index, "+".join(cols), rule, value,
-                                     _describe(rule, cols[0], value, contract, domain)))
+            message = _describe(rule, cols[0], value, contract, domain)
+            if rule == "unique_key":
+                same = (typed[cols] == typed.loc[index, cols]).all(axis=1)
+                shown = ", ".join(str(n) for n in sorted(typed.loc[same, ROW_COLUMN]))
+                message += f" (rows {shown})"
+            rows.append(_failure_row(index, "+".join(cols), rule, value, message))
             continue
         for _, case in group.iterrows():
             value = case["failure_case"]

@@ -110,7 +110,8 @@ def _read_csv(path: Path, raw: bytes, delimiter: str, encoding: str) -> pd.DataF
         if len(record) != len(header):
             ragged.append({
                 "rule": "field_count", "row": number, "column": "",
-                "value": delimiter.join(record)[:60],
+                "value": (delimiter.join(record[len(header):]) if len(record) > len(header)
+                          else delimiter.join(record))[:80],
                 "message": f"has {len(record)} fields but the header has {len(header)} "
                            f"(delimiter {delimiter!r}; set 'delimiter' in the trial's config "
                            "if the file uses another)"})
