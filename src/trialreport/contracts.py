@@ -356,7 +356,7 @@ def validate_frame(
     try:
         schema.validate(typed, lazy=True)
     except pa.errors.SchemaErrors as exc:
-        rows.extend(_from_pandera(exc.failure_cases, contract, domain, typed))
+        rows.extend(_from_pandera(exc.failure_cases, contract, domain, frame, typed))
     typed_cells = {(r["index"], r["column"]) for r in type_failures}
     failures = []
     for r in rows:
@@ -383,7 +383,8 @@ def _present(frame: pd.DataFrame) -> str:
 
 
 def _from_pandera(cases: pd.DataFrame, contract: Contract, domain: Domain,
-                  typed: pd.DataFrame) -> list[dict]:
+                  raw: pd.DataFrame, typed: pd.DataFrame) -> list[dict]:
+    """Failure rows from pandera's failure cases, with values as written in the user's file."""
     rows = []
     cases = cases.copy()
     cases["check"] = cases["check"].astype(str).replace({
@@ -391,7 +392,7 @@ def _from_pandera(cases: pd.DataFrame, contract: Contract, domain: Domain,
     for (rule, index), group in cases.groupby(["check", "index"], sort=False, dropna=False):
         if rule == "unique_key" or rule in RULES:
             cols = list(contract.key) if rule == "unique_key" else list(RULES[rule].columns)
-            value = "; ".join(f"{c}={_show(typed.loc[index, c])}" for c in cols)
+            value = "; ".join(f"{c}={_show(raw.loc[index, c])}" for c in cols)
             message = _describe(rule, cols[0], value, contract, domain)
             if rule == "unique_key":
                 same = (typed[cols] == typed.loc[index, cols]).all(axis=1)
@@ -401,6 +402,8 @@ def _from_pandera(cases: pd.DataFrame, contract: Contract, domain: Domain,
             continue
         for _, case in group.iterrows():
             value = case["failure_case"]
+            if case["column"] in raw.columns and index in raw.index:
+                value = raw.loc[index, case["column"]]  # as written, not as typed
             rows.append(_failure_row(index, case["column"], rule, value,
                                      _describe(rule, case["column"], value, contract, domain)))
     return rows
