@@ -110,3 +110,16 @@ def test_config_schema_accepts_validation_settings_and_refuses_typos() -> None:
     config["trials"]["fasoracetam_nfc1"]["validation"]["missing_baseline"] = "ignore"
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(config, schema)
+
+
+def test_rule_messages_say_what_the_config_expects(trial_copy: TrialCopy) -> None:
+    rows = trial_copy.path("scores").read_text(encoding="utf-8").split("\n")
+    rows[2] = rows[2].replace(",Week 2,2,14,4", ",Week 2,2,14,8")
+    rows[3] = rows[3].replace(",Week 3,3,", ",Week 3,4,")
+    trial_copy.path("scores").write_text("\n".join(rows), encoding="utf-8")
+    outcome = trial_copy.run()
+    failures = pd.read_csv(outcome.failures_csv, dtype=str).set_index("rule")
+    assert failures.loc["aval_within_parameter_range", "message"].endswith(
+        "(CGII ranges from 1 to 7)")
+    assert failures.loc["visit_name_matches_number", "message"].endswith(
+        "(Week 3 is visit number 3)")

@@ -148,6 +148,8 @@ class Rule:
     columns: tuple[str, ...]
     description: str
     check: Callable[[pd.DataFrame, Domain], pd.Series]
+    explain: Callable[[pd.Series, Domain], str] | None = None
+    """What the config expects for one failing (typed) row, e.g. "CGII: 1 to 7"."""
 
 
 def _visit_name_matches_number(df: pd.DataFrame, dom: Domain) -> pd.Series:
@@ -201,19 +203,43 @@ def _onset_within_period(df: pd.DataFrame, dom: Domain) -> pd.Series:
     return (first.isna() | day.isna() | ok).fillna(True).astype(bool)
 
 
+def _explain_parameter_range(row: pd.Series, dom: Domain) -> str:
+    spec = dom.parameters.get(row["PARAMCD"], {})
+    return f"{row['PARAMCD']} ranges from {_show(spec.get('min'))} to {_show(spec.get('max'))}"
+
+
+def _explain_integer(row: pd.Series, dom: Domain) -> str:
+    return f"{row['PARAMCD']} is an integer scale"
+
+
+def _explain_visit_number(row: pd.Series, dom: Domain) -> str:
+    return f"{row['AVISIT']} is visit number {dom.visits.get(row['AVISIT'])}"
+
+
+def _explain_window(row: pd.Series, dom: Domain) -> str:
+    return (f"{row['AVISIT']} is planned on day {dom.visit_days.get(row['AVISIT'])} "
+            f"+/- {dom.visit_windows.get(row['AVISIT'])}")
+
+
+def _explain_period(row: pd.Series, dom: Domain) -> str:
+    first, last = dom.periods.get(row["APHASE"], ("?", "?"))
+    return f"{row['APHASE']} runs from day {first} to day {last}"
+
+
 RULES: dict[str, Rule] = {
     "visit_name_matches_number": Rule(
         ("AVISIT", "AVISITN"), "the visit name and number agree with the trial's schedule",
-        _visit_name_matches_number),
+        _visit_name_matches_number, _explain_visit_number),
     "aval_within_parameter_range": Rule(
         ("PARAMCD", "AVAL"), "AVAL lies within the parameter's [min, max] from the config",
-        _aval_within_parameter_range),
+        _aval_within_parameter_range, _explain_parameter_range),
     "aval_integer_where_declared": Rule(
         ("PARAMCD", "AVAL"), "AVAL is a whole number where the parameter is an integer scale",
-        _aval_integer_where_declared),
+        _aval_integer_where_declared, _explain_integer),
     "ady_within_visit_window": Rule(
         ("AVISIT", "ADY"), "the study day of the rating (ADY) lies within the visit's window "
-        "(planned day +/- visit_window_days from the config)", _ady_within_visit_window),
+        "(planned day +/- visit_window_days from the config)",
+        _ady_within_visit_window, _explain_window),
     "discontinued_has_reason": Rule(
         ("EOSSTAT", "DCSREAS"), "a discontinued subject has a reason for discontinuation",
         _discontinued_has_reason),
@@ -222,7 +248,7 @@ RULES: dict[str, Rule] = {
         _end_not_before("ASTDY", "AENDY")),
     "onset_within_period": Rule(
         ("APHASE", "ASTDY"), "the onset day lies within the days of the period it is assigned to",
-        _onset_within_period),
+        _onset_within_period, _explain_period),
     "end_not_before_start": Rule(
         ("EXSTDY", "EXENDY"), "a dosing interval does not end before it starts",
         _end_not_before("EXSTDY", "EXENDY")),
@@ -318,7 +344,7 @@ def _describe(rule: str, column: str, value: Any, contract: Contract, domain: Do
         return "is not a subject in the subjects dataset (USUBJID there)"
     if rule == "allowed_values" and spec is not None:
         allowed = _resolve(spec.allowed, domain)
-        shown = ", ".join(str(v) for v in list(allowed)[:12])
+        shown = ", ".join(_show(v) for v in list(allowed)[:12])
         more = " ..." if len(allowed) > 12 else ""
         source = " (from the trial's config)" if isinstance(spec.allowed, Mapping) else ""
         return f"is not one of the allowed values{source}: {shown}{more}"
@@ -394,6 +420,9 @@ def _from_pandera(cases: pd.DataFrame, contract: Contract, domain: Domain,
             cols = list(contract.key) if rule == "unique_key" else list(RULES[rule].columns)
             value = "; ".join(f"{c}={_show(raw.loc[index, c])}" for c in cols)
             message = _describe(rule, cols[0], value, contract, domain)
+            explain = RULES[rule].explain if rule in RULES else None
+            if explain is not None:
+                message += f" ({explain(typed.loc[index], domain)})"
             if rule == "unique_key":
                 same = (typed[cols] == typed.loc[index, cols]).all(axis=1)
                 shown = ", ".join(str(n) for n in sorted(typed.loc[same, ROW_COLUMN]))
