@@ -152,3 +152,44 @@ def test_pipeline_reads_variant_files_to_the_same_validated_data(trial_copy: Tri
     assert "SITE" not in got.columns
     pd.testing.assert_frame_equal(got.drop(columns=[io.ROW_COLUMN]),
                                   expected.drop(columns=[io.ROW_COLUMN]))
+
+
+def test_pipeline_reads_sas_transport_files_like_the_csv_files(trial_copy: TrialCopy) -> None:
+    from xpt_writer import write_xpt
+
+    reference = trial_copy.run()
+    assert reference.stage is None, reference.message
+    for name, source in trial_copy.trial["data"].items():
+        csv_path = trial_copy.path(name)
+        frame = pd.read_csv(csv_path, dtype=str, keep_default_na=False)
+        for column in frame.columns:
+            numbers = pd.to_numeric(frame[column].replace("", None), errors="coerce")
+            if numbers.notna().sum() == (frame[column] != "").sum():
+                frame[column] = numbers
+        long_names = {c: c[:8] for c in frame.columns if len(c) > 8}  # XPT v5: 8 characters
+        write_xpt(frame.rename(columns=long_names), csv_path.with_suffix(".xpt"), name[:8])
+        source["path"] = source["path"].replace(".csv", ".xpt")
+        if long_names:
+            source["columns"] = {v: k for k, v in long_names.items()}
+
+    outcome = trial_copy.run()
+
+    assert outcome.stage is None, outcome.message
+    for name in ["subjects", "scores", "adverse_events", "exposure"]:
+        want = pd.read_parquet(reference.results / "validated" / f"{name}.parquet")
+        got = pd.read_parquet(outcome.results / "validated" / f"{name}.parquet")
+        assert got[io.ROW_COLUMN].tolist() == list(range(1, len(want) + 1))
+        shared = [c for c in want.columns if c not in (io.ROW_COLUMN, "MGLURTIER")]
+        pd.testing.assert_frame_equal(got[shared], want[shared])
+
+
+def test_xpt_zero_is_read_as_zero_not_16_to_the_minus_65(tmp_path: Path) -> None:
+    from xpt_writer import write_xpt
+
+    path = tmp_path / "scores.xpt"
+    write_xpt(pd.DataFrame({"USUBJID": ["S-1", "S-1"], "AVISITN": [0.0, 1.0],
+                            "AVAL": [-0.0, None]}), path)
+    frame = io.read_table(path)
+    assert frame["AVISITN"].tolist() == [0.0, 1.0]
+    assert frame["AVAL"].iloc[0] == 0.0 and pd.isna(frame["AVAL"].iloc[1])
+    assert frame["USUBJID"].tolist() == ["S-1", "S-1"]
