@@ -123,3 +123,33 @@ def test_rule_messages_say_what_the_config_expects(trial_copy: TrialCopy) -> Non
         "(CGII ranges from 1 to 7)")
     assert failures.loc["visit_name_matches_number", "message"].endswith(
         "(Week 3 is visit number 3)")
+
+
+def test_subjects_without_usubjid_do_not_flood_the_other_datasets(trial_copy: TrialCopy) -> None:
+    path = trial_copy.path("subjects")
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False).drop(columns="USUBJID")
+    frame.to_csv(path, index=False)
+    outcome = trial_copy.run()
+    failures = pd.read_csv(outcome.failures_csv, dtype=str, keep_default_na=False)
+    assert failures[["file", "row", "column", "rule"]].values.tolist() == [
+        ["data/fasoracetam_nfc1/subjects.csv", "1", "USUBJID", "required_column"]]
+
+
+def test_extra_columns_are_carried_or_dropped_with_a_note(
+        trial_copy: TrialCopy, caplog: pytest.LogCaptureFixture) -> None:
+    # MGLURTIER (the variant tier) is not in the subjects contract
+    outcome = trial_copy.run()
+    kept = pd.read_parquet(outcome.results / "validated" / "subjects.parquet")
+    assert "MGLURTIER" in kept.columns
+    trial_copy.trial["data"]["subjects"]["extra_columns"] = "drop"
+    from trialreport.pipeline import log
+
+    log.propagate = True
+    try:
+        with caplog.at_level("INFO", logger="trialreport"):
+            outcome = trial_copy.run()
+    finally:
+        log.propagate = False
+    dropped = pd.read_parquet(outcome.results / "validated" / "subjects.parquet")
+    assert "MGLURTIER" not in dropped.columns
+    assert "dropped column(s) the contract does not name: MGLURTIER" in caplog.text

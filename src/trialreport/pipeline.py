@@ -111,7 +111,7 @@ def ingest(trial: Mapping[str, Any], schema_dir: str | Path, outputs: Mapping[st
         frames[name] = frame
     if problems:
         table = pd.concat(problems, ignore_index=True)
-        target = _write_failure_report(table, report_dir, "cannot read the trial's data")
+        target = _write_failure_report(table, report_dir, "Files that cannot be read")
         raise StageError(contracts.summarise_failures(table, target, title="Cannot read "
                                                       "the trial's data"))
     for name, frame in frames.items():
