@@ -240,6 +240,9 @@ CASES = [
                                       delete_row("scores", 7)), V, SC, 7, "AVAL",
          # (NFC-1-012's empty CGI-I baseline in the reference data is reported too)
          "baseline_present", "USUBJID=NFC-1-001; PARAMCD=CGIS; no row at AVISITN=0"),
+    Case("baseline_not_a_number", both(configure(missing_baseline="error"),
+                                       set_field("scores", 7, "AVAL", "five")), V, SC, 7,
+         "AVAL", "type", "five", frozenset({"baseline_present"})),  # NFC-1-012, not row 7
     Case("unmapped_code_word", both(configure("scores", codes={"AVAL": {"Much improved": 2}}),
                                     set_field("scores", 4, "AVAL", "Very much worse")),
          V, SC, 4, "AVAL", "type", "Very much worse"),
@@ -402,3 +405,10 @@ def test_stage_error_makes_the_rule_exit_non_zero(tmp_path: Path) -> None:
         pipeline.run_stage("validate", refuse, tmp_path / "validate.log")
     assert exit_info.value.code == 1
     assert "refused" in (tmp_path / "validate.log").read_text(encoding="utf-8")
+
+
+def test_a_baseline_that_is_not_a_number_is_reported_once(trial_copy: TrialCopy) -> None:
+    configure(missing_baseline="error")(trial_copy)
+    set_field("scores", 7, "AVAL", "five")(trial_copy)
+    failures = pd.read_csv(trial_copy.run().failures_csv, dtype=str, keep_default_na=False)
+    assert failures[failures["row"] == "7"]["rule"].tolist() == ["type"]

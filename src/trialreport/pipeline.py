@@ -184,6 +184,11 @@ def validate(trial: Mapping[str, Any], schema_dir: str | Path, inputs: Mapping[s
     missing = contracts.missing_baselines(
         typed["scores"], trial["design"]["parameters"],
         {int(v["number"]): v["name"] for v in trial["design"]["visits"]})
+    # A baseline AVAL that is not a number is already a failure; do not report it twice.
+    scores_fails = failures[DATASETS.index("scores")]
+    unreadable = scores_fails.loc[(scores_fails["rule"] == "type")
+                                  & (scores_fails["column"] == "AVAL"), "row"]
+    missing = missing[~missing["row"].isin(set(unreadable))]
     mode = settings.get("missing_baseline", "error")
     exclusions = pd.DataFrame(columns=EXCLUSION_COLUMNS)
     if len(missing) and mode == "exclude":
