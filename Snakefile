@@ -20,7 +20,7 @@ include: "workflow/rules/report.smk"
 
 
 rule all:
+    default_target: True
     input:
         expand(f"{RESULTS}/{{trial}}/report.html", trial=TRIALS),
         expand(f"{RESULTS}/{{trial}}/reproduction.csv", trial=TRIALS),
-    default_target: True

@@ -20,9 +20,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import TrialCopy
 
 from trialreport import pipeline
+
+from conftest import TrialCopy
 
 # ---------------------------------------------------------------------------------------
 # Mutations

@@ -7,9 +7,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from conftest import SCHEMAS, TrialCopy, reference_trial_config
 
 from trialreport import contracts, io
+
+from conftest import SCHEMAS, TrialCopy, reference_trial_config
 
 DOCS = (SCHEMAS / "README.md").read_text(encoding="utf-8")
 

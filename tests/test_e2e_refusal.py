@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+
 from conftest import REPO, TRIAL_ID, digest
 
 pytestmark = pytest.mark.e2e

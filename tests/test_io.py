@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import TrialCopy
 
 from trialreport import io
+
+from conftest import TrialCopy
 
 HEADER = "USUBJID,AGE,SEX\n"
 

@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 
 from trialreport.derive import derive_max_dose
+from trialreport.formatting import format_value
 from trialreport.stats import describe, paired_comparison
 
 ARD_COLUMNS = [
@@ -50,17 +51,6 @@ class ArdBuilder:
         ard = ard.sort_values(["_order", "parameter", "visitn", "group"], kind="stable",
                               na_position="first")
         return ard.drop(columns="_order").reset_index(drop=True)
-
-
-def format_value(value: float) -> str:
-    """Deterministic text for an ARD value: whole numbers without decimals, others as the
-    shortest text that reads back to the same float (Python's ``repr``); missing as ''."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    value = float(value)
-    if value.is_integer() and abs(value) < 1e15:
-        return str(int(value))
-    return repr(value)
 
 
 def format_ard(ard: pd.DataFrame) -> pd.DataFrame:

@@ -23,7 +23,6 @@ import pandas as pd
 import yaml
 
 from trialreport import contracts, io
-from trialreport.analysis import build_ard, format_ard
 from trialreport.derive import derive_efficacy
 from trialreport.reproduce import mismatch_message, reproduce
 
@@ -73,6 +72,23 @@ def load_trial_config(config_path: str | Path, trial: str) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------
 
 
+STALE_ON_REINGEST = ("report.html", "reproduction.csv")
+
+
+def remove_stale_outputs(results_dir: Path) -> None:
+    """Remove the final outputs of a trial whose data are being read again.
+
+    Snakemake does not delete the outputs of later rules when an earlier rule fails, so
+    without this a refused dataset would leave the previous report in place, looking current.
+    They are rebuilt when the new data pass every stage.
+    """
+    for name in STALE_ON_REINGEST:
+        path = results_dir / name
+        if path.exists():
+            path.unlink()
+            log.info("removed %s: it was built from the previous data", path)
+
+
 def ingest(trial: Mapping[str, Any], schema_dir: str | Path, outputs: Mapping[str, str],
            base_dir: str | Path = ".", report_dir: str | Path | None = None) -> None:
     """Read every dataset as configured (format, delimiter, encoding, column map, codes).
@@ -81,6 +97,7 @@ def ingest(trial: Mapping[str, Any], schema_dir: str | Path, outputs: Mapping[st
     a file cannot be read, its failure cases (file, row, column, rule, value) go to
     ``<report_dir>/failures.csv`` and ``summary.md``, as for contract failures.
     """
+    remove_stale_outputs(Path(outputs["subjects"]).parent.parent)
     if report_dir is not None:
         _clear_failure_report(report_dir)
     problems: list[pd.DataFrame] = []
@@ -262,6 +279,8 @@ def derive(trial: Mapping[str, Any], inputs: Mapping[str, str],
 
 def analyse(trial_id: str, trial: Mapping[str, Any], inputs: Mapping[str, str],
             output: str) -> None:
+    from trialreport.analysis import build_ard, format_ard  # imports pingouin: only here
+
     ard = build_ard(
         trial_id, trial,
         subjects=pd.read_parquet(inputs["subjects"]),

@@ -78,30 +78,22 @@ def qmd_to_notebook(text: str, params: Mapping[str, Any]) -> tuple[nbformat.Note
     return notebook, front
 
 
-STYLE = """
-body { font-family: -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif;
-       max-width: 60rem; margin: 2rem auto; padding: 0 1rem; color: #212529; line-height: 1.5; }
-h1, h2, h3 { line-height: 1.2; } h2 { border-bottom: 1px solid #dee2e6; padding-bottom: .3rem; }
-table { border-collapse: collapse; margin: 1rem 0; font-size: .92rem; }
-th, td { border: 1px solid #dee2e6; padding: .3rem .6rem; text-align: left; vertical-align: top; }
-th { background: #f1f3f5; } td.num, th.num { text-align: right; }
-img { max-width: 100%; } pre { background: #f8f9fa; padding: .5rem; overflow-x: auto; }
-.notice { border: 2px solid #d9480f; background: #fff4e6; padding: .75rem 1rem; margin: 1rem 0; }
-.match { color: #2b8a3e; font-weight: 600; } .mismatch { color: #c92a2a; font-weight: 600; }
-.jp-OutputPrompt, .jp-InputPrompt, .prompt { display: none; }
-"""
 
 
-def notebook_to_html(notebook: nbformat.NotebookNode, title: str) -> str:
-    """One self-contained page: no script, stylesheet or font is fetched from elsewhere."""
+def notebook_to_html(notebook: nbformat.NotebookNode, title: str, css: str = "") -> str:
+    """One self-contained page: no script, stylesheet or font is fetched from elsewhere.
+
+    ``css`` is inlined: the report's own stylesheet (``reports/report.css``, which Quarto
+    embeds on its path too).
+    """
     from nbconvert import HTMLExporter
 
     exporter = HTMLExporter(template_name="basic", exclude_input=True,
                             exclude_input_prompt=True, exclude_output_prompt=True)
     body, _ = exporter.from_notebook_node(notebook)
     return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-            f"<title>{html.escape(title)}</title>\n<style>{STYLE}</style>\n</head>\n"
-            f"<body>\n{body}\n</body>\n</html>\n")
+            f"<title>{html.escape(title)}</title>\n<style>\n{css}</style>\n</head>\n"
+            f"<body class=\"tr-page\">\n{body}\n</body>\n</html>\n")
 
 
 def render_with_jupyter(qmd: Path, output: Path, params: Mapping[str, Any],
@@ -112,7 +104,9 @@ def render_with_jupyter(qmd: Path, output: Path, params: Mapping[str, Any],
     client = NotebookClient(notebook, timeout=timeout, kernel_name="python3",
                             resources={"metadata": {"path": str(workdir)}})
     client.execute()
-    page = notebook_to_html(notebook, str(front.get("title", qmd.stem)))
+    stylesheet = qmd.parent / "report.css"
+    css = stylesheet.read_text(encoding="utf-8") if stylesheet.exists() else ""
+    page = notebook_to_html(notebook, str(front.get("title", qmd.stem)), css)
     atomic_write_bytes(output, page.encode("utf-8"))
 
 

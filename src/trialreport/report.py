@@ -230,5 +230,5 @@ def html_table(frame: pd.DataFrame, status_column: str | None = None) -> str:
             else:
                 cells.append(f"<td>{text}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
-    return (f"<table><thead><tr>{head}</tr></thead><tbody>" + "".join(body)
+    return (f'<table class="tr-table"><thead><tr>{head}</tr></thead><tbody>' + "".join(body)
             + "</tbody></table>")

@@ -22,7 +22,7 @@ from typing import Any
 
 import pandas as pd
 
-from trialreport.analysis import format_value
+from trialreport.formatting import format_value
 
 REPRODUCTION_COLUMNS = [
     "id", "description", "published", "reproduced", "status", "reproduced_value", "n",

@@ -298,3 +298,55 @@ def write_reference_dataset(outdir: Path, seed: int = SEED) -> list[Path]:
         write_csv(frame, path)
         written.append(path)
     return written
+
+
+def make_scaled_trial(n_subjects: int, seed: int = SEED) -> ReferenceDataset:
+    """A large trial in the reference design, for the benchmark suite (not for reporting).
+
+    Vectorised and fast: ``n_subjects`` subjects with CGI-S at six visits and CGI-I at five
+    (11 score rows per subject, so 10^5 subjects give 1.1 x 10^6 rows), weekly exposure and
+    adverse events at the reference rate. The published means are not imposed.
+    """
+    rng = np.random.default_rng(seed)
+    n = int(n_subjects)
+    ids = np.char.add("S-", np.char.zfill(np.arange(1, n + 1).astype(str), 7))
+    subjects = pd.DataFrame({
+        "STUDYID": "SCALE", "USUBJID": ids, "TRT01P": "Fasoracetam",
+        "AGE": rng.integers(12, 18, n), "SEX": np.where(rng.random(n) < 0.67, "M", "F"),
+        "MGLURTIER": rng.integers(1, 4, n), "SAFFL": "Y", "EFFFL": "Y",
+        "EOSSTAT": "COMPLETED", "DCSREAS": "",
+    })
+    base = rng.normal(4.85, 0.65, n)
+    gain = rng.normal(1.0, 0.4, n)
+    frames = []
+    for param, weeks in (("CGIS", WEEKS), ("CGII", WEEKS[1:])):
+        for week in weeks:
+            improvement = gain * max(week - 1, 0) / 4 + 0.15 * (week > 0)
+            latent = base - improvement if param == "CGIS" else 4.0 - 1.45 * improvement
+            aval = np.clip(np.rint(latent + rng.normal(0, 0.4, n)), 1, 7).astype(int)
+            frames.append(pd.DataFrame({
+                "USUBJID": ids, "PARAMCD": param,
+                "PARAM": "Clinical Global Impression",
+                "AVISIT": "Baseline" if week == 0 else f"Week {week}", "AVISITN": week,
+                "ADY": visit_day(week), "AVAL": aval,
+            }))
+    scores = pd.concat(frames, ignore_index=True)
+    exposure = pd.concat([pd.DataFrame({
+        "USUBJID": ids, "APHASE": "PLACEBO" if week == 1 else "ACTIVE",
+        "EXTRT": "PLACEBO" if week == 1 else "FASORACETAM",
+        "EXDOSE": 0 if week == 1 else DOSE_LEVELS[min(week - 2, 3)], "EXDOSU": "mg BID",
+        "EXSTDY": visit_day(week - 1), "EXENDY": visit_day(week) - 1,
+    }) for week in WEEKS[1:]], ignore_index=True)
+    n_ae = rng.poisson(AE_RATE_PER_SUBJECT_WEEK * 5 * n)
+    term = rng.integers(0, len(AE_TERMS), n_ae)
+    onset = rng.integers(1, visit_day(5), n_ae)
+    adverse_events = pd.DataFrame({
+        "USUBJID": ids[rng.integers(0, n, n_ae)],
+        "AETERM": [AE_TERMS[t][0].lower() for t in term],
+        "AEDECOD": [AE_TERMS[t][0] for t in term],
+        "AEBODSYS": [AE_TERMS[t][1] for t in term],
+        "AESEV": "MILD", "AESER": "N", "AEREL": "NOT RELATED", "AEACN": "DOSE NOT CHANGED",
+        "ASTDY": onset, "AENDY": onset + 2,
+        "APHASE": np.where(onset <= 7, "PLACEBO", "ACTIVE"), "DOSEATONSET": 0,
+    })
+    return ReferenceDataset(subjects, scores, adverse_events, exposure)

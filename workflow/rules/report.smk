@@ -18,6 +18,7 @@ rule report:
     input:
         qmd="reports/report.qmd",
         quarto_yml="reports/_quarto.yml",
+        css="reports/report.css",
         ard=f"{RESULTS}/{{trial}}/ard.csv",
         reproduction=f"{RESULTS}/{{trial}}/reproduction.csv",
         warnings=f"{RESULTS}/{{trial}}/validation/warnings.csv",

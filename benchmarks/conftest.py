@@ -1,0 +1,81 @@
+"""Fixtures of the benchmark suite: one large synthetic trial, written once per session."""
+
+from __future__ import annotations
+
+import gc
+import multiprocessing
+import os
+import resource
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from trialreport.io import write_csv
+from trialreport.synthetic import make_scaled_trial
+
+ROOT = Path(__file__).resolve().parents[1]
+SUBJECTS = int(os.environ.get("TRIALREPORT_BENCH_SUBJECTS", "100000"))
+
+
+@pytest.fixture(scope="session")
+def scaled(tmp_path_factory) -> dict[str, Any]:
+    folder = tmp_path_factory.mktemp("scaled")
+    ds = make_scaled_trial(SUBJECTS)
+    paths = {}
+    for name, frame in ds.tables().items():
+        paths[name] = folder / f"{name}.csv"
+        write_csv(frame, paths[name])
+    config = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
+    trial = config["trials"]["fasoracetam_nfc1"]
+    trial["data"] = {name: {"path": str(path)} for name, path in paths.items()}
+    return {"dataset": ds, "paths": paths, "trial": trial, "folder": folder}
+
+
+def _child(func: Callable[[], Any], conn: Any) -> None:
+    gc.collect()
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    start = time.perf_counter()
+    func()
+    elapsed = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    conn.send((elapsed, max(after - before, 0) * 1024))
+    conn.close()
+
+
+def measure(func: Callable[[], Any], repeat: int = 3) -> tuple[float, int]:
+    """Best wall time of ``repeat`` runs, and the least peak memory a run added.
+
+    Each run is a forked child process, so a run starts from the same memory and its peak
+    resident set (``ru_maxrss``) above the starting point is what the run itself needed,
+    whether Python, NumPy or a C library allocated it.
+    """
+    context = multiprocessing.get_context("fork")
+    times, peaks = [], []
+    for _ in range(repeat):
+        parent, child = context.Pipe(duplex=False)
+        process = context.Process(target=_child, args=(func, child))
+        process.start()
+        elapsed, peak = parent.recv()
+        process.join()
+        assert process.exitcode == 0
+        times.append(elapsed)
+        peaks.append(peak)
+    return min(times), max(min(peaks), 1)
+
+
+def compare(stage: str, ours: Callable[[], Any], floor: Callable[[], Any],
+            max_time_ratio: float, max_memory_ratio: float, repeat: int = 3) -> Any:
+    t_floor, m_floor = measure(floor, repeat)
+    t_ours, m_ours = measure(ours, repeat)
+    result = ours()
+    time_ratio, memory_ratio = t_ours / t_floor, m_ours / m_floor
+    print(f"\n{stage} ({SUBJECTS} subjects): ours {t_ours:.3f} s / floor {t_floor:.3f} s = "
+          f"ratio {time_ratio:.1f}; peak memory {m_ours / 2**20:.0f} MiB / "
+          f"{m_floor / 2**20:.0f} MiB = ratio {memory_ratio:.1f}")
+    assert time_ratio <= max_time_ratio, f"{stage}: time ratio {time_ratio:.1f}"
+    assert memory_ratio <= max_memory_ratio, f"{stage}: memory ratio {memory_ratio:.1f}"
+    return result

@@ -1,0 +1,73 @@
+"""Rendering the .qmd without Quarto: cells, parameters and a self-contained page."""
+
+from __future__ import annotations
+
+import re
+
+import nbformat
+import pytest
+
+from trialreport.render import choose_renderer, notebook_to_html, qmd_to_notebook
+
+from conftest import ROOT
+
+QMD = """---
+title: "A report"
+---
+
+Some *markdown*.
+
+```{python}
+#| tags: [parameters]
+trial = "default"
+```
+
+## Section
+
+```{python}
+print(trial)
+```
+
+Closing words.
+"""
+
+
+def test_qmd_becomes_markdown_and_code_cells_with_parameters_injected() -> None:
+    nb, front = qmd_to_notebook(QMD, {"trial": "mine", "n": 3})
+    assert front["title"] == "A report"
+    kinds = [c.cell_type for c in nb.cells]
+    assert kinds == ["markdown", "markdown", "code", "code", "markdown", "code", "markdown"]
+    injected = nb.cells[3].source
+    assert "trial = 'mine'" in injected and "n = 3" in injected
+    assert nb.cells[5].source == "print(trial)"
+    assert nb.cells[-1].source == "Closing words."
+
+
+def test_a_report_without_a_parameters_cell_is_refused() -> None:
+    with pytest.raises(ValueError, match="parameters"):
+        qmd_to_notebook("```{python}\nx = 1\n```\n", {"trial": "x"})
+
+
+def test_the_shipped_report_has_a_parameters_cell_and_plain_cells_only() -> None:
+    text = (ROOT / "reports" / "report.qmd").read_text(encoding="utf-8")
+    nb, front = qmd_to_notebook(text, {"trial": "t", "results_dir": "r", "renderer": "x"})
+    assert front["format"]["html"]["embed-resources"] is True
+    assert any("Injected parameters" in c.source for c in nb.cells)
+    # Quarto-only syntax (callouts, divs, shortcodes) would show as raw text on the Jupyter path.
+    markdown = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    assert ":::" not in markdown and "{{<" not in markdown
+
+
+def test_html_page_requests_nothing_from_elsewhere() -> None:
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Title\n\ntext")])
+    page = notebook_to_html(nb, "T")
+    assert "<h1" in page and "text" in page
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page)
+    assert "<script" not in page
+
+
+def test_renderer_can_be_forced(monkeypatch) -> None:
+    monkeypatch.setenv("TRIALREPORT_RENDERER", "jupyter")
+    assert choose_renderer() == "jupyter"
+    monkeypatch.setenv("TRIALREPORT_RENDERER", "quarto")
+    assert choose_renderer() == "quarto"

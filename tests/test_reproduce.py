@@ -1,0 +1,128 @@
+"""Reproduction of published figures: rounding, bounds, ranges and the GRIM test."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from trialreport.reproduce import decimals_of, grim_sizes, reproduce, round_half_up
+
+
+def test_round_half_up_rounds_halves_away_from_even() -> None:
+    assert round_half_up(2.345, 2) == "2.35"  # binary 2.345 is 2.34499..: decimal text wins
+    assert round_half_up(0.125, 2) == "0.13"  # round() in Python gives 0.12
+    assert round_half_up(3.7931, 2) == "3.79"
+    assert round_half_up(30.0, 0) == "30"
+    assert decimals_of("3.79") == 2 and decimals_of("30") == 0
+
+
+def brute_force_grim(mean: str, max_n: int) -> list[int]:
+    """Independent check: try every whole-number total of 1-7 ratings."""
+    d = decimals_of(mean)
+    return [n for n in range(1, max_n + 1)
+            if any(f"{math.floor(t / n * 10**d + 0.5) / 10**d:.{d}f}" == mean
+                   for t in range(n, 7 * n + 1))]
+
+
+@pytest.mark.parametrize(
+    ("mean", "sizes_21_to_30"),
+    # The sizes given for the published NFC-1 means between 21 and 30 participants.
+    [("3.79", [24, 28, 29]), ("3.86", [21, 22, 28, 29]), ("2.33", [21, 24, 27, 30]),
+     ("4.83", [23, 24, 29, 30])],
+)
+def test_grim_sizes_of_the_published_means(mean: str, sizes_21_to_30: list[int]) -> None:
+    sizes = grim_sizes(mean, 30)
+    assert [n for n in sizes if n >= 21] == sizes_21_to_30
+    assert sizes == brute_force_grim(mean, 30)
+
+
+def test_grim_includes_small_samples_that_round_to_the_mean() -> None:
+    # 53 / 14 = 3.7857 rounds to 3.79, so n = 14 is a GRIM-consistent size for 3.79.
+    assert 14 in grim_sizes("3.79", 30)
+    assert 13 not in grim_sizes("3.79", 30)
+
+
+def ard(mean: float, p: float, n: int = 29) -> pd.DataFrame:
+    rows = [
+        ("enrolment", "", "", math.nan, "n_subjects", 30),
+        ("demographics", "", "AGE", math.nan, "min", 12),
+        ("demographics", "", "AGE", math.nan, "max", 17),
+        ("exposure", "descriptive", "MAXDOSE", math.nan, "max", 400),
+        ("by_visit", "descriptive", "X", 1.0, "mean", mean),
+        ("by_visit", "descriptive", "X", 1.0, "n", n),
+        ("paired", "paired_ttest", "X", 5.0, "p_value", p),
+        ("paired", "descriptive", "X", 5.0, "n_pairs", n),
+    ]
+    frame = pd.DataFrame(rows, columns=["analysis", "method", "parameter", "visitn",
+                                        "statistic", "value"])
+    frame["visit"] = ""
+    return frame
+
+
+TRIAL = {
+    "design": {
+        "visits": [{"name": "W1", "number": 1}, {"name": "W5", "number": 5}],
+        "parameters": {"X": {"label": "X", "min": 1, "max": 7, "integer": True,
+                             "baseline_visit": 1, "comparison_visit": 5}},
+    },
+    "reproduction": {"targets": [
+        {"id": "n", "description": "n", "statistic": "n_subjects", "published": "30"},
+        {"id": "age", "description": "age", "statistic": "age_range", "published": "12-17"},
+        {"id": "dose", "description": "dose", "statistic": "max_dose", "published": "400"},
+        {"id": "m", "description": "mean", "parameter": "X", "visit": "baseline",
+         "statistic": "mean", "published": "3.79"},
+        {"id": "p", "description": "p", "parameter": "X", "statistic": "p_value",
+         "method": "paired_ttest", "published": "P < 0.001"},
+    ]},
+}
+
+
+def test_all_targets_match_when_results_agree() -> None:
+    table = reproduce(ard(110 / 29, 1e-6), TRIAL)
+    assert table["status"].tolist() == ["match"] * 5
+    m = table.set_index("id").loc["m"]
+    assert (m["reproduced"], m["n"], m["grim_consistent"]) == ("3.79", 29, "yes")
+    assert table.set_index("id").loc["p", "reproduced"] == "P < 0.001"
+
+
+def test_mismatches_are_named_with_what_was_reproduced() -> None:
+    table = reproduce(ard(111 / 29, 0.0123), TRIAL).set_index("id")
+    assert table.loc["m", "status"] == "mismatch" and table.loc["m", "reproduced"] == "3.83"
+    assert table.loc["p", "status"] == "mismatch" and table.loc["p", "reproduced"] == "P = 0.012"
+
+
+def test_a_mean_whose_n_cannot_give_the_published_value_is_flagged_by_grim() -> None:
+    table = reproduce(ard(3.79, 1e-6, n=27), TRIAL).set_index("id")
+    assert table.loc["m", "status"] == "match"
+    assert table.loc["m", "grim_consistent"] == "no"
+
+
+def write_ard(path, frame: pd.DataFrame) -> None:
+    from trialreport.analysis import format_ard
+
+    full = frame.assign(trial="t", analysis_set="", group="")
+    format_ard(full).to_csv(path, index=False)
+
+
+def test_a_mismatch_fails_the_stage_and_leaves_no_reproduction_file(tmp_path) -> None:
+    from trialreport.pipeline import StageError, reproduce_targets
+
+    write_ard(tmp_path / "ard.csv", ard(111 / 29, 1e-6))
+    out = tmp_path / "reproduction.csv"
+    with pytest.raises(StageError, match=r"m \(mean\): published 3.79, reproduced 3.83"):
+        reproduce_targets(TRIAL, str(tmp_path / "ard.csv"), str(out))
+    assert not out.exists()
+
+
+def test_on_mismatch_report_lists_the_mismatch_without_failing(tmp_path) -> None:
+    from trialreport.pipeline import reproduce_targets
+
+    write_ard(tmp_path / "ard.csv", ard(111 / 29, 1e-6))
+    trial = {**TRIAL, "reproduction": {**TRIAL["reproduction"], "on_mismatch": "report"}}
+    out = tmp_path / "reproduction.csv"
+    reproduce_targets(trial, str(tmp_path / "ard.csv"), str(out))
+    table = pd.read_csv(out, dtype=str).set_index("id")
+    assert table.loc["m", "status"] == "mismatch"
+    assert (table.drop(index="m")["status"] == "match").all()
