@@ -95,12 +95,23 @@ class Domain:
     periods: dict[str, tuple[int, int]]
     study_days: tuple[int, int]
     age_range: tuple[int, int]
-    subject_ids: list[str] = field(default_factory=list)
+    visit_days: dict[str, int] = field(default_factory=dict)
+    visit_windows: dict[str, int] = field(default_factory=dict)
+    subject_ids: list[str] | None = None
+    """None until the subjects dataset is read; then the membership check applies."""
 
     @classmethod
     def from_trial_config(cls, trial: Mapping[str, Any]) -> Domain:
         design = trial["design"]
+        default_window = design.get("visit_window_days")
+        windows = {}
+        for v in design["visits"]:
+            window = v.get("window_days", default_window)
+            if window is not None and "day" in v:
+                windows[v["name"]] = int(window)
         return cls(
+            visit_days={v["name"]: int(v["day"]) for v in design["visits"] if "day" in v},
+            visit_windows=windows,
             visits={v["name"]: int(v["number"]) for v in design["visits"]},
             parameters=dict(design["parameters"]),
             dose_levels=[float(d) for d in design["dose_levels"]],
@@ -137,6 +148,8 @@ class Rule:
     columns: tuple[str, ...]
     description: str
     check: Callable[[pd.DataFrame, Domain], pd.Series]
+    explain: Callable[[pd.Series, Domain], str] | None = None
+    """What the config expects for one failing (typed) row, e.g. "CGII: 1 to 7"."""
 
 
 def _visit_name_matches_number(df: pd.DataFrame, dom: Domain) -> pd.Series:
@@ -163,6 +176,14 @@ def _aval_integer_where_declared(df: pd.DataFrame, dom: Domain) -> pd.Series:
     return ~integer | whole
 
 
+def _ady_within_visit_window(df: pd.DataFrame, dom: Domain) -> pd.Series:
+    planned = pd.to_numeric(df["AVISIT"].map(dom.visit_days), errors="coerce")
+    window = pd.to_numeric(df["AVISIT"].map(dom.visit_windows), errors="coerce")
+    day = df["ADY"].astype("Float64")
+    ok = (day - planned).abs() <= window
+    return (planned.isna() | window.isna() | day.isna() | ok).fillna(True).astype(bool)
+
+
 def _discontinued_has_reason(df: pd.DataFrame, dom: Domain) -> pd.Series:
     return (df["EOSSTAT"] != "DISCONTINUED").fillna(True).astype(bool) | df["DCSREAS"].notna()
 
@@ -182,16 +203,43 @@ def _onset_within_period(df: pd.DataFrame, dom: Domain) -> pd.Series:
     return (first.isna() | day.isna() | ok).fillna(True).astype(bool)
 
 
+def _explain_parameter_range(row: pd.Series, dom: Domain) -> str:
+    spec = dom.parameters.get(row["PARAMCD"], {})
+    return f"{row['PARAMCD']} ranges from {_show(spec.get('min'))} to {_show(spec.get('max'))}"
+
+
+def _explain_integer(row: pd.Series, dom: Domain) -> str:
+    return f"{row['PARAMCD']} is an integer scale"
+
+
+def _explain_visit_number(row: pd.Series, dom: Domain) -> str:
+    return f"{row['AVISIT']} is visit number {dom.visits.get(row['AVISIT'])}"
+
+
+def _explain_window(row: pd.Series, dom: Domain) -> str:
+    return (f"{row['AVISIT']} is planned on day {dom.visit_days.get(row['AVISIT'])} "
+            f"+/- {dom.visit_windows.get(row['AVISIT'])}")
+
+
+def _explain_period(row: pd.Series, dom: Domain) -> str:
+    first, last = dom.periods.get(row["APHASE"], ("?", "?"))
+    return f"{row['APHASE']} runs from day {first} to day {last}"
+
+
 RULES: dict[str, Rule] = {
     "visit_name_matches_number": Rule(
         ("AVISIT", "AVISITN"), "the visit name and number agree with the trial's schedule",
-        _visit_name_matches_number),
+        _visit_name_matches_number, _explain_visit_number),
     "aval_within_parameter_range": Rule(
         ("PARAMCD", "AVAL"), "AVAL lies within the parameter's [min, max] from the config",
-        _aval_within_parameter_range),
+        _aval_within_parameter_range, _explain_parameter_range),
     "aval_integer_where_declared": Rule(
         ("PARAMCD", "AVAL"), "AVAL is a whole number where the parameter is an integer scale",
-        _aval_integer_where_declared),
+        _aval_integer_where_declared, _explain_integer),
+    "ady_within_visit_window": Rule(
+        ("AVISIT", "ADY"), "the study day of the rating (ADY) lies within the visit's window "
+        "(planned day +/- visit_window_days from the config)",
+        _ady_within_visit_window, _explain_window),
     "discontinued_has_reason": Rule(
         ("EOSSTAT", "DCSREAS"), "a discontinued subject has a reason for discontinuation",
         _discontinued_has_reason),
@@ -200,7 +248,7 @@ RULES: dict[str, Rule] = {
         _end_not_before("ASTDY", "AENDY")),
     "onset_within_period": Rule(
         ("APHASE", "ASTDY"), "the onset day lies within the days of the period it is assigned to",
-        _onset_within_period),
+        _onset_within_period, _explain_period),
     "end_not_before_start": Rule(
         ("EXSTDY", "EXENDY"), "a dosing interval does not end before it starts",
         _end_not_before("EXSTDY", "EXENDY")),
@@ -255,7 +303,10 @@ def build_schema(contract: Contract, domain: Domain) -> pa.DataFrameSchema:
     for name, spec in contract.columns.items():
         checks = []
         allowed = _resolve(spec.allowed, domain)
-        if allowed is not None:
+        if _is_subject_domain(spec.allowed):
+            if allowed is not None:  # None: subjects unreadable; reported there
+                checks.append(pa.Check.isin(list(allowed), error="subject_in_subjects"))
+        elif allowed is not None:
             if spec.type != "string":
                 allowed = [float(v) for v in allowed]
             checks.append(pa.Check.isin(list(allowed), error="allowed_values"))
@@ -277,6 +328,10 @@ def build_schema(contract: Contract, domain: Domain) -> pa.DataFrameSchema:
     )
 
 
+def _is_subject_domain(allowed: Any) -> bool:
+    return isinstance(allowed, Mapping) and allowed.get("domain") == "subject_ids"
+
+
 def _rule_mask(df: pd.DataFrame, rule: Rule, domain: Domain) -> pd.Series:
     if any(c not in df.columns for c in rule.columns):
         return pd.Series(True, index=df.index)
@@ -285,11 +340,11 @@ def _rule_mask(df: pd.DataFrame, rule: Rule, domain: Domain) -> pd.Series:
 
 def _describe(rule: str, column: str, value: Any, contract: Contract, domain: Domain) -> str:
     spec = contract.columns.get(column)
+    if rule == "subject_in_subjects":
+        return "is not a subject in the subjects dataset (USUBJID there)"
     if rule == "allowed_values" and spec is not None:
-        if isinstance(spec.allowed, Mapping) and spec.allowed.get("domain") == "subject_ids":
-            return "is not a subject in the subjects dataset"
         allowed = _resolve(spec.allowed, domain)
-        shown = ", ".join(str(v) for v in list(allowed)[:12])
+        shown = ", ".join(_show(v) for v in list(allowed)[:12])
         more = " ..." if len(allowed) > 12 else ""
         source = " (from the trial's config)" if isinstance(spec.allowed, Mapping) else ""
         return f"is not one of the allowed values{source}: {shown}{more}"
@@ -301,7 +356,7 @@ def _describe(rule: str, column: str, value: Any, contract: Contract, domain: Do
     if rule == "unique_key":
         return f"the key ({', '.join(contract.key)}) occurs on more than one row"
     if rule in RULES:
-        return f"breaks the rule: {RULES[rule].description}"
+        return f"fails the rule that {RULES[rule].description}"
     return rule
 
 
@@ -311,17 +366,23 @@ def validate_frame(
     """Validate one dataset; returns the typed frame and its failures (possibly none)."""
     rows: list[dict] = []
     present = set(frame.columns)
+    hint = ""
+    names = [str(c) for c in frame.columns if c != ROW_COLUMN]
+    if len(names) == 1 and any(d in names[0] for d in ",;\t|"):
+        hint = "; the header was read as a single column: is 'delimiter' in the config right?"
     for name in contract.required_columns:
         if name not in present:
             rows.append({"index": None, "column": name, "rule": "required_column",
-                         "value": "", "message": "required column is missing from the file"})
+                         "value": name,
+                         "message": "required column is missing from the file's header "
+                                    f"(columns present: {_present(frame)}){hint}"})
     typed, type_failures = _coerce(frame, contract)
     rows.extend(type_failures)
     schema = build_schema(contract, domain)
     try:
         schema.validate(typed, lazy=True)
     except pa.errors.SchemaErrors as exc:
-        rows.extend(_from_pandera(exc.failure_cases, contract, domain, typed))
+        rows.extend(_from_pandera(exc.failure_cases, contract, domain, frame, typed))
     typed_cells = {(r["index"], r["column"]) for r in type_failures}
     failures = []
     for r in rows:
@@ -343,8 +404,13 @@ def validate_frame(
     return typed, out.reset_index(drop=True)
 
 
+def _present(frame: pd.DataFrame) -> str:
+    return ", ".join(str(c) for c in frame.columns if c != ROW_COLUMN)
+
+
 def _from_pandera(cases: pd.DataFrame, contract: Contract, domain: Domain,
-                  typed: pd.DataFrame) -> list[dict]:
+                  raw: pd.DataFrame, typed: pd.DataFrame) -> list[dict]:
+    """Failure rows from pandera's failure cases, with values as written in the user's file."""
     rows = []
     cases = cases.copy()
     cases["check"] = cases["check"].astype(str).replace({
@@ -352,32 +418,96 @@ def _from_pandera(cases: pd.DataFrame, contract: Contract, domain: Domain,
     for (rule, index), group in cases.groupby(["check", "index"], sort=False, dropna=False):
         if rule == "unique_key" or rule in RULES:
             cols = list(contract.key) if rule == "unique_key" else list(RULES[rule].columns)
-            value = "; ".join(f"{c}={_show(typed.loc[index, c])}" for c in cols)
-            rows.append(_failure_row(index, "+".join(cols), rule, value,
-                                     _describe(rule, cols[0], value, contract, domain)))
+            value = "; ".join(f"{c}={_show(raw.loc[index, c])}" for c in cols)
+            message = _describe(rule, cols[0], value, contract, domain)
+            explain = RULES[rule].explain if rule in RULES else None
+            if explain is not None:
+                message += f" ({explain(typed.loc[index], domain)})"
+            if rule == "unique_key":
+                same = (typed[cols] == typed.loc[index, cols]).all(axis=1)
+                shown = ", ".join(str(n) for n in sorted(typed.loc[same, ROW_COLUMN]))
+                message += f" (rows {shown})"
+            rows.append(_failure_row(index, "+".join(cols), rule, value, message))
             continue
         for _, case in group.iterrows():
             value = case["failure_case"]
+            if case["column"] in raw.columns and index in raw.index:
+                value = raw.loc[index, case["column"]]  # as written, not as typed
             rows.append(_failure_row(index, case["column"], rule, value,
                                      _describe(rule, case["column"], value, contract, domain)))
     return rows
 
 
 def _show(value: Any) -> str:
-    return "" if value is None or value is pd.NA or (isinstance(value, float) and value != value) \
-        else str(value)
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
-def summarise_failures(failures: pd.DataFrame, failures_path: str, limit: int = 5) -> str:
+def summarise_failures(failures: pd.DataFrame, failures_path: str, limit: int = 5,
+                       title: str = "Validation refused the data") -> str:
     """A few console lines: how many failures, of which rules, and where the full list is."""
     errors = failures[failures["severity"] == "error"]
-    lines = [f"Validation refused the data: {len(errors)} failure(s)."]
+    files = errors["file"].nunique()
+    lines = [f"{title}: {len(errors)} failure(s) in {files} file(s)."]
     by_rule = errors.groupby("rule").size().sort_values(ascending=False)
     lines.append("By rule: " + ", ".join(f"{rule} {n}" for rule, n in by_rule.items()))
     for _, f in errors.head(limit).iterrows():
-        lines.append(f"  {f['file']} row {f['row']}, column {f['column']}, rule {f['rule']}: "
+        where = f"row {f['row']}, " if f["row"] != "" else ""
+        lines.append(f"  {f['file']} {where}column {f['column'] or '-'}, rule {f['rule']}: "
                      f"value {f['value']!r} {f['message']}")
     if len(errors) > limit:
         lines.append(f"  ... and {len(errors) - limit} more.")
-    lines.append(f"Full list: {failures_path}")
+    lines.append(f"Full list: {failures_path} (summary: summary.md in the same folder)")
     return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------
+# Cross-dataset rule: every subject with efficacy data has a baseline
+# ---------------------------------------------------------------------------------------
+
+BASELINE_RULE = "baseline_present"
+CONFIG_RULES = ("type", "required_column", "not_null", "allowed_values", "range",
+                "unique_key", "subject_in_subjects", BASELINE_RULE)
+"""Rule ids that come from the contracts' columns and keys rather than from ``RULES``."""
+
+
+def missing_baselines(scores: pd.DataFrame, parameters: Mapping[str, Mapping[str, Any]],
+                      visit_names: Mapping[int, str] | None = None) -> pd.DataFrame:
+    """Subjects with a post-baseline rating of an analysed parameter but no baseline rating.
+
+    One row per subject and parameter: USUBJID, PARAMCD, the baseline visit number, the row
+    to point the user at (the baseline row with an empty AVAL if there is one, else the
+    subject's first post-baseline row of that parameter), the value shown and the reason.
+    """
+    columns = ["USUBJID", "PARAMCD", "baseline_visit", "row", "value", "reason"]
+    needed = {"USUBJID", "PARAMCD", "AVISITN", "AVAL", ROW_COLUMN}
+    if not needed <= set(scores.columns):
+        return pd.DataFrame(columns=columns)
+    visit_names = visit_names or {}
+    out = []
+    for code, spec in parameters.items():
+        base_n = int(spec["baseline_visit"])
+        rows = scores[scores["PARAMCD"] == code]
+        with_base = set(rows.loc[(rows["AVISITN"] == base_n) & rows["AVAL"].notna(), "USUBJID"])
+        post = rows[(rows["AVISITN"] > base_n) & rows["AVAL"].notna()]
+        for subject, group in post.groupby("USUBJID", sort=True):
+            if subject in with_base:
+                continue
+            at_base = rows[(rows["USUBJID"] == subject) & (rows["AVISITN"] == base_n)]
+            visit = visit_names.get(base_n, f"AVISITN {base_n}")
+            if len(at_base):
+                row = int(at_base[ROW_COLUMN].iloc[0])
+                value = f"USUBJID={subject}; PARAMCD={code}; AVISITN={base_n}; AVAL="
+                reason = f"the baseline rating ({visit}) is empty"
+            else:
+                row = int(group.sort_values("AVISITN")[ROW_COLUMN].iloc[0])
+                value = f"USUBJID={subject}; PARAMCD={code}; no row at AVISITN={base_n}"
+                reason = f"there is no baseline row ({visit})"
+            reason += (f", but {len(group)} post-baseline rating(s) of {code} exist; no change "
+                       "from baseline can be computed for this subject and parameter")
+            out.append({"USUBJID": subject, "PARAMCD": code, "baseline_visit": base_n,
+                        "row": row, "value": value, "reason": reason})
+    return pd.DataFrame(out, columns=columns)

@@ -24,11 +24,22 @@ FORMATS = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".parquet": "parquet", "
 
 
 class InputFileError(Exception):
-    """A data file that cannot be read as the trial's config declares it."""
+    """A data file that cannot be read as the trial's config declares it.
 
-    def __init__(self, path: str | Path, message: str):
+    Carries one or more failure cases, each with the reading rule that failed (e.g.
+    ``file_not_found``, ``encoding``, ``duplicated_column``; see schemas/README.md), the row
+    as the user sees it in the file (header = row 1; None where no row applies), the column
+    and the offending value, so that reading problems are reported like contract failures.
+    """
+
+    def __init__(self, path: str | Path, message: str, rule: str = "unreadable",
+                 row: int | None = None, column: str = "", value: object = "",
+                 cases: list[dict] | None = None):
         self.path = str(path)
         self.message = message
+        self.cases = cases or [
+            {"rule": rule, "row": row, "column": column, "value": value, "message": message}
+        ]
         super().__init__(f"{path}: {message}")
 
 
@@ -38,30 +49,41 @@ def detect_format(path: str | Path, declared: str | None = None) -> str:
     suffix = Path(path).suffix.lower()
     if suffix not in FORMATS:
         raise InputFileError(path, f"cannot tell the format from the extension {suffix!r}; "
-                             "set 'format' (csv, parquet or xpt) in the trial's config")
+                             "set 'format' (csv, parquet or xpt) in the trial's config",
+                             rule="unknown_format", value=suffix)
     return FORMATS[suffix]
 
 
 def _read_bytes(path: Path) -> bytes:
     if not path.exists():
-        raise InputFileError(path, "file not found")
+        raise InputFileError(path, "file not found", rule="file_not_found", value=str(path))
     if path.is_dir():
-        raise InputFileError(path, "is a folder, not a file")
+        raise InputFileError(path, "is a folder, not a file", rule="file_not_found",
+                             value=str(path))
     with open(path, "rb") as handle:  # read-only: inputs are never modified
         return handle.read()
 
 
 def _read_csv(path: Path, raw: bytes, delimiter: str, encoding: str) -> pd.DataFrame:
-    if not raw.strip():
-        raise InputFileError(path, "file is empty")
+    if not raw.removeprefix(b"\xef\xbb\xbf").strip():
+        raise InputFileError(path, "file is empty (no header, no rows)", rule="empty_file",
+                             row=1, value=f"{len(raw)} bytes")
     try:
         text = raw.decode(encoding)
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
+        line_start = raw.rfind(b"\n", 0, exc.start) + 1
+        field = raw[line_start:exc.start].count(delimiter.encode("ascii", "replace")) + 1
+        header = raw.split(b"\n", 1)[0].decode(encoding, "replace").lstrip("\ufeff")
+        names = next(csv.reader([header.strip()], delimiter=delimiter), [])
+        column = names[field - 1].strip() if line > 1 and field <= len(names) else f"field {field}"
         raise InputFileError(
             path,
-            f"line {line}: byte {raw[exc.start:exc.start + 1]!r} at offset {exc.start} is not "
-            f"text in the declared encoding {encoding!r}; set 'encoding' in the trial's config",
+            f"row {line}, column {column}: byte {raw[exc.start:exc.start + 1]!r} at offset "
+            f"{exc.start} is not text in the declared encoding {encoding!r}; set 'encoding' "
+            "in the trial's config or re-save the file in that encoding",
+            rule="encoding", row=line, column=column,
+            value=raw[max(line_start, exc.start - 8):exc.start + 4].decode(encoding, "replace"),
         ) from None
     text = text.removeprefix("\ufeff")
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
@@ -69,26 +91,39 @@ def _read_csv(path: Path, raw: bytes, delimiter: str, encoding: str) -> pd.DataF
     header = [h.strip() for h in header]
     dupes = sorted({h for h in header if header.count(h) > 1})
     if dupes:
-        raise InputFileError(path, f"duplicated column(s) in the header: {', '.join(dupes)}")
+        raise InputFileError(path, f"duplicated column(s) in the header: {', '.join(dupes)}",
+                             cases=[{"rule": "duplicated_column", "row": 1, "column": d,
+                                     "value": d, "message": f"the header names column {d!r} "
+                                     f"{header.count(d)} times"} for d in dupes])
     if "" in header:
         raise InputFileError(
-            path, f"column {header.index('') + 1} of the header has no name"
+            path, f"column {header.index('') + 1} of the header has no name",
+            rule="blank_column_name", row=1, column=f"field {header.index('') + 1}", value="",
         )
     rows = []
     row_numbers = []
-    for number, record in enumerate(reader, start=2):
+    ragged = []
+    for record in reader:
+        number = reader.line_num  # physical line where the record ends (quoted newlines)
         if not record or all(not field.strip() for field in record):
             continue  # blank lines (e.g. trailing) carry no data
         if len(record) != len(header):
-            raise InputFileError(
-                path,
-                f"row {number}: has {len(record)} fields but the header has {len(header)} "
-                f"(delimiter {delimiter!r})",
-            )
+            ragged.append({
+                "rule": "field_count", "row": number, "column": "",
+                "value": (delimiter.join(record[len(header):]) if len(record) > len(header)
+                          else delimiter.join(record))[:80],
+                "message": f"has {len(record)} fields but the header has {len(header)} "
+                           f"(delimiter {delimiter!r}; set 'delimiter' in the trial's config "
+                           "if the file uses another)"})
+            continue
         rows.append([field.strip() for field in record])
         row_numbers.append(number)
+    if ragged:
+        raise InputFileError(path, f"{len(ragged)} row(s) do not have {len(header)} fields",
+                             cases=ragged)
     if not rows:
-        raise InputFileError(path, "has a header but no data rows")
+        raise InputFileError(path, "has a header but no data rows", rule="no_data_rows",
+                             row=2, value="")
     frame = pd.DataFrame(rows, columns=header, dtype="string")
     frame = frame.replace({"": pd.NA})
     frame[ROW_COLUMN] = pd.array(row_numbers, dtype="int64")
@@ -100,18 +135,36 @@ def _read_parquet(path: Path) -> pd.DataFrame:
         frame = pd.read_parquet(path)
     except Exception as exc:  # pyarrow raises several types for a non-Parquet file
         raise InputFileError(path, f"is not a readable Parquet file ({type(exc).__name__}: "
-                             f"{str(exc).splitlines()[0] if str(exc) else ''})") from None
+                             f"{str(exc).splitlines()[0] if str(exc) else ''})",
+                             rule="not_parquet", value=_head(path)) from None
     frame = frame.reset_index(drop=True)
     frame[ROW_COLUMN] = pd.array(range(1, len(frame) + 1), dtype="int64")
     return frame
+
+
+_IBM_ZERO_AS_READ = 16.0**-65
+
+
+def _head(path: Path) -> str:
+    """The first bytes of a file, shown when it is not of the declared format."""
+    with open(path, "rb") as handle:
+        return repr(handle.read(16))
 
 
 def _read_xpt(path: Path, encoding: str) -> pd.DataFrame:
     try:
         frame = pd.read_sas(path, format="xport", encoding=encoding)
     except Exception as exc:
+        first = str(exc).splitlines()[0] if str(exc) else ""
         raise InputFileError(path, f"is not a readable SAS transport (XPT) file "
-                             f"({type(exc).__name__}: {exc})") from None
+                             f"({type(exc).__name__}: {first})",
+                             rule="not_xpt", value=_head(path)) from None
+    # pandas (3.1) reads an IBM zero (eight zero bytes, as SAS writes 0) as 16**-65, about
+    # 5.4e-79; a visit number 0 would then be refused as "not a whole number". No real value
+    # is 16**-65, so it is read back as the zero it is.
+    for column in frame.columns:
+        if pd.api.types.is_float_dtype(frame[column]):
+            frame[column] = frame[column].mask(frame[column].abs() == _IBM_ZERO_AS_READ, 0.0)
     frame[ROW_COLUMN] = pd.array(range(1, len(frame) + 1), dtype="int64")
     return frame
 
@@ -136,15 +189,20 @@ def read_table(
         return _read_csv(path, raw, delimiter, encoding)
     _read_bytes(path)  # existence and readability, with the same messages as CSV
     if path.stat().st_size == 0:
-        raise InputFileError(path, "file is empty")
+        raise InputFileError(path, "file is empty", rule="empty_file", row=1, value="0 bytes")
     if fmt == "parquet":
         frame = _read_parquet(path)
     elif fmt == "xpt":
         frame = _read_xpt(path, encoding)
     else:
-        raise InputFileError(path, f"unknown format {fmt!r}; use csv, parquet or xpt")
+        raise InputFileError(path, f"unknown format {fmt!r}; use csv, parquet or xpt",
+                             rule="unknown_format", value=fmt)
     if frame.empty:
-        raise InputFileError(path, "has no data rows")
+        raise InputFileError(path, "has no data rows", rule="no_data_rows", row=1, value="")
+    dupes = sorted({str(c) for c in frame.columns if list(frame.columns).count(c) > 1})
+    if dupes:
+        raise InputFileError(path, f"duplicated column(s): {', '.join(dupes)}",
+                             rule="duplicated_column", column=dupes[0], value=dupes[0])
     return frame
 
 
@@ -158,13 +216,17 @@ def apply_column_map(
     if missing:
         raise InputFileError(
             path, f"column(s) named in the config's column map are not in the file: "
-            f"{', '.join(missing)}"
+            f"{', '.join(missing)}",
+            cases=[{"rule": "column_map", "row": 1, "column": m, "value": m,
+                    "message": f"the config's column map names {m!r}, which is not in the "
+                               "file's header"} for m in missing],
         )
     renamed = frame.rename(columns=dict(column_map))
     dupes = sorted({c for c in renamed.columns if list(renamed.columns).count(c) > 1})
     if dupes:
         raise InputFileError(path, f"the column map gives two columns the same name: "
-                             f"{', '.join(dupes)}")
+                             f"{', '.join(dupes)}", rule="duplicated_column", row=1,
+                             column=dupes[0], value=dupes[0])
     return renamed
 
 

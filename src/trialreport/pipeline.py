@@ -90,13 +90,17 @@ def remove_stale_outputs(results_dir: Path) -> None:
 
 
 def ingest(trial: Mapping[str, Any], schema_dir: str | Path, outputs: Mapping[str, str],
-           base_dir: str | Path = ".") -> None:
+           base_dir: str | Path = ".", report_dir: str | Path | None = None) -> None:
     """Read every dataset as configured (format, delimiter, encoding, column map, codes).
 
-    All four files are tried before giving up, so one run names every unreadable file.
+    All four files are tried before giving up, so one run names every unreadable file. When
+    a file cannot be read, its failure cases (file, row, column, rule, value) go to
+    ``<report_dir>/failures.csv`` and ``summary.md``, as for contract failures.
     """
     remove_stale_outputs(Path(outputs["subjects"]).parent.parent)
-    problems = []
+    if report_dir is not None:
+        _clear_failure_report(report_dir)
+    problems: list[pd.DataFrame] = []
     frames = {}
     known = contracts.load_contracts(schema_dir, list(DATASETS))
     for name in DATASETS:
@@ -108,7 +112,7 @@ def ingest(trial: Mapping[str, Any], schema_dir: str | Path, outputs: Mapping[st
             frame = io.apply_column_map(frame, source["path"], source.get("columns"))
             frame = io.apply_code_maps(frame, source.get("codes"))
         except io.InputFileError as exc:
-            problems.append(str(exc))
+            problems.append(reading_failures(exc, name, source["path"]))
             continue
         extra = [c for c in frame.columns
                  if c not in known[name].columns and c != io.ROW_COLUMN]
@@ -123,15 +127,44 @@ def ingest(trial: Mapping[str, Any], schema_dir: str | Path, outputs: Mapping[st
                  frame.shape[1] - 1)
         frames[name] = frame
     if problems:
-        raise StageError("cannot read the trial's data:\n" + "\n".join(f"  {p}" for p in problems))
+        table = pd.concat(problems, ignore_index=True)
+        target = _write_failure_report(table, report_dir, "Files that cannot be read")
+        raise StageError(contracts.summarise_failures(table, target, title="Cannot read "
+                                                      "the trial's data"))
     for name, frame in frames.items():
         io.write_parquet(frame.astype({c: "string" for c in frame.columns
                                        if frame[c].dtype == object}), outputs[name])
 
 
+def reading_failures(exc: io.InputFileError, dataset: str, file: str) -> pd.DataFrame:
+    """The failure cases of an unreadable file, in the columns of the failures table."""
+    rows = [{"dataset": dataset, "file": file,
+             "row": "" if c.get("row") is None else int(c["row"]),
+             "column": c.get("column", ""), "rule": c["rule"], "value": str(c.get("value", "")),
+             "message": c["message"], "severity": "error"} for c in exc.cases]
+    return pd.DataFrame(rows, columns=contracts.FAILURE_COLUMNS)
+
+
+def _clear_failure_report(report_dir: str | Path) -> None:
+    for stale in ("failures.csv", "summary.md"):
+        (Path(report_dir) / stale).unlink(missing_ok=True)
+
+
+def _write_failure_report(table: pd.DataFrame, report_dir: str | Path | None,
+                          heading: str) -> str:
+    if report_dir is None:
+        return "(not written: no report folder given)"
+    report_dir = Path(report_dir)
+    io.write_csv(table, report_dir / "failures.csv")
+    io.atomic_write_text(report_dir / "summary.md", failure_summary_markdown(table, heading))
+    return str(report_dir / "failures.csv")
+
+
 # ---------------------------------------------------------------------------------------
 # validate
 # ---------------------------------------------------------------------------------------
+
+EXCLUSION_COLUMNS = ["dataset", "file", "row", "USUBJID", "PARAMCD", "rule", "reason"]
 
 
 def validate(trial: Mapping[str, Any], schema_dir: str | Path, inputs: Mapping[str, str],
@@ -141,11 +174,17 @@ def validate(trial: Mapping[str, Any], schema_dir: str | Path, inputs: Mapping[s
     On failure, ``<report_dir>/failures.csv`` lists every failure (dataset, file, row,
     column, rule, value, message) and ``<report_dir>/summary.md`` summarises them; no
     validated data are written. Rules listed under ``validation: warn`` in the trial's config
-    are reported as warnings and do not stop the run.
+    are reported as warnings (``outputs["warnings"]``) and do not stop the run. Subjects with
+    efficacy data but no baseline are failures or, with ``validation: missing_baseline:
+    exclude``, exclusions listed with their reason (``outputs["exclusions"]``).
     """
-    report_dir = Path(report_dir)
-    for stale in ("failures.csv", "summary.md"):
-        (report_dir / stale).unlink(missing_ok=True)
+    _clear_failure_report(report_dir)
+    settings = trial.get("validation", {}) or {}
+    warn_rules = set(settings.get("warn", []))
+    unknown = sorted(warn_rules - set(contracts.RULES))
+    if unknown:
+        raise StageError(f"validation: warn names rule(s) that cannot be warnings: "
+                         f"{', '.join(unknown)}; these can: {', '.join(sorted(contracts.RULES))}")
     known = contracts.load_contracts(schema_dir, list(DATASETS))
     domain = contracts.Domain.from_trial_config(trial)
     raw = {name: pd.read_parquet(inputs[name]) for name in DATASETS}
@@ -158,34 +197,65 @@ def validate(trial: Mapping[str, Any], schema_dir: str | Path, inputs: Mapping[s
         failures.append(fails)
         if name == "subjects" and "USUBJID" in frame.columns:
             domain.subject_ids = sorted(frame["USUBJID"].dropna().unique())
+    scores_file = trial["data"]["scores"]["path"]
+    missing = contracts.missing_baselines(
+        typed["scores"], trial["design"]["parameters"],
+        {int(v["number"]): v["name"] for v in trial["design"]["visits"]})
+    # A baseline AVAL that is not a number is already a failure; do not report it twice.
+    scores_fails = failures[DATASETS.index("scores")]
+    unreadable = scores_fails.loc[(scores_fails["rule"] == "type")
+                                  & (scores_fails["column"] == "AVAL"), "row"]
+    missing = missing[~missing["row"].isin(set(unreadable))]
+    mode = settings.get("missing_baseline", "error")
+    exclusions = pd.DataFrame(columns=EXCLUSION_COLUMNS)
+    if len(missing) and mode == "exclude":
+        exclusions = missing.assign(dataset="scores", file=scores_file,
+                                    rule=contracts.BASELINE_RULE)[EXCLUSION_COLUMNS]
+        exclusions["reason"] = ("excluded from change-from-baseline analyses: "
+                                + missing["reason"])
+    elif len(missing):
+        failures.append(pd.DataFrame({
+            "dataset": "scores", "file": scores_file, "row": missing["row"],
+            "column": "AVAL", "rule": contracts.BASELINE_RULE, "value": missing["value"],
+            "message": missing["reason"] + " (set validation: missing_baseline: exclude in "
+                       "the trial's config to exclude such subjects instead)",
+            "severity": "error"}, columns=contracts.FAILURE_COLUMNS))
     table = pd.concat(failures, ignore_index=True)
-    warn_rules = set(trial.get("validation", {}).get("warn", []))
     table.loc[table["rule"].isin(warn_rules), "severity"] = "warning"
     errors = table[table["severity"] == "error"]
     if len(errors):
-        io.write_csv(table, report_dir / "failures.csv")
-        io.atomic_write_text(report_dir / "summary.md", failure_summary_markdown(table))
-        raise StageError(contracts.summarise_failures(table, str(report_dir / "failures.csv")))
+        target = _write_failure_report(table, report_dir, "Validation failures")
+        raise StageError(contracts.summarise_failures(table, target))
     for name in DATASETS:
         io.write_parquet(typed[name], outputs[name])
     io.write_csv(table, outputs["warnings"])
-    log.info("all %d datasets passed their contracts (%d warning(s))", len(DATASETS),
-             len(table))
+    if "exclusions" in outputs:
+        io.write_csv(exclusions, outputs["exclusions"])
+    for _, x in exclusions.iterrows():
+        log.info("excluded %s from %s: %s", x["USUBJID"], x["PARAMCD"], x["reason"])
+    log.info("all %d datasets passed their contracts (%d warning(s), %d exclusion(s))",
+             len(DATASETS), len(table), len(exclusions))
 
 
-def failure_summary_markdown(table: pd.DataFrame) -> str:
+def failure_summary_markdown(table: pd.DataFrame, heading: str = "Validation failures") -> str:
+    """A short Markdown summary: failures by rule and file, then the first 50 of them."""
     errors = table[table["severity"] == "error"]
-    lines = ["# Validation failures", "",
+    warnings = table[table["severity"] == "warning"]
+    lines = [f"# {heading}", "",
              f"{len(errors)} failure(s) in {errors['file'].nunique()} file(s); "
-             "nothing downstream was produced.", "",
+             "the data were refused and nothing downstream was produced. "
+             "Your files were not modified."
+             + (f" Also {len(warnings)} warning(s)." if len(warnings) else ""), "",
              "| rule | failures | files |", "|---|---:|---|"]
     for rule, group in errors.groupby("rule", sort=True):
         lines.append(f"| {rule} | {len(group)} | {', '.join(sorted(group['file'].unique()))} |")
     lines += ["", "## First failures", "", "| file | row | column | rule | value | message |",
               "|---|---:|---|---|---|---|"]
     for _, f in errors.head(50).iterrows():
-        lines.append(f"| {f['file']} | {f['row']} | {f['column']} | {f['rule']} | "
-                     f"{f['value']} | {f['message']} |")
+        cells = [f["file"], f["row"], f["column"], f["rule"], f["value"], f["message"]]
+        lines.append("| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |")
+    if len(errors) > 50:
+        lines.append(f"\n... and {len(errors) - 50} more in failures.csv.")
     return "\n".join(lines) + "\n"
 
 

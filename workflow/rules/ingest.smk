@@ -9,5 +9,6 @@ rule ingest:
     params:
         trial=trial_config,
         schemas=SCHEMAS,
+        report_dir=lambda wc: f"{RESULTS}/{wc.trial}/validation",
     script:
         "../scripts/ingest.py"

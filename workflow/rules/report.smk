@@ -22,6 +22,7 @@ rule report:
         ard=f"{RESULTS}/{{trial}}/ard.csv",
         reproduction=f"{RESULTS}/{{trial}}/reproduction.csv",
         warnings=f"{RESULTS}/{{trial}}/validation/warnings.csv",
+        exclusions=f"{RESULTS}/{{trial}}/validation/exclusions.csv",
         provenance=f"{RESULTS}/{{trial}}/provenance.json",
         trial_config=f"{RESULTS}/{{trial}}/trial_config.json",
         tables=expand(f"{RESULTS}/{{{{trial}}}}/tables/{{name}}.csv", name=TABLE_NAMES),

@@ -5,6 +5,7 @@ rule validate:
     output:
         **{name: f"{RESULTS}/{{trial}}/validated/{name}.parquet" for name in DATASETS},
         warnings=f"{RESULTS}/{{trial}}/validation/warnings.csv",
+        exclusions=f"{RESULTS}/{{trial}}/validation/exclusions.csv",
     log:
         f"{RESULTS}/{{trial}}/logs/validate.log",
     params:

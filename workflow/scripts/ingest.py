@@ -2,6 +2,8 @@
 
 from trialreport.pipeline import DATASETS, ingest, run_stage
 
-run_stage("ingest", ingest, snakemake.log[0],  # noqa: F821 - injected by Snakemake
-          trial=snakemake.params.trial, schema_dir=snakemake.params.schemas,  # noqa: F821
-          outputs={name: snakemake.output[name] for name in DATASETS})  # noqa: F821
+sm = snakemake  # noqa: F821 - injected by Snakemake
+run_stage("ingest", ingest, sm.log[0],
+          trial=sm.params.trial, schema_dir=sm.params.schemas,
+          outputs={name: sm.output[name] for name in DATASETS},
+          report_dir=sm.params.report_dir)

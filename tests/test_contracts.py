@@ -1,0 +1,156 @@
+"""Contracts: the YAML specifications, the trial's domains, warnings and exclusions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from trialreport import contracts, io
+
+from conftest import SCHEMAS, TrialCopy, reference_trial_config
+
+DOCS = (SCHEMAS / "README.md").read_text(encoding="utf-8")
+
+
+def test_every_rule_a_contract_or_config_can_name_is_explained_in_schemas_readme() -> None:
+    for rule in [*contracts.RULES, *contracts.CONFIG_RULES]:
+        assert f"`{rule}`" in DOCS, rule
+
+
+def test_every_reading_rule_is_explained_in_schemas_readme() -> None:
+    io_source = Path(io.__file__).read_text(encoding="utf-8")
+    for rule in ["file_not_found", "empty_file", "no_data_rows", "duplicated_column",
+                 "blank_column_name", "field_count", "encoding", "not_parquet", "not_xpt",
+                 "column_map", "unknown_format"]:
+        assert f'"{rule}"' in io_source, rule
+        assert f"`{rule}`" in DOCS, rule
+
+
+@pytest.mark.parametrize("name", ["subjects", "scores", "adverse_events", "exposure"])
+def test_each_contract_loads_and_names_only_known_rules(name: str) -> None:
+    contract = contracts.load_contract(SCHEMAS / f"{name}.yaml")
+    assert contract.dataset == name
+    assert set(contract.rules) <= set(contracts.RULES)
+    assert all(c.description for c in contract.columns.values())
+
+
+def test_trial_domains_come_from_the_config() -> None:
+    domain = contracts.Domain.from_trial_config(reference_trial_config())
+    assert domain.lookup("visit_names")[0] == "Baseline"
+    assert domain.lookup("parameter_codes") == ["CGII", "CGIS"]
+    assert domain.visit_days["Week 5"] == 36
+    assert domain.visit_windows["Week 5"] == 3
+
+
+def test_a_visit_can_override_the_window() -> None:
+    trial = reference_trial_config()
+    trial["design"]["visits"][5]["window_days"] = 7
+    domain = contracts.Domain.from_trial_config(trial)
+    assert (domain.visit_windows["Week 4"], domain.visit_windows["Week 5"]) == (3, 7)
+
+
+def test_visit_window_rule_can_be_a_warning(trial_copy: TrialCopy) -> None:
+    rows = trial_copy.path("scores").read_text(encoding="utf-8").split("\n")
+    assert rows[2].startswith("NFC-1-001,CGII") and ",Week 2,2,14," in rows[2]
+    rows[2] = rows[2].replace(",Week 2,2,14,", ",Week 2,2,25,")
+    trial_copy.path("scores").write_text("\n".join(rows), encoding="utf-8")
+    assert trial_copy.trial["validation"]["warn"] == ["ady_within_visit_window"]
+
+    outcome = trial_copy.run()
+
+    assert outcome.stage is None, outcome.message
+    warnings = pd.read_csv(outcome.results / "validation" / "warnings.csv", dtype=str)
+    assert warnings[["row", "column", "rule", "value", "severity"]].values.tolist() == [
+        ["3", "AVISIT+ADY", "ady_within_visit_window", "AVISIT=Week 2; ADY=25", "warning"]]
+    assert (outcome.results / "validated" / "scores.parquet").exists()
+
+
+def test_only_dataset_rules_can_be_warnings(trial_copy: TrialCopy) -> None:
+    trial_copy.trial["validation"]["warn"] = ["range"]
+    outcome = trial_copy.run()
+    assert outcome.stage == "validate"
+    assert "cannot be warnings: range" in outcome.message
+
+
+def test_missing_baseline_exclude_lists_the_subject_with_its_reason(
+        trial_copy: TrialCopy) -> None:
+    assert trial_copy.trial["validation"]["missing_baseline"] == "exclude"
+    outcome = trial_copy.run()
+    assert outcome.stage is None, outcome.message
+    exclusions = pd.read_csv(outcome.results / "validation" / "exclusions.csv", dtype=str)
+    assert exclusions[["row", "USUBJID", "PARAMCD", "rule"]].values.tolist() == [
+        ["123", "NFC-1-012", "CGII", "baseline_present"]]
+    assert "the baseline rating (Week 1) is empty" in exclusions["reason"].iloc[0]
+    # the subject's data are kept: their week-5 rating still counts in the visit's mean
+    scores = pd.read_parquet(outcome.results / "validated" / "scores.parquet")
+    assert (scores["USUBJID"] == "NFC-1-012").sum() == 11
+
+
+def test_missing_baselines_on_a_hand_made_frame() -> None:
+    scores = pd.DataFrame({
+        "USUBJID": ["A", "A", "B", "B", "C"],
+        "PARAMCD": ["X"] * 5,
+        "AVISITN": [0, 1, 0, 1, 1],
+        "AVAL": [3.0, 2.0, None, 2.0, 4.0],
+        io.ROW_COLUMN: [2, 3, 4, 5, 6],
+    })
+    got = contracts.missing_baselines(scores, {"X": {"baseline_visit": 0}}, {0: "Baseline"})
+    assert got[["USUBJID", "row"]].values.tolist() == [["B", 4], ["C", 6]]
+    assert "empty" in got["reason"].iloc[0] and "no baseline row" in got["reason"].iloc[1]
+
+
+def test_config_schema_accepts_validation_settings_and_refuses_typos() -> None:
+    import jsonschema
+
+    schema = yaml.safe_load((SCHEMAS / "config.schema.yaml").read_text(encoding="utf-8"))
+    config = yaml.safe_load((SCHEMAS.parent / "config.yaml").read_text(encoding="utf-8"))
+    jsonschema.validate(config, schema)
+    config["trials"]["fasoracetam_nfc1"]["validation"]["missing_baseline"] = "ignore"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(config, schema)
+
+
+def test_rule_messages_say_what_the_config_expects(trial_copy: TrialCopy) -> None:
+    rows = trial_copy.path("scores").read_text(encoding="utf-8").split("\n")
+    rows[2] = rows[2].replace(",Week 2,2,14,4", ",Week 2,2,14,8")
+    rows[3] = rows[3].replace(",Week 3,3,", ",Week 3,4,")
+    trial_copy.path("scores").write_text("\n".join(rows), encoding="utf-8")
+    outcome = trial_copy.run()
+    failures = pd.read_csv(outcome.failures_csv, dtype=str).set_index("rule")
+    assert failures.loc["aval_within_parameter_range", "message"].endswith(
+        "(CGII ranges from 1 to 7)")
+    assert failures.loc["visit_name_matches_number", "message"].endswith(
+        "(Week 3 is visit number 3)")
+
+
+def test_subjects_without_usubjid_do_not_flood_the_other_datasets(trial_copy: TrialCopy) -> None:
+    path = trial_copy.path("subjects")
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False).drop(columns="USUBJID")
+    frame.to_csv(path, index=False)
+    outcome = trial_copy.run()
+    failures = pd.read_csv(outcome.failures_csv, dtype=str, keep_default_na=False)
+    assert failures[["file", "row", "column", "rule"]].values.tolist() == [
+        ["data/fasoracetam_nfc1/subjects.csv", "1", "USUBJID", "required_column"]]
+
+
+def test_extra_columns_are_carried_or_dropped_with_a_note(
+        trial_copy: TrialCopy, caplog: pytest.LogCaptureFixture) -> None:
+    # MGLURTIER (the variant tier) is not in the subjects contract
+    outcome = trial_copy.run()
+    kept = pd.read_parquet(outcome.results / "validated" / "subjects.parquet")
+    assert "MGLURTIER" in kept.columns
+    trial_copy.trial["data"]["subjects"]["extra_columns"] = "drop"
+    from trialreport.pipeline import log
+
+    log.propagate = True
+    try:
+        with caplog.at_level("INFO", logger="trialreport"):
+            outcome = trial_copy.run()
+    finally:
+        log.propagate = False
+    dropped = pd.read_parquet(outcome.results / "validated" / "subjects.parquet")
+    assert "MGLURTIER" not in dropped.columns
+    assert "dropped column(s) the contract does not name: MGLURTIER" in caplog.text
