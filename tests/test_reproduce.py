@@ -47,9 +47,9 @@ def test_grim_includes_small_samples_that_round_to_the_mean() -> None:
 def ard(mean: float, p: float, n: int = 29) -> pd.DataFrame:
     rows = [
         ("enrolment", "", "", math.nan, "n_subjects", 30),
-        ("demographics", "", "AGE", math.nan, "min", 12),
-        ("demographics", "", "AGE", math.nan, "max", 17),
-        ("exposure", "descriptive", "MAXDOSE", math.nan, "max", 400),
+        ("baseline", "descriptive", "AGE", math.nan, "min", 12),
+        ("baseline", "descriptive", "AGE", math.nan, "max", 17),
+        ("dose_exposure", "descriptive", "MAXDOSE", math.nan, "max", 400),
         ("by_visit", "descriptive", "X", 1.0, "mean", mean),
         ("by_visit", "descriptive", "X", 1.0, "n", n),
         ("paired", "paired_ttest", "X", 5.0, "p_value", p),
@@ -58,6 +58,7 @@ def ard(mean: float, p: float, n: int = 29) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=["analysis", "method", "parameter", "visitn",
                                         "statistic", "value"])
     frame["visit"] = ""
+    frame["group"] = "Total"
     return frame
 
 
@@ -102,7 +103,7 @@ def test_a_mean_whose_n_cannot_give_the_published_value_is_flagged_by_grim() -> 
 def write_ard(path, frame: pd.DataFrame) -> None:
     from trialreport.analysis import format_ard
 
-    full = frame.assign(trial="t", analysis_set="", group="")
+    full = frame.assign(trial="t", analysis_set="")
     format_ard(full).to_csv(path, index=False)
 
 

@@ -5,6 +5,9 @@ value. Tables and figures are built from this table only; none computes numbers 
 
 Analyses (``analysis``), each row naming its ``method`` and ``analysis_set``:
 
+- ``enrolment``: per arm, subjects enrolled and in the safety and efficacy populations
+  (demographics, disposition, exposure and adverse events are built by
+  ``trialreport.safety`` into the same table);
 - ``by_visit``: n, mean, sd, median, q1, q3, min, max, ci_low, ci_high per parameter, visit;
 - ``paired``: baseline against the comparison visit on complete pairs (observed case, the
   primary analysis): n_pairs and the excluded pairs by reason, means and SDs, change mean,
@@ -47,7 +50,7 @@ ARD_COLUMNS = [
     "trial", "analysis", "analysis_set", "method", "parameter", "visit", "visitn", "group",
     "statistic", "value",
 ]
-ANALYSIS_ORDER = ["enrolment", "demographics", "exposure", "by_visit", "paired", "paired_locf",
+ANALYSIS_ORDER = ["enrolment", "by_visit", "paired", "paired_locf",
                   "responders", "responders_paired", "subgroup", "ancova",
                   "responders_between_arms"]
 OPERATORS = {"<=": np.less_equal, "<": np.less, ">=": np.greater_equal, ">": np.greater,
@@ -117,21 +120,6 @@ def build_ard(
                 analysis_set="enrolled")
         ard.add("enrolment", "n_efficacy", (in_arm["EFFFL"] == "Y").sum(), group=arm,
                 analysis_set="enrolled")
-        ard.add_many("demographics", describe(in_arm["AGE"].to_numpy(float)),
-                     parameter="AGE", group=arm, analysis_set="enrolled", method="descriptive")
-        for sex in sorted(in_arm["SEX"].dropna().unique()):
-            ard.add("demographics", f"n_{sex}", (in_arm["SEX"] == sex).sum(), parameter="SEX",
-                    group=arm, analysis_set="enrolled", method="count")
-
-    arm_of = subjects.set_index("USUBJID")["TRT01P"]
-    max_dose = derive_max_dose(exposure)
-    max_dose["TRT01P"] = max_dose["USUBJID"].map(arm_of)
-    for arm, group in max_dose.groupby("TRT01P", sort=True):
-        ard.add("exposure", "max", group["MAXDOSE"].max(), parameter="MAXDOSE", group=arm,
-                analysis_set="treated", method="descriptive")
-        for dose, count in group["MAXDOSE"].value_counts().sort_index().items():
-            ard.add("exposure", f"n_{format_value(dose)}", count, parameter="MAXDOSE",
-                    group=arm, analysis_set="treated", method="count")
 
     analyses = config.get("analyses", {})
     eff = efficacy.merge(subjects[["USUBJID", "TRT01P", "EFFFL"]], on="USUBJID", how="left")

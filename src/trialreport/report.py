@@ -76,10 +76,12 @@ class ReportData:
         a = self.ard
         n = int(a.loc[(a["analysis"] == "enrolment") & (a["statistic"] == "n_subjects"),
                       "value"].sum())
-        age = a[(a["analysis"] == "demographics") & (a["parameter"] == "AGE")]
+        age = a[(a["analysis"] == "baseline") & (a["parameter"] == "AGE")
+                & (a["group"] == "Total")]
         lo = int(age.loc[age["statistic"] == "min", "value"].min())
         hi = int(age.loc[age["statistic"] == "max", "value"].max())
-        max_dose = a.loc[(a["analysis"] == "exposure") & (a["statistic"] == "max"),
+        max_dose = a.loc[(a["analysis"] == "dose_exposure") & (a["parameter"] == "MAXDOSE")
+                         & (a["group"] == "Total") & (a["statistic"] == "max"),
                          "value"].max()
         rows = [
             ("Study design", design["description"]),

@@ -112,7 +112,8 @@ def _reproduce_one(ard: pd.DataFrame, target: Mapping[str, Any], design: Mapping
         value = float(rows["value"].sum())
         out["source"] = "enrolment/n_subjects"
     elif statistic == "age_range":
-        rows = ard[(ard["analysis"] == "demographics") & (ard["parameter"] == "AGE")]
+        rows = ard[(ard["analysis"] == "baseline") & (ard["parameter"] == "AGE")
+                   & (ard["group"] == "Total")]
         lo = rows.loc[rows["statistic"] == "min", "value"].min()
         hi = rows.loc[rows["statistic"] == "max", "value"].max()
         reproduced = f"{format_value(lo)}-{format_value(hi)}"
@@ -120,12 +121,12 @@ def _reproduce_one(ard: pd.DataFrame, target: Mapping[str, Any], design: Mapping
         ok = bool(match) and (float(match.group(1)), float(match.group(2))) == (lo, hi)
         return out | {"reproduced": reproduced, "reproduced_value": reproduced,
                       "status": "match" if ok else "mismatch",
-                      "source": "demographics/AGE/min,max"}
+                      "source": "baseline/AGE/Total/min,max"}
     elif statistic == "ae_incidence_periods":
         return out | _reproduce_incidence(ard, target)
     elif statistic == "max_dose":
-        row = _lookup(ard, {"analysis": "exposure", "parameter": "MAXDOSE", "statistic": "max"},
-                      tid)
+        row = _lookup(ard, {"analysis": "dose_exposure", "parameter": "MAXDOSE",
+                            "group": "Total", "statistic": "max"}, tid)
         value, out["source"] = float(row["value"]), _source(row)
     else:
         pcfg = design["parameters"][target["parameter"]]
