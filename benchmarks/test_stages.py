@@ -107,6 +107,6 @@ def test_safety_tables_of_a_large_trial(scaled) -> None:
         "safety, demographics, disposition, exposure (ARD)",
         ours=lambda: build_safety_ard("scale", trial, subjects=ds.subjects,
                                       adverse_events=ae, exposure=ds.exposure, efficacy=None),
-        floor=floor, max_time_ratio=100, max_memory_ratio=30, repeat=2,
+        floor=floor, max_time_ratio=60, max_memory_ratio=30, repeat=2,
     )
     assert (ard["analysis"] == "ae_soc_pt").any()

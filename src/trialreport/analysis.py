@@ -35,6 +35,7 @@ import pandas as pd
 
 from trialreport.derive import derive_locf_records, derive_max_dose
 from trialreport.formatting import format_value
+from trialreport.frames import member_of
 from trialreport.stats import (
     ancova_change,
     clopper_pearson,
@@ -327,7 +328,7 @@ def _add_subgroups(ard: ArdBuilder, eff: pd.DataFrame, subjects: pd.DataFrame,
             group = f"{arm}; {var} = {format_value(float(level)) if _numeric(level) else level}"
             ard.add("subgroup", "n_subjects", len(members), method="count",
                     analysis_set="efficacy set", group=group)
-            in_group = eff[eff["USUBJID"].isin(members["USUBJID"])]
+            in_group = eff[member_of(eff["USUBJID"], set(members["USUBJID"]))]
             for paramcd, pcfg in design["parameters"].items():
                 _add_paired(ard, in_group[in_group["PARAMCD"] == paramcd], paramcd, pcfg,
                             str(arm), visit_names, confidence, alternative,

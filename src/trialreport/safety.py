@@ -40,6 +40,7 @@ import pandas as pd
 from scipy import stats as sps
 
 from trialreport.formatting import format_value
+from trialreport.frames import member_of
 
 if TYPE_CHECKING:  # trialreport.analysis imports pingouin; the display tables need only
     from trialreport.analysis import ArdBuilder  # this module's names, so import it late
@@ -126,19 +127,20 @@ def safety_columns(subjects: pd.DataFrame, exposure: pd.DataFrame,
                    periods: Sequence[str] = (), by_period: bool = False) -> list[Column]:
     """Arms, then (``by_period``, single-arm trials) periods, then Total; safety population."""
     safe = subjects[subjects["SAFFL"] == "Y"]
-    cols = [Column(arm, "safety", frozenset(safe.loc[safe["TRT01P"] == arm, "USUBJID"]))
+    ids = safe["USUBJID"].astype(object)  # iterating Arrow strings one by one is slow
+    cols = [Column(arm, "safety", frozenset(ids[safe["TRT01P"] == arm]))
             for arm in arms_of(subjects)]
     if by_period:
         for period in periods:
-            exposed = set(exposure.loc[exposure["APHASE"] == period, "USUBJID"])
+            exposed = set(exposure.loc[exposure["APHASE"] == period, "USUBJID"].astype(object))
             cols.append(Column(period, f"safety, exposed in period {period}",
                                frozenset(set(safe["USUBJID"]) & exposed), period))
-    cols.append(Column(TOTAL, "safety", frozenset(safe["USUBJID"])))
+    cols.append(Column(TOTAL, "safety", frozenset(ids)))
     return cols
 
 
 def _events_in(ae: pd.DataFrame, col: Column) -> pd.DataFrame:
-    rows = ae[ae["USUBJID"].isin(col.subjects)]
+    rows = ae[member_of(ae["USUBJID"], col.subjects)]
     if col.period is not None:
         rows = rows[rows["APHASE"] == col.period]
     return rows
@@ -158,7 +160,7 @@ def teae_frame(adverse_events: pd.DataFrame, exposure: pd.DataFrame,
     """Treatment-emergent events of the safety population, with TRTEMFL and RELFL derived."""
     ae = derive_var_relfl(derive_var_trtemfl(adverse_events, exposure))
     safe = set(subjects.loc[subjects["SAFFL"] == "Y", "USUBJID"])
-    ae = ae[(ae["TRTEMFL"] == "Y") & ae["USUBJID"].isin(safe)].copy()
+    ae = ae[(ae["TRTEMFL"] == "Y") & member_of(ae["USUBJID"], safe)].copy()
     for column in ("AEBODSYS", "AEDECOD", "APHASE"):
         ae[column] = ae[column].astype(str)
     ae["AESEV"] = ae["AESEV"].astype("string").str.upper()
@@ -330,7 +332,7 @@ def add_ae_periods(ard: ArdBuilder, ae: pd.DataFrame, subjects: pd.DataFrame,
     of the safety population), events per subject-week; then each later period against the
     first by ``poisson_rate_comparison`` on events per subject-week."""
     safe = set(subjects.loc[subjects["SAFFL"] == "Y", "USUBJID"])
-    ex = derive_exposure_days(exposure[exposure["USUBJID"].isin(safe)])
+    ex = derive_exposure_days(exposure[member_of(exposure["USUBJID"], safe)])
     weeks, counts = {}, {}
     for period in periods:
         in_period = ex[ex["APHASE"] == period]
@@ -417,7 +419,7 @@ def add_baseline(ard: ArdBuilder, subjects: pd.DataFrame, efficacy: pd.DataFrame
         for name in cats:
             _add_categorical(ard, "baseline", name, rows[name], levels[name], group, "safety")
         if base is not None:
-            in_group = base[base["USUBJID"].isin(set(rows["USUBJID"]))]
+            in_group = base[member_of(base["USUBJID"], set(rows["USUBJID"]))]
             for paramcd in sorted(base["PARAMCD"].unique()):
                 values = in_group.loc[in_group["PARAMCD"] == paramcd, "AVAL"]
                 stats = describe(values.to_numpy(float, na_value=math.nan))
@@ -443,7 +445,7 @@ def add_disposition(ard: ArdBuilder, subjects: pd.DataFrame, exposure: pd.DataFr
         n_all = len(rows)
         counts = {
             "ENROLLED": n_all,
-            "TREATED": int(rows["USUBJID"].isin(treated).sum()),
+            "TREATED": int(member_of(rows["USUBJID"], treated).sum()),
             "COMPLETED": int((st == "COMPLETED").sum()),
             "DISCONTINUED": int((st == "DISCONTINUED").sum()),
         }
@@ -490,7 +492,7 @@ def add_dose_exposure(ard: ArdBuilder, subjects: pd.DataFrame, exposure: pd.Data
                     "method": "count"}
             ard.add("dose_exposure", f"n_{format_value(level)}", n, **keys)
             ard.add("dose_exposure", f"pct_{format_value(level)}", _pct(n, len(ids)), **keys)
-        mydays = days[days.index.get_level_values("USUBJID").isin(set(ids))]
+        mydays = days[member_of(days.index.get_level_values("USUBJID"), set(ids))]
         for level in levels:
             at = mydays[mydays.index.get_level_values("EXDOSE") == level]
             stats = describe(at.to_numpy(float))
