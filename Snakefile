@@ -29,3 +29,6 @@ rule all:
         expand(
             f"{RESULTS}/{{trial}}/tables/{{name}}.csv", trial=TRIALS, name=TABLE_NAMES
         ),
+        expand(f"{RESULTS}/{{trial}}/report.pdf", trial=TRIALS)
+        if config.get("report", {}).get("pdf", False)
+        else [],

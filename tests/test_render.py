@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -71,3 +72,42 @@ def test_renderer_can_be_forced(monkeypatch) -> None:
     assert choose_renderer() == "jupyter"
     monkeypatch.setenv("TRIALREPORT_RENDERER", "quarto")
     assert choose_renderer() == "quarto"
+
+
+def test_a_pdf_without_quarto_is_refused_with_how_to_get_it(monkeypatch, tmp_path) -> None:
+    from trialreport.pipeline import StageError
+    from trialreport.render import render_report
+
+    monkeypatch.setenv("TRIALREPORT_RENDERER", "jupyter")
+    with pytest.raises(StageError, match="pip install quarto-cli"):
+        render_report(ROOT / "reports" / "report.qmd", tmp_path / "r.pdf", {"trial": "t"},
+                      to="pdf")
+    assert not (tmp_path / "r.pdf").exists()
+
+
+@pytest.mark.parametrize(("to", "quarto_format", "suffix"),
+                         [("html", "html", ".html"), ("pdf", "typst", ".pdf")])
+def test_quarto_is_called_with_the_format_and_every_parameter(monkeypatch, tmp_path, to,
+                                                              quarto_format, suffix) -> None:
+    """A stand-in for the quarto binary records its command line and writes the output."""
+    import subprocess
+
+    from trialreport import render
+
+    calls = []
+
+    def fake_run(args, cwd, check):
+        calls.append(args)
+        (Path(cwd) / ("report" + suffix)).write_bytes(b"rendered")
+        return subprocess.CompletedProcess(args, 0)
+
+    monkeypatch.setenv("TRIALREPORT_RENDERER", "quarto")
+    monkeypatch.setattr(render.subprocess, "run", fake_run)
+    out = tmp_path / ("out" + suffix)
+    used = render.render_report(ROOT / "reports" / "report.qmd", out,
+                                {"trial": "t1", "results_dir": "/abs/results/t1"}, to=to)
+    assert used == "quarto"
+    assert calls == [["quarto", "render", "report.qmd", "--to", quarto_format,
+                      "-P", "trial:t1", "-P", "results_dir:/abs/results/t1",
+                      "-P", "renderer:quarto"]]
+    assert out.read_bytes() == b"rendered"

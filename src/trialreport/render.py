@@ -110,22 +110,41 @@ def render_with_jupyter(qmd: Path, output: Path, params: Mapping[str, Any],
     atomic_write_bytes(output, page.encode("utf-8"))
 
 
-def render_with_quarto(qmd: Path, output: Path, params: Mapping[str, Any]) -> None:
-    args = ["quarto", "render", qmd.name, "--to", "html"]
+QUARTO_FORMATS = {"html": ("html", ".html"), "pdf": ("typst", ".pdf")}
+
+
+def render_with_quarto(qmd: Path, output: Path, params: Mapping[str, Any],
+                       to: str = "html") -> None:
+    """``quarto render`` in the private folder; ``to="pdf"`` goes through Typst."""
+    from trialreport.pipeline import StageError
+
+    quarto_format, suffix = QUARTO_FORMATS[to]
+    args = ["quarto", "render", qmd.name, "--to", quarto_format]
     for key, value in params.items():
         args += ["-P", f"{key}:{value}"]
-    subprocess.run(args, cwd=qmd.parent, check=True)
-    produced = qmd.with_suffix(".html")
+    done = subprocess.run(args, cwd=qmd.parent, check=False)
+    produced = qmd.with_suffix(suffix)
+    if done.returncode != 0 or not produced.exists():
+        raise StageError(f"quarto render failed (exit status {done.returncode}); its "
+                         "messages are above")
     atomic_write_bytes(output, produced.read_bytes())
 
 
 def render_report(qmd: str | Path, output: str | Path, params: Mapping[str, Any],
-                  workdir: str | Path = ".") -> str:
-    """Render ``qmd`` to ``output``; returns the renderer used (``quarto`` or ``jupyter``)."""
+                  workdir: str | Path = ".", to: str = "html") -> str:
+    """Render ``qmd`` to ``output`` as ``to`` (``html``, or ``pdf`` which needs Quarto);
+    returns the renderer used (``quarto`` or ``jupyter``)."""
+    from trialreport.pipeline import StageError
+
     qmd, output, workdir = Path(qmd), Path(output), Path(workdir).resolve()
     renderer = choose_renderer()
+    if to == "pdf" and renderer != "quarto":
+        raise StageError("a PDF report needs Quarto (it renders the PDF through Typst, which "
+                         "it bundles): pip install quarto-cli, or install it from quarto.org. "
+                         "The HTML report does not need it; set report.pdf: false in the "
+                         "config to build only the HTML.")
     params = dict(params) | {"renderer": renderer}
-    log.info("rendering %s with %s", qmd, renderer if renderer == "quarto"
+    log.info("rendering %s as %s with %s", qmd, to, renderer if renderer == "quarto"
              else "Jupyter (nbclient + nbconvert): Quarto is not installed")
     with tempfile.TemporaryDirectory(prefix="trialreport-render-") as tmp:
         for source in qmd.parent.iterdir():
@@ -133,7 +152,7 @@ def render_report(qmd: str | Path, output: str | Path, params: Mapping[str, Any]
                 shutil.copy2(source, Path(tmp) / source.name)
         private = Path(tmp) / qmd.name
         if renderer == "quarto":
-            render_with_quarto(private, output, params)
+            render_with_quarto(private, output, params, to)
         else:
             render_with_jupyter(private, output, params, workdir)
     return renderer
