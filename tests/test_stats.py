@@ -365,3 +365,32 @@ def test_wilcoxon_in_paired_comparison_equals_scipy_and_pingouin():
     ref = pg.wilcoxon(c, b, method="asymptotic", correction=True)
     assert r["W"] == float(ref["W_val"].iloc[0])
     assert r["p_value"] == pytest.approx(float(ref["p_val"].iloc[0]), rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    "d",
+    [
+        [1e17, 1e17 + 16, 2e17, -3e17, 5e16],  # values past 2**53
+        [0.1, 0.2, 0.3, 0.7, 0.6, -0.1, 0.15, 0.25],  # decimal steps that round differently
+        [5.0],
+        [2.0, 2.0, 2.0, 2.0],
+        [-1e-300, 0.0, 1e-300, 3.0],
+    ],
+    ids=["huge", "decimal-steps", "one", "all-equal", "tiny-and-zero"],
+)
+def test_walsh_counting_path_is_exact_on_awkward_values(d):
+    d = np.sort(np.asarray(d, dtype=float))
+    listed = S.WalshAverages(d)
+    counted = S.WalshAverages(d, enumerate_up_to=0)
+    assert [counted.order_statistic(k) for k in range(1, listed.m + 1)] == \
+        [listed.order_statistic(k) for k in range(1, listed.m + 1)]
+
+
+def test_walsh_counting_path_equals_listing_on_a_decimal_grid():
+    rng = np.random.default_rng(11)
+    for _ in range(3):
+        d = np.sort(np.round(rng.normal(0, 1, 700), 1))
+        listed = S.WalshAverages(d)
+        counted = S.WalshAverages(d, enumerate_up_to=0)
+        for k in (1, 5000, listed.m // 2, listed.m // 2 + 1, listed.m - 7, listed.m):
+            assert counted.order_statistic(k) == listed.order_statistic(k)

@@ -212,9 +212,11 @@ class WalshAverages:
 
     Up to ``enumerate_up_to`` values the M = n(n+1)/2 averages are listed and sorted. Past
     that (a large trial: 10^5 pairs give 5 x 10^9 averages) the k-th smallest is found
-    without listing them: the number of averages <= t is counted in O(n log n) with a
-    binary search per d_i, and t is bisected until one distinct average remains between the
-    bounds; the answer is then the smallest average above the lower bound, which is exact.
+    without listing them. For each d_i the averages with d_j, j >= i, increase with j (in
+    floating point too), so the number of averages <= t is found by a vectorised binary
+    search per i that evaluates ``(d_i + d_j) / 2`` exactly as the listing does; t is then
+    bisected until no other average lies between the bounds, and the answer is the smallest
+    average above the lower bound: the same float the listing gives.
     """
 
     def __init__(self, sorted_d: np.ndarray, enumerate_up_to: int = 2_000_000):
@@ -226,15 +228,33 @@ class WalshAverages:
             i, j = np.triu_indices(n)
             self.listed = np.sort((self.d[i] + self.d[j]) / 2.0)
 
+    def _first_above(self, t: float) -> np.ndarray:
+        """For each i, the first j >= i with (d_i + d_j) / 2 > t (n if there is none).
+
+        ``searchsorted`` on 2t - d_i gives the boundary up to rounding; it is then moved,
+        a whole block of equal values at a time, until the exact predicate holds on both
+        sides of it.
+        """
+        d, n = self.d, self.d.size
+        i = np.arange(n)
+        with np.errstate(over="ignore", invalid="ignore"):
+            j = np.maximum(np.searchsorted(d, 2.0 * t - d, side="right"), i)
+        while True:
+            up = (j < n) & ((d + d[np.minimum(j, n - 1)]) / 2.0 <= t)
+            down = ~up & (j > i) & ((d + d[np.maximum(j - 1, 0)]) / 2.0 > t)
+            if not (up.any() or down.any()):
+                return j
+            j = np.where(up, np.searchsorted(d, d[np.minimum(j, n - 1)], side="right"), j)
+            j = np.where(down, np.searchsorted(d, d[np.maximum(j - 1, 0)], side="left"), j)
+            j = np.maximum(j, i)
+
     def count_at_most(self, t: float) -> int:
-        """Number of Walsh averages <= t (pairs i <= j with d_i + d_j <= 2t)."""
-        upto = np.searchsorted(self.d, 2.0 * t - self.d, side="right")
-        return int(np.maximum(upto - np.arange(self.d.size), 0).sum())
+        """Number of Walsh averages <= t."""
+        return int((self._first_above(t) - np.arange(self.d.size)).sum())
 
     def smallest_above(self, t: float) -> float:
         """The smallest Walsh average strictly greater than t."""
-        j = np.searchsorted(self.d, 2.0 * t - self.d, side="right")
-        j = np.maximum(j, np.arange(self.d.size))
+        j = self._first_above(t)
         ok = j < self.d.size
         return float(np.min((self.d[ok] + self.d[j[ok]]) / 2.0))
 
@@ -242,18 +262,21 @@ class WalshAverages:
         """The k-th smallest Walsh average, k = 1..M."""
         if self.listed is not None:
             return float(self.listed[k - 1])
-        lo, hi = float(self.d[0]) - 1.0, float(self.d[-1])  # count(lo) = 0 < k <= count(hi)
-        for _ in range(200):
-            mid = (lo + hi) / 2.0
-            if mid in (lo, hi):
-                break
+        # The smallest average is d_0 itself and the largest d_(n-1), so below the first
+        # there is none (count 0 < k) and up to the last there are all (count M >= k).
+        lo = float(np.nextafter(self.d[0], -np.inf))
+        hi = float(self.d[-1])
+        while True:
+            candidate = self.smallest_above(lo)
+            if candidate >= hi or self.count_at_most(candidate) >= k:
+                return candidate  # nothing lies between lo and candidate
+            mid = lo / 2.0 + hi / 2.0
+            if mid <= lo or mid >= hi:
+                return candidate
             if self.count_at_most(mid) >= k:
                 hi = mid
             else:
                 lo = mid
-            if self.smallest_above(lo) >= hi:
-                break
-        return self.smallest_above(lo)
 
 
 def cohens_dz(differences: np.ndarray, confidence: float = 0.95) -> dict[str, float]:
