@@ -157,3 +157,22 @@ def test_report_tables_only_format_ard_numbers():
     assert (small["Tests"] == "descriptive only: too few pairs (flagged)").all()
     assert len(r.mcnemar_table()) == 2
     assert set(r.between_arm_tables()) == {"ancova", "responders_between_arms"}
+
+
+def test_report_rounds_a_mean_half_up_like_the_reproduction_table():
+    """3.125 (75/24) is 3.13 in every table: half up, as the reproduction table rounds."""
+    from trialreport.report import ReportData
+
+    ard = pd.DataFrame({
+        "trial": "t", "analysis": "by_visit", "analysis_set": "", "method": "descriptive",
+        "parameter": "X", "visit": "Week 1", "visitn": 1.0, "group": "A",
+        "statistic": ["n", "mean", "sd", "median", "q1", "q3", "min", "max", "ci_low",
+                      "ci_high"],
+        "value": [24, 75 / 24, 0.625, 3, 3, 3.5, 1, 5, 2.865, 3.385],
+    })
+    trial = {"design": {"parameters": {"X": {"label": "X"}},
+                        "visits": [{"name": "Week 1", "number": 1}]}}
+    data = ReportData("t", trial, ard, pd.DataFrame(), pd.DataFrame(), {})
+    row = data.by_visit_table().iloc[0]
+    assert row["Mean (SD)"] == "3.13 (0.63)"
+    assert row["95% CI of mean"] == "2.87 to 3.39"

@@ -16,6 +16,7 @@ import pandas as pd
 
 from trialreport.pipeline import read_ard
 from trialreport.reproduce import round_half_up
+from trialreport.tables import fmt_num
 
 
 @dataclass
@@ -139,13 +140,13 @@ class ReportData:
             "Parameter": wide["parameter"].map(labels),
             "Visit": wide["visit"],
             "n": wide["n"].map(lambda v: f"{v:g}"),
-            "Mean (SD)": [f"{m:.2f} ({s:.2f})" for m, s in zip(wide["mean"], wide["sd"],
-                                                                 strict=True)],
+            "Mean (SD)": [f"{fmt_num(m, 2)} ({fmt_num(s, 2)})"
+                          for m, s in zip(wide["mean"], wide["sd"], strict=True)],
             "Median [Q1, Q3]": [f"{m:g} [{a:g}, {b:g}]" for m, a, b in
                                 zip(wide["median"], wide["q1"], wide["q3"], strict=True)],
             "Min, max": [f"{a:g}, {b:g}" for a, b in zip(wide["min"], wide["max"],
                                                          strict=True)],
-            "95% CI of mean": [f"{a:.2f} to {b:.2f}" for a, b in
+            "95% CI of mean": [f"{fmt_num(a, 2)} to {fmt_num(b, 2)}" for a, b in
                                zip(wide["ci_low"], wide["ci_high"], strict=True)],
         })
 
@@ -166,14 +167,14 @@ class ReportData:
                           f"{self.visit_name(int(p['comparison_visit']))}",
             "Pairs": f"{get['descriptive:n_pairs']:g}",
             "Excluded (why)": f"{get['count:n_excluded']:g}" + (f" ({why})" if why else ""),
-            "Baseline mean (SD)": f"{get['descriptive:baseline_mean']:.2f} "
-                                  f"({get['descriptive:baseline_sd']:.2f})",
-            "Comparison mean (SD)": f"{get['descriptive:comparison_mean']:.2f} "
-                                    f"({get['descriptive:comparison_sd']:.2f})",
-            "Mean change (SD) [95% CI]": f"{get['descriptive:change_mean']:.2f} "
-                                         f"({get['descriptive:change_sd']:.2f}) "
-                                         f"[{get['t-based CI:change_ci_low']:.2f}, "
-                                         f"{get['t-based CI:change_ci_high']:.2f}]",
+            "Baseline mean (SD)": f"{fmt_num(get['descriptive:baseline_mean'], 2)} "
+                                  f"({fmt_num(get['descriptive:baseline_sd'], 2)})",
+            "Comparison mean (SD)": f"{fmt_num(get['descriptive:comparison_mean'], 2)} "
+                                    f"({fmt_num(get['descriptive:comparison_sd'], 2)})",
+            "Mean change (SD) [95% CI]": f"{fmt_num(get['descriptive:change_mean'], 2)} "
+                                         f"({fmt_num(get['descriptive:change_sd'], 2)}) "
+                                         f"[{fmt_num(get['t-based CI:change_ci_low'], 2)}, "
+                                         f"{fmt_num(get['t-based CI:change_ci_high'], 2)}]",
             "Median change": f"{get['descriptive:change_median']:g}",
         }
         if "count: DTYPE = LOCF:n_imputed_comparison" in get:
@@ -189,13 +190,13 @@ class ReportData:
                                         f"{get[hlmethod + ':hl_ci_high']:g}] "
                                         f"({hlmethod.removeprefix('hodges_lehmann_')})"
                                         if hlmethod else ""),
-            "Cohen's dz [95% CI]": (f"{get['cohens_dz_noncentral_t:dz']:.2f} "
-                                    f"[{get['cohens_dz_noncentral_t:ci_low']:.2f}, "
-                                    f"{get['cohens_dz_noncentral_t:ci_high']:.2f}]"
+            "Cohen's dz [95% CI]": (f"{fmt_num(get['cohens_dz_noncentral_t:dz'], 2)} "
+                                    f"[{fmt_num(get['cohens_dz_noncentral_t:ci_low'], 2)}, "
+                                    f"{fmt_num(get['cohens_dz_noncentral_t:ci_high'], 2)}]"
                                     if "cohens_dz_noncentral_t:dz" in get else ""),
-            "Rank-biserial": (f"{get['rank_biserial_matched_pairs:rank_biserial']:.2f}"
+            "Rank-biserial": (f"{fmt_num(get['rank_biserial_matched_pairs:rank_biserial'], 2)}"
                               if "rank_biserial_matched_pairs:rank_biserial" in get else ""),
-            "Paired t": (f"t({get['paired_ttest:df']:g}) = {get['paired_ttest:t']:.2f}, "
+            "Paired t": (f"t({get['paired_ttest:df']:g}) = {fmt_num(get['paired_ttest:t'], 2)}, "
                          f"{format_p(get['paired_ttest:p_value'])}"
                          if "paired_ttest:p_value" in get else "not computed"),
             "Wilcoxon signed-rank": (f"W = {get[wmethod + ':W']:g}, "
@@ -266,7 +267,8 @@ class ReportData:
             **({"Arm": wide["group"]} if wide["group"].nunique() > 1 else {}),
             "Responders / n": [f"{k:g} / {n:g}" for k, n in zip(wide["n_responders"], wide["n"],
                                                                  strict=True)],
-            "% [95% CI, Clopper-Pearson]": [f"{100 * x:.1f} [{100 * lo:.1f}, {100 * hi:.1f}]"
+            "% [95% CI, Clopper-Pearson]": [f"{fmt_num(100 * x, 1)} [{fmt_num(100 * lo, 1)}, "
+                                            f"{fmt_num(100 * hi, 1)}]"
                                             for x, lo, hi in zip(wide["proportion"],
                                                                  wide["ci_low"], wide["ci_high"],
                                                                  strict=True)],
