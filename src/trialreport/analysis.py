@@ -13,8 +13,8 @@ Analyses (``analysis``), each row naming its ``method`` and ``analysis_set``:
   primary analysis): n_pairs and the excluded pairs by reason, means and SDs, change mean,
   SD, median and t-based CI; paired t-test; Wilcoxon signed-rank (``wilcoxon_exact`` or
   ``wilcoxon_normal``); Hodges-Lehmann estimate and CI; Cohen's d_z with CI; matched-pairs
-  rank-biserial; a ``tested`` flag; Holm-adjusted p (``holm:<method>``) for the primary
-  family in config ``analyses.primary``;
+  rank-biserial; a ``tested`` flag; Holm-adjusted p (``holm:paired_ttest`` or
+  ``holm:wilcoxon``, either variant) across the config's ``analyses.primary`` parameters;
 - ``paired_locf``: the same on LOCF data (sensitivity), with the carried-forward counts;
 - ``responders``: per visit, n, n_responders, proportion and Clopper-Pearson CI, by the
   config's rule; ``responders_paired``: exact McNemar, baseline against comparison visit;
@@ -279,21 +279,60 @@ def _add_responders(ard: ArdBuilder, scores: pd.DataFrame, paramcd: str,
                               f"{visit_names.get(comp_n)} (observed case); responder: {text}")
 
 
+HOLM_FAMILIES = {"paired_ttest": ("paired_ttest",),
+                 "wilcoxon": ("wilcoxon_exact", "wilcoxon_normal")}
+
+
+class AnalysisConfigError(ValueError):
+    """The trial's config asks for an analysis the data cannot give (a misspelt arm, a
+    missing stratum column, a primary comparison without a p-value). ``pipeline.analyse``
+    shows the message to the user and refuses the stage."""
+
+
+def holm_family(method: str) -> str:
+    """The test family of the config's ``analyses.primary.method``: ``paired_ttest`` or
+    ``wilcoxon``. ``wilcoxon_exact`` and ``wilcoxon_normal`` both name the Wilcoxon
+    signed-rank family, because which variant a parameter gets (exact, or the normal
+    approximation) is decided by its data, not by the config."""
+    for family in HOLM_FAMILIES:
+        if method == family or method.startswith(family + "_"):
+            return family
+    raise AnalysisConfigError(f"analyses.primary.method {method!r} is not a test family; "
+                              f"use one of {', '.join(HOLM_FAMILIES)}")
+
+
 def _add_holm(ard: ArdBuilder, primary: Mapping[str, Any] | None) -> None:
-    """Holm-adjusted p beside the raw p of the primary comparisons (per arm)."""
+    """Holm-adjusted p beside the raw p of the primary comparisons (per arm).
+
+    The family is every parameter the config lists under ``analyses.primary.parameters``,
+    tested by the configured family (``holm_family``), whichever variant of it each
+    parameter's data called for. A listed parameter without a p-value in an arm is an
+    error: dropping it would shrink the family and make the adjusted p too small."""
     if not primary:
         return
-    method, params = primary.get("method", "paired_ttest"), list(primary["parameters"])
-    raw = [r for r in ard.rows if r["analysis"] == "paired" and r["method"] == method
-           and r["statistic"] == "p_value" and r["parameter"] in params]
-    for arm in sorted({r["group"] for r in raw}):
-        family = [r for r in raw if r["group"] == arm]
+    family_name = holm_family(primary.get("method", "paired_ttest"))
+    methods = HOLM_FAMILIES[family_name]
+    params = list(primary["parameters"])
+    paired = [r for r in ard.rows if r["analysis"] == "paired"]
+    arms = sorted({r["group"] for r in paired if r["parameter"] in params})
+    for arm in arms:
+        family = []
+        for param in params:
+            hits = [r for r in paired if r["group"] == arm and r["parameter"] == param
+                    and r["method"] in methods and r["statistic"] == "p_value"]
+            if len(hits) != 1:
+                raise AnalysisConfigError(
+                    f"primary comparison of parameter {param!r} (arm {arm!r}) has no "
+                    f"{family_name} p-value (too few pairs, or no variation in the changes), "
+                    "so the Holm family of analyses.primary.parameters cannot be formed; "
+                    "remove it from analyses.primary or choose another method")
+            family.append(hits[0])
         adjusted = holm(np.array([r["value"] for r in family]))
         for r, p_adj in zip(family, adjusted, strict=True):
-            ard.add("paired", "p_value_holm", p_adj, method=f"holm:{method}",
+            ard.add("paired", "p_value_holm", p_adj, method=f"holm:{family_name}",
                     analysis_set=r["analysis_set"], parameter=r["parameter"],
                     visit=r["visit"], visitn=r["visitn"], group=r["group"])
-            ard.add("paired", "holm_family_size", len(family), method=f"holm:{method}",
+            ard.add("paired", "holm_family_size", len(family), method=f"holm:{family_name}",
                     analysis_set=r["analysis_set"], parameter=r["parameter"],
                     visit=r["visit"], visitn=r["visitn"], group=r["group"])
 

@@ -1,0 +1,93 @@
+"""Defects found in review of the analyses, each against a hand-worked answer."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from trialreport.analysis import AnalysisConfigError, build_ard
+from trialreport.derive import derive_efficacy
+
+
+def _subjects(n: int, arms: list[str] | None = None) -> pd.DataFrame:
+    return pd.DataFrame({"USUBJID": [f"s{i}" for i in range(n)],
+                         "TRT01P": arms if arms is not None else ["Drug"] * n,
+                         "SAFFL": "Y", "EFFFL": "Y", "TIER": [1, 2] * (n // 2) + [1] * (n % 2)})
+
+
+def _scores(values: dict[str, dict[int, list[float]]]) -> pd.DataFrame:
+    rows = []
+    for paramcd, by_visit in values.items():
+        for visitn, avals in by_visit.items():
+            for i, aval in enumerate(avals):
+                rows.append({"USUBJID": f"s{i}", "PARAMCD": paramcd, "AVISITN": visitn,
+                             "AVAL": aval})
+    return pd.DataFrame(rows)
+
+
+def _config(primary_method: str, primary: list[str], **analyses) -> dict:
+    return {
+        "design": {
+            "visits": [{"name": "Baseline", "number": 0}, {"name": "Week 1", "number": 1},
+                       {"name": "Week 5", "number": 5}],
+            "parameters": {
+                "CGII": {"label": "CGI-I", "baseline_visit": 1, "comparison_visit": 5},
+                "CGIS": {"label": "CGI-S", "baseline_visit": 0, "comparison_visit": 5},
+            },
+        },
+        "analyses": {"paired": {"confidence": 0.95, "alternative": "two-sided"},
+                     "primary": {"method": primary_method, "parameters": primary},
+                     **analyses},
+    }
+
+
+BASELINES = {"CGII": 1, "CGIS": 0}
+
+
+def _ard(config, scores, subjects=None):
+    subjects = _subjects(6) if subjects is None else subjects
+    exposure = pd.DataFrame({"USUBJID": subjects["USUBJID"], "EXDOSE": 100})
+    return build_ard("t", config, subjects, derive_efficacy(scores, BASELINES), exposure)
+
+
+def _one(ard, **where):
+    rows = ard
+    for k, v in where.items():
+        rows = rows[rows[k] == v]
+    assert len(rows) == 1, where
+    return float(rows["value"].iloc[0])
+
+
+# --- 1. The Holm family does not depend on the Wilcoxon variant the data triggered --------
+
+# CGI-I changes -1..-6: no ties, no zeros -> exact Wilcoxon, p = 2 / 2^6 = 0.03125.
+# CGI-S changes -3, -3, -2, 0, 1, 1: ties and a zero -> normal approximation. Non-zero
+# |d| 3, 3, 2, 1, 1 have ranks 4.5, 4.5, 3, 1.5, 1.5; W = T+ = 3; mean 7.5; variance
+# 5*6*11/24 - 2*(2^3 - 2)/48 = 13.5; z = (3 - 7.5 + 0.5)/sqrt(13.5) = -1.0887; p = 0.27630.
+HOLM_SCORES = _scores({
+    "CGII": {1: [7] * 6, 5: [6, 5, 4, 3, 2, 1]},
+    "CGIS": {0: [5] * 6, 5: [2, 2, 3, 5, 6, 6]},
+})
+
+
+@pytest.mark.parametrize("method", ["wilcoxon_exact", "wilcoxon_normal"])
+def test_holm_family_spans_both_wilcoxon_variants(method):
+    ard = _ard(_config(method, ["CGII", "CGIS"]), HOLM_SCORES)
+    assert _one(ard, parameter="CGII", method="wilcoxon_exact",
+                statistic="p_value") == pytest.approx(0.03125)
+    assert _one(ard, parameter="CGIS", method="wilcoxon_normal",
+                statistic="p_value") == pytest.approx(0.27630, abs=5e-6)
+    holm = ard[ard["statistic"] == "p_value_holm"].set_index("parameter")
+    assert (holm["method"] == "holm:wilcoxon").all()
+    # Holm, family of 2: CGII 2 * 0.03125 = 0.0625; CGIS max(0.0625, 1 * 0.27630)
+    assert holm.loc["CGII", "value"] == pytest.approx(0.0625)
+    assert holm.loc["CGIS", "value"] == pytest.approx(0.27630, abs=5e-6)
+    sizes = ard[ard["statistic"] == "holm_family_size"]["value"]
+    assert sizes.tolist() == [2.0, 2.0]
+
+
+def test_primary_member_without_p_value_is_refused_not_dropped():
+    scores = _scores({"CGII": {1: [7] * 6, 5: [6, 5, 4, 3, 2, 1]},
+                      "CGIS": {0: [5] * 6, 5: [5] * 6}})  # no change at all: no Wilcoxon p
+    with pytest.raises(AnalysisConfigError, match="'CGIS'"):
+        _ard(_config("wilcoxon_exact", ["CGII", "CGIS"]), scores)
