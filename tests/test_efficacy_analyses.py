@@ -19,7 +19,8 @@ def test_derive_locf_records_hand_made_frame():
         "AVISITN": [0, 1, 3, 1, 2, 2],
         "AVAL": [5, np.nan, 4, 3, 2, np.nan],
     })
-    out = derive_locf_records(scores, [0, 1, 2, 3], {0: "B", 1: "W1", 2: "W2", 3: "W3"})
+    out = derive_locf_records(scores, [0, 1, 2, 3], {0: "B", 1: "W1", 2: "W2", 3: "W3"},
+                              baseline_visits={"X": 0})
     expected = pd.DataFrame({
         # a: visit 1 missing -> 5 carried; visit 2 absent -> 5 carried; visit 3 observed.
         # b: nothing before visit 1 -> visit 0 not added; visit 3 absent -> 2 carried.

@@ -91,3 +91,45 @@ def test_primary_member_without_p_value_is_refused_not_dropped():
                       "CGIS": {0: [5] * 6, 5: [5] * 6}})  # no change at all: no Wilcoxon p
     with pytest.raises(AnalysisConfigError, match="'CGIS'"):
         _ard(_config("wilcoxon_exact", ["CGII", "CGIS"]), scores)
+
+
+# --- 2. LOCF never imputes a baseline, nor carries a rating from before it -----------------
+
+def test_locf_fills_only_after_each_parameters_baseline_visit():
+    from trialreport.derive import derive_locf_records
+
+    scores = pd.DataFrame({
+        "USUBJID": ["a"] * 3 + ["b"] * 3 + ["a"] * 2,
+        "PARAMCD": ["CGII"] * 6 + ["CGIS"] * 2,
+        "AVISITN": [0, 1, 5, 0, 1, 2, 0, 1],
+        "AVAL": [6, None, 2, 6, 4, None, 5, None],
+    })
+    out = derive_locf_records(scores, [0, 1, 2, 5], {0: "B", 1: "W1", 2: "W2", 5: "W5"},
+                              baseline_visits={"CGII": 1, "CGIS": 0})
+    got = {(r.USUBJID, r.PARAMCD, r.AVISITN): (None if pd.isna(r.AVAL) else float(r.AVAL),
+                                                None if pd.isna(r.DTYPE) else r.DTYPE)
+           for r in out.itertuples()}
+    assert got == {
+        # CGI-I (baseline week 1): the visit-0 rating 6 is before baseline; the missing
+        # baseline stays missing and nothing is carried to week 2 (not added).
+        ("a", "CGII", 0): (6.0, None), ("a", "CGII", 1): (None, None),
+        ("a", "CGII", 5): (2.0, None),
+        # b: baseline 4 carried to the missing week 2 and the absent week 5.
+        ("b", "CGII", 0): (6.0, None), ("b", "CGII", 1): (4.0, None),
+        ("b", "CGII", 2): (4.0, "LOCF"), ("b", "CGII", 5): (4.0, "LOCF"),
+        # CGI-S (baseline visit 0): week 1 is post-baseline, so 5 is carried there and on.
+        ("a", "CGIS", 0): (5.0, None), ("a", "CGIS", 1): (5.0, "LOCF"),
+        ("a", "CGIS", 2): (5.0, "LOCF"), ("a", "CGIS", 5): (5.0, "LOCF"),
+    }
+
+
+def test_locf_paired_analysis_has_no_imputed_baseline():
+    # CGI-I ratings 6, missing, 2 at visits 0, 1, 5 for s0: no baseline, so no LOCF pair.
+    scores = _scores({"CGII": {0: [6] * 6, 1: [None, 4, 4, 5, 5, 6], 5: [2, 3, 2, 4, 3, 5]},
+                      "CGIS": {0: [5] * 6, 5: [4] * 6}})
+    ard = _ard(_config("paired_ttest", ["CGII"], locf=True), scores)
+    locf = ard[(ard["analysis"] == "paired_locf") & (ard["parameter"] == "CGII")]
+    assert _one(locf, statistic="n_pairs") == 5
+    assert _one(locf, statistic="n_excluded_no_baseline") == 1
+    assert _one(locf, statistic="n_imputed_baseline") == 0
+    assert _one(locf, statistic="baseline_mean") == pytest.approx(24 / 5)

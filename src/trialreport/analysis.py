@@ -127,7 +127,10 @@ def build_ard(
     eff = eff[eff["EFFFL"] == "Y"]
     locf = None
     if analyses.get("locf", False):
-        locf = derive_locf_records(efficacy, sorted(visit_names), visit_names)
+        locf = derive_locf_records(
+            efficacy, sorted(visit_names), visit_names,
+            baseline_visits={c: int(p["baseline_visit"])
+                             for c, p in design["parameters"].items()})
         locf = locf.merge(subjects[["USUBJID", "TRT01P", "EFFFL"]], on="USUBJID", how="left")
         locf = locf[locf["EFFFL"] == "Y"]
     for paramcd, pcfg in design["parameters"].items():
