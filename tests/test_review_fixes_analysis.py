@@ -133,3 +133,27 @@ def test_locf_paired_analysis_has_no_imputed_baseline():
     assert _one(locf, statistic="n_excluded_no_baseline") == 1
     assert _one(locf, statistic="n_imputed_baseline") == 0
     assert _one(locf, statistic="baseline_mean") == pytest.approx(24 / 5)
+
+
+# --- 3. McNemar only for a responder rule on AVAL -----------------------------------------
+
+def test_mcnemar_only_for_rules_on_aval():
+    # CGI-I (AVAL <= 2), week 1 -> week 5: responders s0, s1 at baseline; at week 5 s0, s2,
+    # s3, s4. Discordant: before only 1 (s1), after only 3; exact two-sided p =
+    # 2 * P(Bin(4, 1/2) <= 1) = 2 * 5/16 = 0.625.
+    # CGI-S (CHG <= -1): five of six subjects worsen; a baseline-vs-week-5 McNemar would
+    # have "responders" only after baseline, so it is not computed at all.
+    scores = _scores({"CGII": {1: [2, 1, 4, 4, 3, 5], 5: [1, 4, 2, 2, 2, 5]},
+                      "CGIS": {0: [3] * 6, 5: [2, 5, 5, 4, 6, 4]}})
+    rules = {"CGII": {"variable": "AVAL", "operator": "<=", "threshold": 2},
+             "CGIS": {"variable": "CHG", "operator": "<=", "threshold": -1}}
+    ard = _ard(_config("paired_ttest", ["CGII"], responders=rules), scores)
+    mc = ard[ard["analysis"] == "responders_paired"]
+    assert set(mc["parameter"]) == {"CGII"}
+    got = dict(zip(mc["statistic"], mc["value"], strict=True))
+    assert (got["both"], got["before_only"], got["after_only"], got["neither"]) == (1, 1, 3, 1)
+    assert got["p_value"] == pytest.approx(0.625)
+    # and no baseline "non-responder by construction" row for the CHG rule
+    cgis = ard[(ard["analysis"] == "responders") & (ard["parameter"] == "CGIS")]
+    assert cgis["visitn"].unique().tolist() == [5.0]
+    assert _one(cgis, statistic="n_responders") == 1

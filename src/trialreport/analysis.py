@@ -17,7 +17,8 @@ Analyses (``analysis``), each row naming its ``method`` and ``analysis_set``:
   ``holm:wilcoxon``, either variant) across the config's ``analyses.primary`` parameters;
 - ``paired_locf``: the same on LOCF data (sensitivity), with the carried-forward counts;
 - ``responders``: per visit, n, n_responders, proportion and Clopper-Pearson CI, by the
-  config's rule; ``responders_paired``: exact McNemar, baseline against comparison visit;
+  config's rule; ``responders_paired``: exact McNemar, baseline against comparison visit,
+  for rules on AVAL only (a rule on CHG has no baseline responder status);
 - ``subgroup``: n_subjects and the paired rows per level of each config subgroup variable
   (group ``"<arm>; <VAR> = <level>"``), tests only with at least ``min_n`` pairs;
 - ``ancova`` and ``responders_between_arms`` (trials with more than one arm): ANCOVA LS
@@ -238,14 +239,14 @@ def responder_flags(scores: pd.DataFrame, rule: Mapping[str, Any],
                     baseline_visit: int) -> pd.Series:
     """1.0/0.0 per record by the config's rule on AVAL or CHG; NaN where not evaluable.
 
-    For a rule on CHG the change is AVAL - BASE from the baseline visit on, so a subject is
-    a non-responder at baseline (change 0); before baseline it is not evaluable."""
+    For a rule on CHG the change is AVAL - BASE after the baseline visit; at and before
+    the baseline visit it is not evaluable (NaN): there is no baseline responder status."""
     op = OPERATORS[rule["operator"]]
     if rule["variable"] == "AVAL":
         x = scores["AVAL"].astype(float)
     elif rule["variable"] == "CHG":
         x = scores["AVAL"].astype(float) - scores["BASE"].astype(float)
-        x = x.where(scores["AVISITN"] >= baseline_visit)
+        x = x.where(scores["AVISITN"] > baseline_visit)
     else:
         raise ValueError(f"responder rule variable must be AVAL or CHG, not {rule['variable']}")
     flags = pd.Series(op(x.to_numpy(float, na_value=math.nan), float(rule["threshold"])),
@@ -270,6 +271,11 @@ def _add_responders(ard: ArdBuilder, scores: pd.DataFrame, paramcd: str,
                      method="clopper_pearson", parameter=paramcd,
                      visit=visit_names.get(int(visitn), str(visitn)), visitn=float(visitn),
                      group=arm, analysis_set=f"observed at visit; responder: {text}")
+    if rule["variable"] != "AVAL":
+        # A rule on the change from baseline has no responder status at baseline (the
+        # change is not defined there), so baseline against comparison is no comparison:
+        # McNemar would test only improvement and could not fail in the other direction.
+        return
     wide = flagged.pivot_table(index="USUBJID", columns="AVISITN", values="RESP",
                                aggfunc="first", dropna=False)
     wide = wide.reindex(columns=sorted(set(wide.columns) | {base_n, comp_n}))
