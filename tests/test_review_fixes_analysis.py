@@ -157,3 +157,46 @@ def test_mcnemar_only_for_rules_on_aval():
     cgis = ard[(ard["analysis"] == "responders") & (ard["parameter"] == "CGIS")]
     assert cgis["visitn"].unique().tolist() == [5.0]
     assert _one(cgis, statistic="n_responders") == 1
+
+
+# --- 4. A misspelt reference arm or stratum is refused, not a silently missing ANCOVA -----
+
+def _two_arm(parallel):
+    subjects = _subjects(6, ["Placebo", "Drug"] * 3)
+    scores = _scores({"CGII": {1: [4, 4, 5, 5, 4, 3], 5: [4, 2, 5, 3, 3, 2]},
+                      "CGIS": {0: [5, 5, 4, 4, 5, 4], 5: [5, 3, 4, 3, 4, 2]}})
+    return _ard(_config("paired_ttest", ["CGII"], parallel=parallel), scores, subjects)
+
+
+def test_two_arm_ancova_runs_with_the_right_reference():
+    ard = _two_arm({"reference_arm": "Placebo", "strata": ["TIER"]})
+    anc = ard[ard["analysis"] == "ancova"]
+    assert set(anc["group"]) == {"Drug", "Placebo", "Drug vs Placebo"}
+
+
+@pytest.mark.parametrize("parallel, named", [
+    ({"reference_arm": "placebo"}, r"'placebo'.*'Drug', 'Placebo'"),
+    ({"reference_arm": "Placebo", "strata": ["TEIR"]}, r"'TEIR'"),
+])
+def test_misspelt_parallel_config_is_refused(parallel, named):
+    with pytest.raises(AnalysisConfigError, match=named):
+        _two_arm(parallel)
+
+
+def test_pipeline_analyse_refuses_with_a_stage_error(tmp_path):
+    from trialreport.pipeline import StageError, analyse
+
+    subjects = _subjects(6, ["Placebo", "Drug"] * 3)
+    scores = _scores({"CGII": {1: [4] * 6, 5: [3, 2, 4, 3, 3, 2]},
+                      "CGIS": {0: [5] * 6, 5: [4, 3, 4, 3, 4, 2]}})
+    inputs = {}
+    for name, frame in {"subjects": subjects,
+                        "efficacy": derive_efficacy(scores, BASELINES),
+                        "exposure": pd.DataFrame({"USUBJID": subjects["USUBJID"],
+                                                  "EXDOSE": 100}),
+                        "adverse_events": pd.DataFrame()}.items():
+        inputs[name] = str(tmp_path / f"{name}.parquet")
+        frame.to_parquet(inputs[name])
+    config = _config("paired_ttest", ["CGII"], parallel={"reference_arm": "Plcebo"})
+    with pytest.raises(StageError, match="reference_arm 'Plcebo'"):
+        analyse("t", config, inputs, str(tmp_path / "ard.csv"))

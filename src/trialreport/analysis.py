@@ -397,10 +397,19 @@ def _add_parallel(ard: ArdBuilder, eff: pd.DataFrame, subjects: pd.DataFrame,
     """Between-arm analyses at each parameter's comparison visit, for trials with more than
     one arm: ANCOVA of CHG on arm and BASE (+ strata), responders by chi-square, Fisher's
     exact (two arms) and CMH across strata (two arms, when strata are given)."""
-    cfg = analyses.get("parallel", {})
+    cfg = analyses.get("parallel", {}) or {}
     arms = _arms(subjects)
     reference = cfg.get("reference_arm", "Placebo" if "Placebo" in arms else arms[0])
     strata = list(cfg.get("strata", []))
+    if reference not in arms:
+        raise AnalysisConfigError(
+            f"analyses.parallel.reference_arm {reference!r} is not an arm of the data; "
+            f"arms (TRT01P) present: {', '.join(map(repr, arms))}")
+    missing = [s_ for s_ in strata if s_ not in subjects.columns]
+    if missing:
+        raise AnalysisConfigError(
+            f"analyses.parallel.strata {', '.join(map(repr, missing))} not a subject column; "
+            f"subject columns: {', '.join(subjects.columns)}")
     extra = subjects[["USUBJID", *strata]] if strata else subjects[["USUBJID"]]
     for paramcd, pcfg in design["parameters"].items():
         comp_n = int(pcfg["comparison_visit"])
@@ -413,8 +422,12 @@ def _add_parallel(ard: ArdBuilder, eff: pd.DataFrame, subjects: pd.DataFrame,
         frame = at[["ARM", "CHG", "BASE", *strata]].astype({"CHG": float, "BASE": float})
         try:
             res = ancova_change(frame, reference, strata, confidence)
-        except ValueError:
-            res = None
+        except ValueError as exc:  # never silently drop the ANCOVA
+            present = sorted(frame.dropna()["ARM"].astype(str).unique())
+            raise AnalysisConfigError(
+                f"ANCOVA of {paramcd} at visit {comp_n} cannot be run: {exc} (reference arm "
+                f"{reference!r}; arms with complete CHG, BASE and strata there: "
+                f"{', '.join(map(repr, present)) or 'none'})") from exc
         if res is not None:
             method = f"ancova_ols: CHG ~ ARM + BASE{strata_text}"
             for arm, entry in res["arms"].items():
