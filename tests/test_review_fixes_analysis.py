@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -200,3 +201,31 @@ def test_pipeline_analyse_refuses_with_a_stage_error(tmp_path):
     config = _config("paired_ttest", ["CGII"], parallel={"reference_arm": "Plcebo"})
     with pytest.raises(StageError, match="reference_arm 'Plcebo'"):
         analyse("t", config, inputs, str(tmp_path / "ard.csv"))
+
+
+# --- 5. No t-test on constant changes; a published P cannot then "match" -------------------
+
+def test_constant_changes_give_no_t_test_and_a_p_target_mismatch():
+    from trialreport.reproduce import reproduce
+    from trialreport.stats import paired_comparison
+
+    # every change is -1: SD 0, t = -inf and p = 0 were reported before
+    r = paired_comparison(np.array([5.0, 4, 6, 5]), np.array([4.0, 3, 5, 4]))
+    assert "ttest" not in r
+    # Wilcoxon still runs (tied |d|: normal approximation): ranks all 2.5, W = 0, mean 5,
+    # variance 4*5*9/24 - (4^3 - 4)/48 = 6.25, z = (0 - 5 + 0.5)/2.5 = -1.8, p = 0.07186
+    assert r["wilcoxon"]["p_value"] == pytest.approx(0.0718606, abs=1e-6)
+    assert "ttest" not in paired_comparison(np.array([5.0]), np.array([4.0]))  # n < 2
+
+    scores = _scores({"CGII": {1: [4, 4, 5, 5, 4, 3], 5: [3, 3, 4, 4, 3, 2]},
+                      "CGIS": {0: [5] * 6, 5: [4, 3, 4, 3, 4, 2]}})
+    config = _config("paired_ttest", ["CGIS"])
+    ard = _ard(config, scores)
+    cgii = ard[(ard["analysis"] == "paired") & (ard["parameter"] == "CGII")]
+    assert not (cgii["method"] == "paired_ttest").any()
+    config["reproduction"] = {"targets": [
+        {"id": "cgii_p", "description": "CGI-I p", "parameter": "CGII",
+         "statistic": "p_value", "method": "paired_ttest", "published": "P < 0.001"}]}
+    row = reproduce(ard, config).iloc[0]
+    assert row["status"] == "mismatch"
+    assert row["reproduced"].startswith("not computed")
