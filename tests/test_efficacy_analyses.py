@@ -19,7 +19,8 @@ def test_derive_locf_records_hand_made_frame():
         "AVISITN": [0, 1, 3, 1, 2, 2],
         "AVAL": [5, np.nan, 4, 3, 2, np.nan],
     })
-    out = derive_locf_records(scores, [0, 1, 2, 3], {0: "B", 1: "W1", 2: "W2", 3: "W3"})
+    out = derive_locf_records(scores, [0, 1, 2, 3], {0: "B", 1: "W1", 2: "W2", 3: "W3"},
+                              baseline_visits={"X": 0})
     expected = pd.DataFrame({
         # a: visit 1 missing -> 5 carried; visit 2 absent -> 5 carried; visit 3 observed.
         # b: nothing before visit 1 -> visit 0 not added; visit 3 absent -> 2 carried.
@@ -43,7 +44,9 @@ def test_responder_flags_rules():
     frame = pd.DataFrame({"AVISITN": [0, 1, 2, 2], "AVAL": [5, 4, 3, np.nan],
                           "BASE": [5, 5, 5, 5]})
     chg = responder_flags(frame, {"variable": "CHG", "operator": "<=", "threshold": -1}, 0)
-    assert chg.tolist()[:3] == [0.0, 1.0, 1.0] and math.isnan(chg.iloc[3])
+    # no change, hence no responder status, at the baseline visit
+    assert math.isnan(chg.iloc[0]) and chg.tolist()[1:3] == [1.0, 1.0]
+    assert math.isnan(chg.iloc[3])
     aval = responder_flags(frame, {"variable": "AVAL", "operator": "<=", "threshold": 3}, 0)
     assert aval.tolist()[:3] == [0.0, 0.0, 1.0]
 
@@ -107,11 +110,13 @@ def test_single_arm_ard_has_primary_locf_responders_subgroups_and_holm():
     big = ard[(ard["analysis"] == "subgroup") & (ard["group"] == "Drug; TIER = 1")]
     assert _get(big, statistic="tested") == 1
     assert (big["statistic"] == "p_value").sum() == 2
-    # responders at week 2 among the 11 rated, with the exact McNemar on the pairs
+    # responders at week 2 among the 11 rated; a rule on CHG has no baseline status, so
+    # neither a baseline responder row nor a McNemar test
     n_resp = _get(ard, analysis="responders", visitn=2.0, statistic="n_responders")
     expected = (efficacy.loc[efficacy["AVISITN"] == 2, "CHG"].astype(float) <= -1).sum()
     assert n_resp == expected
-    assert _get(ard, analysis="responders_paired", statistic="after_only") == expected
+    assert ard[ard["analysis"] == "responders"]["visitn"].unique().tolist() == [2.0]
+    assert not (ard["analysis"] == "responders_paired").any()
     # every efficacy row names its method and analysis set
     eff = ard[ard["analysis"].isin(["by_visit", "paired", "paired_locf", "responders",
                                     "responders_paired", "subgroup"])]
@@ -155,7 +160,8 @@ def test_report_tables_only_format_ard_numbers():
     sub = r.subgroup_table()
     small = sub[sub["Subgroup"] == "TIER = 2"]
     assert (small["Tests"] == "descriptive only: too few pairs (flagged)").all()
-    assert len(r.mcnemar_table()) == 2
+    assert len(r.mcnemar_table()) == 0  # the rule is on CHG: no McNemar
+    assert r.mcnemar_not_computed() == ["Score"]
     assert set(r.between_arm_tables()) == {"ancova", "responders_between_arms"}
 
 

@@ -13,11 +13,12 @@ Analyses (``analysis``), each row naming its ``method`` and ``analysis_set``:
   primary analysis): n_pairs and the excluded pairs by reason, means and SDs, change mean,
   SD, median and t-based CI; paired t-test; Wilcoxon signed-rank (``wilcoxon_exact`` or
   ``wilcoxon_normal``); Hodges-Lehmann estimate and CI; Cohen's d_z with CI; matched-pairs
-  rank-biserial; a ``tested`` flag; Holm-adjusted p (``holm:<method>``) for the primary
-  family in config ``analyses.primary``;
+  rank-biserial; a ``tested`` flag; Holm-adjusted p (``holm:paired_ttest`` or
+  ``holm:wilcoxon``, either variant) across the config's ``analyses.primary`` parameters;
 - ``paired_locf``: the same on LOCF data (sensitivity), with the carried-forward counts;
 - ``responders``: per visit, n, n_responders, proportion and Clopper-Pearson CI, by the
-  config's rule; ``responders_paired``: exact McNemar, baseline against comparison visit;
+  config's rule; ``responders_paired``: exact McNemar, baseline against comparison visit,
+  for rules on AVAL only (a rule on CHG has no baseline responder status);
 - ``subgroup``: n_subjects and the paired rows per level of each config subgroup variable
   (group ``"<arm>; <VAR> = <level>"``), tests only with at least ``min_n`` pairs;
 - ``ancova`` and ``responders_between_arms`` (trials with more than one arm): ANCOVA LS
@@ -127,7 +128,10 @@ def build_ard(
     eff = eff[eff["EFFFL"] == "Y"]
     locf = None
     if analyses.get("locf", False):
-        locf = derive_locf_records(efficacy, sorted(visit_names), visit_names)
+        locf = derive_locf_records(
+            efficacy, sorted(visit_names), visit_names,
+            baseline_visits={c: int(p["baseline_visit"])
+                             for c, p in design["parameters"].items()})
         locf = locf.merge(subjects[["USUBJID", "TRT01P", "EFFFL"]], on="USUBJID", how="left")
         locf = locf[locf["EFFFL"] == "Y"]
     for paramcd, pcfg in design["parameters"].items():
@@ -235,14 +239,14 @@ def responder_flags(scores: pd.DataFrame, rule: Mapping[str, Any],
                     baseline_visit: int) -> pd.Series:
     """1.0/0.0 per record by the config's rule on AVAL or CHG; NaN where not evaluable.
 
-    For a rule on CHG the change is AVAL - BASE from the baseline visit on, so a subject is
-    a non-responder at baseline (change 0); before baseline it is not evaluable."""
+    For a rule on CHG the change is AVAL - BASE after the baseline visit; at and before
+    the baseline visit it is not evaluable (NaN): there is no baseline responder status."""
     op = OPERATORS[rule["operator"]]
     if rule["variable"] == "AVAL":
         x = scores["AVAL"].astype(float)
     elif rule["variable"] == "CHG":
         x = scores["AVAL"].astype(float) - scores["BASE"].astype(float)
-        x = x.where(scores["AVISITN"] >= baseline_visit)
+        x = x.where(scores["AVISITN"] > baseline_visit)
     else:
         raise ValueError(f"responder rule variable must be AVAL or CHG, not {rule['variable']}")
     flags = pd.Series(op(x.to_numpy(float, na_value=math.nan), float(rule["threshold"])),
@@ -267,6 +271,11 @@ def _add_responders(ard: ArdBuilder, scores: pd.DataFrame, paramcd: str,
                      method="clopper_pearson", parameter=paramcd,
                      visit=visit_names.get(int(visitn), str(visitn)), visitn=float(visitn),
                      group=arm, analysis_set=f"observed at visit; responder: {text}")
+    if rule["variable"] != "AVAL":
+        # A rule on the change from baseline has no responder status at baseline (the
+        # change is not defined there), so baseline against comparison is no comparison:
+        # McNemar would test only improvement and could not fail in the other direction.
+        return
     wide = flagged.pivot_table(index="USUBJID", columns="AVISITN", values="RESP",
                                aggfunc="first", dropna=False)
     wide = wide.reindex(columns=sorted(set(wide.columns) | {base_n, comp_n}))
@@ -279,21 +288,60 @@ def _add_responders(ard: ArdBuilder, scores: pd.DataFrame, paramcd: str,
                               f"{visit_names.get(comp_n)} (observed case); responder: {text}")
 
 
+HOLM_FAMILIES = {"paired_ttest": ("paired_ttest",),
+                 "wilcoxon": ("wilcoxon_exact", "wilcoxon_normal")}
+
+
+class AnalysisConfigError(ValueError):
+    """The trial's config asks for an analysis the data cannot give (a misspelt arm, a
+    missing stratum column, a primary comparison without a p-value). ``pipeline.analyse``
+    shows the message to the user and refuses the stage."""
+
+
+def holm_family(method: str) -> str:
+    """The test family of the config's ``analyses.primary.method``: ``paired_ttest`` or
+    ``wilcoxon``. ``wilcoxon_exact`` and ``wilcoxon_normal`` both name the Wilcoxon
+    signed-rank family, because which variant a parameter gets (exact, or the normal
+    approximation) is decided by its data, not by the config."""
+    for family in HOLM_FAMILIES:
+        if method == family or method.startswith(family + "_"):
+            return family
+    raise AnalysisConfigError(f"analyses.primary.method {method!r} is not a test family; "
+                              f"use one of {', '.join(HOLM_FAMILIES)}")
+
+
 def _add_holm(ard: ArdBuilder, primary: Mapping[str, Any] | None) -> None:
-    """Holm-adjusted p beside the raw p of the primary comparisons (per arm)."""
+    """Holm-adjusted p beside the raw p of the primary comparisons (per arm).
+
+    The family is every parameter the config lists under ``analyses.primary.parameters``,
+    tested by the configured family (``holm_family``), whichever variant of it each
+    parameter's data called for. A listed parameter without a p-value in an arm is an
+    error: dropping it would shrink the family and make the adjusted p too small."""
     if not primary:
         return
-    method, params = primary.get("method", "paired_ttest"), list(primary["parameters"])
-    raw = [r for r in ard.rows if r["analysis"] == "paired" and r["method"] == method
-           and r["statistic"] == "p_value" and r["parameter"] in params]
-    for arm in sorted({r["group"] for r in raw}):
-        family = [r for r in raw if r["group"] == arm]
+    family_name = holm_family(primary.get("method", "paired_ttest"))
+    methods = HOLM_FAMILIES[family_name]
+    params = list(primary["parameters"])
+    paired = [r for r in ard.rows if r["analysis"] == "paired"]
+    arms = sorted({r["group"] for r in paired if r["parameter"] in params})
+    for arm in arms:
+        family = []
+        for param in params:
+            hits = [r for r in paired if r["group"] == arm and r["parameter"] == param
+                    and r["method"] in methods and r["statistic"] == "p_value"]
+            if len(hits) != 1:
+                raise AnalysisConfigError(
+                    f"primary comparison of parameter {param!r} (arm {arm!r}) has no "
+                    f"{family_name} p-value (too few pairs, or no variation in the changes), "
+                    "so the Holm family of analyses.primary.parameters cannot be formed; "
+                    "remove it from analyses.primary or choose another method")
+            family.append(hits[0])
         adjusted = holm(np.array([r["value"] for r in family]))
         for r, p_adj in zip(family, adjusted, strict=True):
-            ard.add("paired", "p_value_holm", p_adj, method=f"holm:{method}",
+            ard.add("paired", "p_value_holm", p_adj, method=f"holm:{family_name}",
                     analysis_set=r["analysis_set"], parameter=r["parameter"],
                     visit=r["visit"], visitn=r["visitn"], group=r["group"])
-            ard.add("paired", "holm_family_size", len(family), method=f"holm:{method}",
+            ard.add("paired", "holm_family_size", len(family), method=f"holm:{family_name}",
                     analysis_set=r["analysis_set"], parameter=r["parameter"],
                     visit=r["visit"], visitn=r["visitn"], group=r["group"])
 
@@ -349,10 +397,19 @@ def _add_parallel(ard: ArdBuilder, eff: pd.DataFrame, subjects: pd.DataFrame,
     """Between-arm analyses at each parameter's comparison visit, for trials with more than
     one arm: ANCOVA of CHG on arm and BASE (+ strata), responders by chi-square, Fisher's
     exact (two arms) and CMH across strata (two arms, when strata are given)."""
-    cfg = analyses.get("parallel", {})
+    cfg = analyses.get("parallel", {}) or {}
     arms = _arms(subjects)
     reference = cfg.get("reference_arm", "Placebo" if "Placebo" in arms else arms[0])
     strata = list(cfg.get("strata", []))
+    if reference not in arms:
+        raise AnalysisConfigError(
+            f"analyses.parallel.reference_arm {reference!r} is not an arm of the data; "
+            f"arms (TRT01P) present: {', '.join(map(repr, arms))}")
+    missing = [s_ for s_ in strata if s_ not in subjects.columns]
+    if missing:
+        raise AnalysisConfigError(
+            f"analyses.parallel.strata {', '.join(map(repr, missing))} not a subject column; "
+            f"subject columns: {', '.join(subjects.columns)}")
     extra = subjects[["USUBJID", *strata]] if strata else subjects[["USUBJID"]]
     for paramcd, pcfg in design["parameters"].items():
         comp_n = int(pcfg["comparison_visit"])
@@ -365,8 +422,12 @@ def _add_parallel(ard: ArdBuilder, eff: pd.DataFrame, subjects: pd.DataFrame,
         frame = at[["ARM", "CHG", "BASE", *strata]].astype({"CHG": float, "BASE": float})
         try:
             res = ancova_change(frame, reference, strata, confidence)
-        except ValueError:
-            res = None
+        except ValueError as exc:  # never silently drop the ANCOVA
+            present = sorted(frame.dropna()["ARM"].astype(str).unique())
+            raise AnalysisConfigError(
+                f"ANCOVA of {paramcd} at visit {comp_n} cannot be run: {exc} (reference arm "
+                f"{reference!r}; arms with complete CHG, BASE and strata there: "
+                f"{', '.join(map(repr, present)) or 'none'})") from exc
         if res is not None:
             method = f"ancova_ols: CHG ~ ARM + BASE{strata_text}"
             for arm, entry in res["arms"].items():

@@ -69,19 +69,27 @@ def derive_max_dose(exposure: pd.DataFrame) -> pd.DataFrame:
 
 
 def derive_locf_records(scores: pd.DataFrame, visits: Sequence[int],
-                        visit_names: Mapping[int, str] | None = None) -> pd.DataFrame:
+                        visit_names: Mapping[int, str] | None = None, *,
+                        baseline_visits: Mapping[str, int]) -> pd.DataFrame:
     """Last observation carried forward (LOCF), in the manner of admiral's
     ``derive_locf_records``: for every subject and parameter present in ``scores`` and every
-    expected visit in ``visits``, a record with a missing AVAL, or no record at all, gets
-    the AVAL of the subject's latest earlier visit (lower AVISITN) with a non-missing AVAL,
-    and ``DTYPE = "LOCF"``. Observed records keep their AVAL and a missing DTYPE. A visit
-    with nothing observed before it stays missing (an existing record is kept as it is; an
-    absent one is not added). Added records take PARAM (if present) from the subject's
+    expected post-baseline visit in ``visits`` (AVISITN after the parameter's baseline visit
+    in ``baseline_visits``, PARAMCD -> AVISITN), a record with a missing AVAL, or no record
+    at all, gets the AVAL of the subject's latest earlier visit from the baseline visit on
+    with a non-missing AVAL, and ``DTYPE = "LOCF"``. A baseline is never imputed: nothing is
+    carried into the baseline visit or any visit before it, and a value observed before the
+    baseline visit is never carried forward. Observed records keep their AVAL and a missing
+    DTYPE. A visit with nothing to carry stays missing (an existing record is kept as it is;
+    an absent one is not added). Added records take PARAM (if present) from the subject's
     records, AVISIT from ``visit_names``, and leave every other column missing.
 
     Returns a new frame with only USUBJID, PARAMCD, PARAM (if present), AVISIT, AVISITN,
     AVAL, DTYPE, sorted by USUBJID, PARAMCD, AVISITN. Derive BASE and CHG afterwards.
     """
+    unknown = sorted(set(scores["PARAMCD"].dropna()) - set(baseline_visits))
+    if unknown:
+        raise ValueError(f"derive_locf_records: no baseline visit for parameter(s) "
+                         f"{', '.join(map(str, unknown))}")
     keep = [c for c in ("USUBJID", "PARAMCD", "PARAM", "AVISIT", "AVISITN", "AVAL")
             if c in scores.columns]
     src = scores[keep].copy()
@@ -94,9 +102,12 @@ def derive_locf_records(scores: pd.DataFrame, visits: Sequence[int],
                      on=["USUBJID", "PARAMCD", "AVISITN"], how="left", validate="one_to_one")
     out = out.sort_values(["USUBJID", "PARAMCD", "AVISITN"], ignore_index=True)
     existed = out.pop("_observed").notna()
-    carried = out.groupby(["USUBJID", "PARAMCD"], sort=False)["AVAL"].ffill()
-    imputed = out["AVAL"].isna() & carried.notna()
-    out["AVAL"] = carried.astype("Float64")
+    baseline = out["PARAMCD"].map(dict(baseline_visits)).astype(int)
+    # only values from the baseline visit on may be carried, and only into later visits
+    source = out["AVAL"].where(out["AVISITN"] >= baseline)
+    carried = source.groupby([out["USUBJID"], out["PARAMCD"]], sort=False).ffill()
+    imputed = out["AVAL"].isna() & carried.notna() & (out["AVISITN"] > baseline)
+    out["AVAL"] = out["AVAL"].where(~imputed, carried).astype("Float64")
     out["DTYPE"] = pd.Series(pd.NA, index=out.index, dtype="string")
     out.loc[imputed, "DTYPE"] = "LOCF"
     out = out[existed | imputed].reset_index(drop=True)

@@ -280,13 +280,17 @@ def derive(trial: Mapping[str, Any], inputs: Mapping[str, str],
 def analyse(trial_id: str, trial: Mapping[str, Any], inputs: Mapping[str, str],
             output: str) -> None:
     # pingouin (via trialreport.analysis) is imported only here
-    from trialreport.analysis import build_ard, format_ard
+    from trialreport.analysis import AnalysisConfigError, build_ard, format_ard
     from trialreport.safety import build_safety_ard
 
     subjects = pd.read_parquet(inputs["subjects"])
     efficacy = pd.read_parquet(inputs["efficacy"])
     exposure = pd.read_parquet(inputs["exposure"])
-    ard = build_ard(trial_id, trial, subjects=subjects, efficacy=efficacy, exposure=exposure)
+    try:
+        ard = build_ard(trial_id, trial, subjects=subjects, efficacy=efficacy,
+                        exposure=exposure)
+    except AnalysisConfigError as exc:
+        raise StageError(f"analyses of trial {trial_id!r}: {exc}") from exc
     # Safety, demographic, disposition and exposure tables (trialreport.safety), appended
     # after the efficacy results in the same analysis-results table.
     safety = build_safety_ard(trial_id, trial, subjects=subjects,

@@ -274,6 +274,13 @@ class ReportData:
                                                                  strict=True)],
         })
 
+    def mcnemar_not_computed(self) -> list[str]:
+        """Labels of the parameters whose responder rule is on the change from baseline
+        (CHG): there is no baseline responder status, so no McNemar test."""
+        rules = self.trial.get("analyses", {}).get("responders", {}) or {}
+        return [p["label"] for code, p in self.parameters().items()
+                if code in rules and rules[code].get("variable") == "CHG"]
+
     def mcnemar_table(self) -> pd.DataFrame:
         a = self.ard[self.ard["analysis"] == "responders_paired"]
         if a.empty:

@@ -143,12 +143,25 @@ def _reproduce_one(ard: pd.DataFrame, target: Mapping[str, Any], design: Mapping
                 out["grim_sizes"] = " ".join(str(s) for s in sizes)
                 out["grim_consistent"] = "yes" if out["n"] in sizes else "no"
         else:  # p_value
-            row = _lookup(ard, {"analysis": "paired", "parameter": target["parameter"],
-                                "method_prefix": target.get("method", "paired_ttest"),
-                                "statistic": "p_value"}, tid)
             n_row = _lookup(ard, {"analysis": "paired", "parameter": target["parameter"],
                                   "statistic": "n_pairs"}, tid)
             out["n"] = int(n_row["value"])
+            method = target.get("method", "paired_ttest")
+            where = {"analysis": "paired", "parameter": target["parameter"],
+                     "method_prefix": method, "statistic": "p_value"}
+            found = ard[(ard["analysis"] == "paired")
+                        & (ard["parameter"] == target["parameter"])
+                        & ard["method"].str.startswith(method)
+                        & (ard["statistic"] == "p_value")]
+            if found.empty:
+                # The test was not computed (too few pairs, or constant changes): nothing
+                # can match a published P, so the target is a mismatch that says why.
+                return out | {
+                    "reproduced": f"not computed ({method}: fewer than 2 pairs or no "
+                                  "variation in the changes)",
+                    "reproduced_value": "", "status": "mismatch",
+                    "source": f"paired/{target['parameter']}/{method}/p_value (absent)"}
+            row = _lookup(ard, where, tid)
         value, out["source"] = float(row["value"]), _source(row)
 
     out["reproduced_value"] = format_value(value)

@@ -78,6 +78,7 @@ def paired_comparison(
       changes; the same interval as R's ``t.test(..., paired = TRUE)``);
     - paired t-test (Student, 1908) via ``pingouin.ttest(paired=True)``: t, df = n - 1, p
       (pingouin rounds its own CI to two decimals, so the CI is taken from ``describe``);
+      not computed (no ``ttest`` entry) with fewer than 2 pairs or constant changes (SD 0);
     - Wilcoxon signed-rank test via ``scipy.stats.wilcoxon`` (what ``pingouin.wilcoxon``
       calls; pingouin's wrapper also builds an n x n matrix for its CLES, which does not
       fit in memory for large trials), with the
@@ -117,12 +118,16 @@ def paired_comparison(
     }
     if n < 2:
         return out
-    tt = pg.ttest(c, b, paired=True, alternative=alternative, confidence=confidence)
-    out["ttest"] = {
-        "t": float(tt["T"].iloc[0]),
-        "df": float(tt["dof"].iloc[0]),
-        "p_value": float(tt["p_val"].iloc[0]),
-    }
+    # With constant changes (SD 0) t is +-inf or undefined and p 0 or NaN: not a test
+    # result (R's t.test stops: "data are essentially constant"). No "ttest" entry then,
+    # so the ARD has no t-test rows and the report says "not computed".
+    if np.std(change, ddof=1) > 0:
+        tt = pg.ttest(c, b, paired=True, alternative=alternative, confidence=confidence)
+        out["ttest"] = {
+            "t": float(tt["T"].iloc[0]),
+            "df": float(tt["dof"].iloc[0]),
+            "p_value": float(tt["p_val"].iloc[0]),
+        }
     method = wilcoxon_method(change)
     if np.any(change != 0):
         kwargs = ({"method": "exact", "correction": False} if method == "exact"
