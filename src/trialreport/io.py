@@ -20,7 +20,15 @@ import numpy as np
 import pandas as pd
 
 ROW_COLUMN = "SRCROW"
-"""Column added on ingest: the row as the user sees it in their file (header is row 1)."""
+"""Column added on ingest: the row as the user sees it in their file (header is row 1).
+
+For a CSV file this is the row number a spreadsheet shows when it opens the file: the header
+is row 1, the next record row 2, and so on, counting blank lines (a spreadsheet shows them as
+empty rows) but not the line breaks inside a quoted value (a spreadsheet shows that value in
+one cell of one row). Where no value spans lines, as in almost every file, it is also the
+line number a text editor shows (the fast path relies on this: it reads only files without
+quotes). Rows of a Parquet or XPT file are numbered from 1.
+"""
 
 FORMATS = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".parquet": "parquet", ".xpt": "xpt"}
 
@@ -66,6 +74,15 @@ def _read_bytes(path: Path) -> bytes:
         return handle.read()
 
 
+def _record_number(before: bytes, encoding: str, delimiter: str) -> int:
+    """The row (as ``ROW_COLUMN`` counts it) of the record that goes on after ``before``."""
+    text = before.decode(encoding, "replace").removeprefix("\ufeff") + "X"
+    try:
+        return sum(1 for _ in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    except csv.Error:
+        return before.count(b"\n") + 1
+
+
 def _read_csv(path: Path, raw: bytes, delimiter: str, encoding: str,
               fast: bool = True) -> pd.DataFrame:
     if not raw.removeprefix(b"\xef\xbb\xbf").strip():
@@ -74,7 +91,7 @@ def _read_csv(path: Path, raw: bytes, delimiter: str, encoding: str,
     try:
         text = raw.decode(encoding)
     except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
+        line = _record_number(raw[: exc.start], encoding, delimiter)
         line_start = raw.rfind(b"\n", 0, exc.start) + 1
         field = raw[line_start:exc.start].count(delimiter.encode("ascii", "replace")) + 1
         header = raw.split(b"\n", 1)[0].decode(encoding, "replace").lstrip("\ufeff")
@@ -109,8 +126,7 @@ def _read_csv(path: Path, raw: bytes, delimiter: str, encoding: str,
     rows = []
     row_numbers = []
     ragged = []
-    for record in reader:
-        number = reader.line_num  # physical line where the record ends (quoted newlines)
+    for number, record in enumerate(reader, start=2):  # the row a spreadsheet shows
         if not record or all(not field.strip() for field in record):
             continue  # blank lines (e.g. trailing) carry no data
         if len(record) != len(header):
