@@ -154,3 +154,34 @@ def test_extra_columns_are_carried_or_dropped_with_a_note(
     dropped = pd.read_parquet(outcome.results / "validated" / "subjects.parquet")
     assert "MGLURTIER" not in dropped.columns
     assert "dropped column(s) the contract does not name: MGLURTIER" in caplog.text
+
+
+def _typed_column(values: list[str], kind: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    contract = contracts.Contract(
+        dataset="t", title="t", description="", key=(), rules=(),
+        columns={"N": contracts.ColumnSpec("N", kind, nullable=True)})
+    frame = pd.DataFrame({"N": pd.array(values, dtype="string"),
+                          io.ROW_COLUMN: pd.array(range(2, len(values) + 2), dtype="int64")})
+    domain = contracts.Domain.from_trial_config(reference_trial_config())
+    return contracts.validate_frame(frame, contract, domain, "t.csv")
+
+
+@pytest.mark.parametrize("value", ["inf", "-inf", "Infinity", "1e400", "2e19", "-1e19",
+                                   "9223372036854775808", "-9223372036854775809",
+                                   "18446744073709551616", "99999999999999999999"])
+def test_integers_that_cannot_be_held_are_type_failures_not_int64_min(value: str) -> None:
+    typed, failures = _typed_column(["7", value, "-9223372036854775808", "9223372036854775807"],
+                                    "integer")
+    assert failures[["row", "column", "rule", "value"]].values.tolist() == [
+        [3, "N", "type", value]]
+    assert "finite" in failures["message"][0] or "outside the range" in failures["message"][0]
+    assert typed["N"].tolist()[0] == 7 and pd.isna(typed["N"].iloc[1])
+    assert typed["N"].tolist()[2:] == [-(2**63), 2**63 - 1]
+
+
+@pytest.mark.parametrize("value", ["inf", "-Infinity", "1e400"])
+def test_non_finite_numbers_are_type_failures(value: str) -> None:
+    typed, failures = _typed_column(["1.5", value], "number")
+    assert failures[["row", "rule", "value"]].values.tolist() == [[3, "type", value]]
+    assert "is not a finite number" in failures["message"][0]
+    assert pd.isna(typed["N"].iloc[1])

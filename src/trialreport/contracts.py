@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -275,16 +276,56 @@ def _coerce(frame: pd.DataFrame, contract: Contract) -> tuple[pd.DataFrame, list
         numeric = pd.to_numeric(as_text, errors="coerce")
         bad = as_text.notna() & (as_text != "") & numeric.isna()
         reason = "is not a number"
+        as_float = numeric.astype("Float64")
+        infinite = (as_float.abs() == float("inf")).fillna(False).astype(bool)
+        for idx in out.index[infinite]:
+            failures.append(_failure_row(idx, name, "type", original[idx],
+                                         "is not a finite number"))
+        numeric = numeric.where(~infinite)
         if spec.type == "integer":
-            fractional = numeric.notna() & (numeric.round(0) != numeric)
-            for idx in out.index[fractional]:
-                failures.append(_failure_row(idx, name, "type", original[idx],
-                                             "is not a whole number"))
-            numeric = numeric.where(~fractional)
+            numeric, int_failures = _as_int64(as_text, as_float, ~infinite)
+            failures.extend(_failure_row(idx, name, "type", original[idx], message)
+                            for idx, message in int_failures)
         for idx in out.index[bad]:
             failures.append(_failure_row(idx, name, "type", original[idx], reason))
         out[name] = numeric.astype(TYPES[spec.type])
     return out, failures
+
+
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
+
+def _as_int64(text: pd.Series, as_float: pd.Series,
+              finite: pd.Series) -> tuple[pd.Series, list[tuple[Any, str]]]:
+    """Whole numbers as Int64, exactly; fractions and numbers too large are failures.
+
+    Floats lose precision beyond 2**53 (and pandas turns a float beyond 2**63 into
+    -2**63), so such values are read exactly from their text (e.g. "9223372036854775807",
+    "9223372036854775808", "2e19").
+    """
+    failures = []
+    large = ((as_float.abs() >= 2.0**53).fillna(False) & finite).astype(bool)
+    exact: dict[Any, int] = {}
+    for idx in text.index[large]:
+        try:
+            value = Decimal(str(text[idx]))
+        except InvalidOperation:
+            failures.append((idx, "is not a number"))
+            continue
+        if value != value.to_integral_value():
+            failures.append((idx, "is not a whole number"))
+        elif not _INT64_MIN <= int(value) <= _INT64_MAX:
+            failures.append((idx, f"is a whole number outside the range a whole-number "
+                                  f"column can hold ({_INT64_MIN} to {_INT64_MAX})"))
+        else:
+            exact[idx] = int(value)
+    small = as_float.where(~large & finite)
+    fractional = (small.notna() & (small.round(0) != small)).fillna(False).astype(bool)
+    failures.extend((idx, "is not a whole number") for idx in text.index[fractional])
+    typed = small.where(~fractional).astype("Int64")
+    if exact:
+        typed[list(exact)] = list(exact.values())
+    return typed, failures
 
 
 def _failure_row(index: Any, column: str, rule: str, value: Any, message: str) -> dict:
