@@ -274,7 +274,18 @@ CASES = [
     Case("dosing_ends_before_start", set_fields("exposure", 3, EXSTDY="14", EXENDY="8"), V, EX,
          3, "EXSTDY+EXENDY", "end_not_before_start", "EXSTDY=14; EXENDY=8"),
     Case("dosing_interval_twice", duplicate_row("exposure", 2), V, EX, 152, "USUBJID+EXSTDY",
-         "unique_key", "USUBJID=NFC-1-001; EXSTDY=1"),
+         "unique_key", "USUBJID=NFC-1-001; EXSTDY=1",
+         frozenset({"no_overlapping_intervals"})),  # the copy overlaps the original, too
+    Case("dosing_outside_its_period", set_field("exposure", 2, "EXENDY", "8"), V, EX, 2,
+         "APHASE+EXSTDY+EXENDY", "interval_within_period", "APHASE=PLACEBO; EXSTDY=1; EXENDY=8",
+         frozenset({"no_overlapping_intervals"})),  # day 8 is also the next interval's
+    Case("dosing_intervals_overlap", set_field("exposure", 4, "EXSTDY", "12"), V, EX, 3,
+         "USUBJID+EXSTDY+EXENDY", "no_overlapping_intervals",
+         "USUBJID=NFC-1-001; EXSTDY=8; EXENDY=14"),
+    Case("placebo_period_at_active_dose", set_field("exposure", 2, "EXDOSE", "400"), V, EX, 2,
+         "APHASE+EXDOSE", "dose_allowed_in_period", "APHASE=PLACEBO; EXDOSE=400"),
+    Case("active_period_at_zero_dose", set_field("exposure", 3, "EXDOSE", "0"), V, EX, 3,
+         "APHASE+EXDOSE", "dose_allowed_in_period", "APHASE=ACTIVE; EXDOSE=0"),
     # reading: files that cannot be read as declared
     Case("file_missing", delete_file("exposure"), I_, EX, "", "", "file_not_found", "exposure",
          partial_value=True),

@@ -154,3 +154,91 @@ def test_extra_columns_are_carried_or_dropped_with_a_note(
     dropped = pd.read_parquet(outcome.results / "validated" / "subjects.parquet")
     assert "MGLURTIER" not in dropped.columns
     assert "dropped column(s) the contract does not name: MGLURTIER" in caplog.text
+
+
+def _typed_column(values: list[str], kind: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    contract = contracts.Contract(
+        dataset="t", title="t", description="", key=(), rules=(),
+        columns={"N": contracts.ColumnSpec("N", kind, nullable=True)})
+    frame = pd.DataFrame({"N": pd.array(values, dtype="string"),
+                          io.ROW_COLUMN: pd.array(range(2, len(values) + 2), dtype="int64")})
+    domain = contracts.Domain.from_trial_config(reference_trial_config())
+    return contracts.validate_frame(frame, contract, domain, "t.csv")
+
+
+@pytest.mark.parametrize("value", ["inf", "-inf", "Infinity", "1e400", "2e19", "-1e19",
+                                   "9223372036854775808", "-9223372036854775809",
+                                   "18446744073709551616", "99999999999999999999"])
+def test_integers_that_cannot_be_held_are_type_failures_not_int64_min(value: str) -> None:
+    typed, failures = _typed_column(["7", value, "-9223372036854775808", "9223372036854775807"],
+                                    "integer")
+    assert failures[["row", "column", "rule", "value"]].values.tolist() == [
+        [3, "N", "type", value]]
+    assert "finite" in failures["message"][0] or "outside the range" in failures["message"][0]
+    assert typed["N"].tolist()[0] == 7 and pd.isna(typed["N"].iloc[1])
+    assert typed["N"].tolist()[2:] == [-(2**63), 2**63 - 1]
+
+
+@pytest.mark.parametrize("value", ["inf", "-Infinity", "1e400"])
+def test_non_finite_numbers_are_type_failures(value: str) -> None:
+    typed, failures = _typed_column(["1.5", value], "number")
+    assert failures[["row", "rule", "value"]].values.tolist() == [[3, "type", value]]
+    assert "is not a finite number" in failures["message"][0]
+    assert pd.isna(typed["N"].iloc[1])
+
+
+def _exposure(rows: list[tuple[str, str, str, str, str]],
+              periods: list[dict] | None = None) -> pd.DataFrame:
+    trial = reference_trial_config()
+    if periods is not None:
+        trial["design"]["periods"] = periods
+    domain = contracts.Domain.from_trial_config(trial)
+    domain.subject_ids = sorted({r[0] for r in rows})
+    frame = pd.DataFrame(rows, columns=["USUBJID", "APHASE", "EXDOSE", "EXSTDY", "EXENDY"],
+                         dtype="string")
+    frame[io.ROW_COLUMN] = pd.array(range(2, len(rows) + 2), dtype="int64")
+    contract = contracts.load_contract(SCHEMAS / "exposure.yaml")
+    return contracts.validate_frame(frame, contract, domain, "exposure.csv")[1]
+
+
+def test_overlapping_dosing_intervals_name_every_row_involved() -> None:
+    failures = _exposure([
+        ("S-1", "PLACEBO", "0", "1", "7"),     # row 2: overlaps row 3
+        ("S-1", "PLACEBO", "0", "7", "7"),     # row 3: overlaps rows 2 and 4 (day 7)
+        ("S-1", "ACTIVE", "50", "8", "14"),    # row 4: no overlap (adjacent)
+        ("S-1", "ACTIVE", "100", "20", "30"),  # row 5: overlaps row 6
+        ("S-1", "ACTIVE", "200", "15", "21"),  # row 6: unsorted, overlaps row 5
+        ("S-2", "PLACEBO", "0", "1", "7"),     # row 7: another subject, no overlap
+        ("S-2", "ACTIVE", "50", "14", "8"),    # row 8: ends before it starts, not an overlap
+    ])
+    overlaps = failures[failures["rule"] == "no_overlapping_intervals"]
+    assert overlaps["row"].tolist() == [2, 3, 5, 6]
+    assert overlaps["column"].unique().tolist() == ["USUBJID+EXSTDY+EXENDY"]
+    messages = dict(zip(overlaps["row"], overlaps["message"], strict=True))
+    assert "days 7 to 7 of S-1 overlap row(s) 2" in messages[3]
+    assert "days 20 to 30 of S-1 overlap row(s) 6" in messages[5]
+    assert set(failures["rule"]) == {"no_overlapping_intervals", "end_not_before_start"}
+
+
+def test_dosing_interval_within_its_period_and_dose_allowed_there() -> None:
+    failures = _exposure([
+        ("S-1", "PLACEBO", "400", "5", "30"),  # outside PLACEBO's days; not a placebo dose
+        ("S-2", "ACTIVE", "0", "8", "14"),     # a dose ACTIVE does not allow
+        ("S-3", "ACTIVE", "300", "8", "14"),   # not a planned dose: allowed_values only
+    ])
+    assert failures[["row", "rule", "value"]].values.tolist() == [
+        [2, "dose_allowed_in_period", "APHASE=PLACEBO; EXDOSE=400"],
+        [2, "interval_within_period", "APHASE=PLACEBO; EXSTDY=5; EXENDY=30"],
+        [3, "dose_allowed_in_period", "APHASE=ACTIVE; EXDOSE=0"],
+        [4, "allowed_values", "300"],
+    ]
+    assert "PLACEBO runs from day 1 to day 7" in failures["message"][1]
+    assert "PLACEBO allows dose(s) 0" in failures["message"][0]
+
+
+def test_periods_without_dose_levels_allow_any_planned_dose() -> None:
+    periods = [{"name": "PLACEBO", "first_day": 1, "last_day": 7},
+               {"name": "ACTIVE", "first_day": 8, "last_day": 37}]
+    failures = _exposure([("S-1", "PLACEBO", "400", "1", "7"), ("S-1", "ACTIVE", "0", "8", "9")],
+                         periods)
+    assert failures.empty, failures.to_string()

@@ -33,9 +33,38 @@ def test_bom_crlf_quotes_and_trailing_blank_lines_are_read(tmp_path: Path) -> No
 
 def test_row_numbers_are_those_the_user_sees_despite_blank_lines_and_quoted_newlines(
         tmp_path: Path) -> None:
+    # As a spreadsheet shows the file: S-1 on row 2 (its value in one cell), an empty row 3,
+    # S-2 on row 4; a line break inside a quoted value does not start a new row.
     data = b'USUBJID,TERM\nS-1,"two\nlines"\n\nS-2,x\n'
     frame = io.read_table(write(tmp_path, data))
-    assert frame[io.ROW_COLUMN].tolist() == [3, 5]
+    assert frame[io.ROW_COLUMN].tolist() == [2, 4]
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_a_record_with_quoted_newlines_is_numbered_as_one_spreadsheet_row(
+        tmp_path: Path, newline: str) -> None:
+    data = f'A,B,C{newline}1,"x{newline}y{newline}z",9{newline}2,w,8{newline}'.encode()
+    frame = io.read_table(write(tmp_path, data))
+    assert frame[io.ROW_COLUMN].tolist() == [2, 3]
+    assert frame["B"].tolist() == [f"x{newline}y{newline}z", "w"]
+
+
+def test_a_bad_byte_after_a_quoted_newline_is_named_by_its_spreadsheet_row(
+        tmp_path: Path) -> None:
+    data = b'A,B,C\n1,"x\ny",9\n2,caf\xe9,8\n'
+    with pytest.raises(io.InputFileError) as error:
+        io.read_table(write(tmp_path, data))
+    assert error.value.cases[0]["rule"] == "encoding"
+    assert error.value.cases[0]["row"] == 3
+    assert error.value.cases[0]["column"] == "B"
+
+
+def test_a_ragged_row_after_a_quoted_newline_is_named_by_its_spreadsheet_row(
+        tmp_path: Path) -> None:
+    data = b'A,B,C\n1,"x\ny",9\n2,z\n'
+    with pytest.raises(io.InputFileError) as error:
+        io.read_table(write(tmp_path, data))
+    assert [c["row"] for c in error.value.cases] == [3]
 
 
 def test_configured_delimiter_and_encoding(tmp_path: Path) -> None:

@@ -14,9 +14,23 @@ from conftest import ROOT
 DATA = ROOT / "data" / "fasoracetam_nfc1"
 
 
-def both(path: Path, raw: bytes, delimiter: str = ",") -> tuple[pd.DataFrame, pd.DataFrame]:
-    return (io._read_csv(path, raw, delimiter, "utf-8", fast=True),
-            io._read_csv(path, raw, delimiter, "utf-8", fast=False))
+def both(path: Path, raw: bytes, delimiter: str = ",",
+         encoding: str = "utf-8") -> tuple[pd.DataFrame, pd.DataFrame]:
+    return (io._read_csv(path, raw, delimiter, encoding, fast=True),
+            io._read_csv(path, raw, delimiter, encoding, fast=False))
+
+
+def _empty_line(b: bytes, cell: bytes = b"", last: bytes = b"") -> bytes:
+    """A line with the header's number of fields, all of them empty (or only whitespace)."""
+    width = b.split(b"\n", 1)[0].count(b",") + 1
+    return b",".join([cell] * width) + last
+
+
+def _insert_lines(b: bytes, line: bytes, after: tuple[int, ...] = (1, 3, 4)) -> bytes:
+    lines = b.split(b"\n")
+    for n in sorted(after, reverse=True):
+        lines.insert(n, line)
+    return b"\n".join(lines) + b"\n" + line + b"\n"
 
 
 @pytest.mark.parametrize("name", ["subjects", "scores", "adverse_events", "exposure"])
@@ -29,9 +43,15 @@ def both(path: Path, raw: bytes, delimiter: str = ",") -> tuple[pd.DataFrame, pd
         lambda b: b.replace(b",", b" , "),
         lambda b: b.replace(b"\n", b"\n\n", 3),
         lambda b: b.rstrip(b"\n"),
+        lambda b: _insert_lines(b, _empty_line(b)),
+        lambda b: _insert_lines(b, _empty_line(b, b" ", b"\t")),
+        lambda b: _insert_lines(b.replace(b"\n", b"\r\n"), _empty_line(b, b"\t") + b"\r"),
+        lambda b: _insert_lines(b, b" , ,\t"),
+        lambda b: _insert_lines(b, b",,"),
     ],
     ids=["as-is", "crlf", "bom-trailing-blank-lines", "spaces-around-fields",
-         "blank-lines-inside", "no-final-newline"],
+         "blank-lines-inside", "no-final-newline", "excel-empty-rows", "spaces-only-rows",
+         "crlf-tab-only-rows", "short-whitespace-rows", "short-empty-rows"],
 )
 def test_fast_path_equals_careful_reader(name: str, variant) -> None:
     path = DATA / f"{name}.csv"
@@ -43,8 +63,47 @@ def test_fast_path_equals_careful_reader(name: str, variant) -> None:
 
 @pytest.mark.parametrize(
     "raw",
-    [b'A,B\n1,"x, y"\n', b"A,B\n1,2,3\n4,5\n", b"A,B\n1,2\n   \n3,4\n", b"A,B\n1\n"],
-    ids=["quoted-field", "ragged-rows", "line-of-spaces", "short-row"],
+    [b'A,B\n1,"x, y"\n', b"A,B\n1,2,3\n4,5\n", b"A,B\n1\n", b"A,B\n1,2\r3,4\n"],
+    ids=["quoted-field", "ragged-rows", "short-row", "lone-carriage-return"],
 )
 def test_irregular_files_take_the_careful_path(raw: bytes, tmp_path: Path) -> None:
     assert io._read_plain_csv(raw, ["A", "B"], ",", "utf-8") is None
+
+
+WHITESPACE = {  # whitespace str.strip() strips besides space and tab, as bytes in the encoding
+    "nbsp-utf8": (b"\xc2\xa0", "utf-8"),
+    "nbsp-latin1": (b"\xa0", "latin-1"),
+    "nel-utf8": (b"\xc2\x85", "utf-8"),
+    "nel-latin1": (b"\x85", "latin-1"),
+    "ideographic-space": (b"\xe3\x80\x80", "utf-8"),
+    "vertical-tab": (b"\x0b", "utf-8"),
+    "form-feed": (b"\x0c", "utf-8"),
+    "file-separator": (b"\x1c", "utf-8"),
+    "unit-separator": (b"\x1f", "utf-8"),
+}
+
+
+@pytest.mark.parametrize("name", ["subjects", "exposure"])
+@pytest.mark.parametrize("where", ["around-fields", "empty-rows"])
+@pytest.mark.parametrize("space", list(WHITESPACE), ids=list(WHITESPACE))
+def test_other_whitespace_reads_as_in_the_careful_reader(name: str, where: str,
+                                                         space: str) -> None:
+    path = DATA / f"{name}.csv"
+    original = path.read_bytes()
+    ws, encoding = WHITESPACE[space]
+    if where == "around-fields":
+        raw = original.replace(b",", ws + b"," + ws)
+    else:
+        raw = _insert_lines(original, _empty_line(original, ws))
+    fast, careful = both(path, raw, encoding=encoding)
+    assert io._read_plain_csv(raw, list(fast.columns[:-1]), ",", encoding) is None
+    pd.testing.assert_frame_equal(fast, careful)
+    assert len(careful) == len(both(path, original)[1])
+
+
+def test_rows_of_empty_fields_are_skipped_keeping_row_numbers(tmp_path: Path) -> None:
+    raw = b"A,B,C\n1,2,3\n,,\n , ,\t\n4,5,6\r\n,,\r\n"
+    fast, careful = both(tmp_path / "x.csv", raw)
+    pd.testing.assert_frame_equal(fast, careful)
+    assert fast[io.ROW_COLUMN].tolist() == [2, 5]
+    assert fast["A"].tolist() == ["1", "4"]

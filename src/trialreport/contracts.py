@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -97,6 +98,8 @@ class Domain:
     age_range: tuple[int, int]
     visit_days: dict[str, int] = field(default_factory=dict)
     visit_windows: dict[str, int] = field(default_factory=dict)
+    period_doses: dict[str, list[float]] = field(default_factory=dict)
+    """The dose levels a period allows, for periods whose config lists ``dose_levels``."""
     subject_ids: list[str] | None = None
     """None until the subjects dataset is read; then the membership check applies."""
 
@@ -119,6 +122,8 @@ class Domain:
                      for p in design["periods"]},
             study_days=tuple(design["study_days"]),
             age_range=tuple(design["age_range"]),
+            period_doses={p["name"]: [float(d) for d in p["dose_levels"]]
+                          for p in design["periods"] if "dose_levels" in p},
         )
 
     def lookup(self, name: str) -> Any:
@@ -150,6 +155,9 @@ class Rule:
     check: Callable[[pd.DataFrame, Domain], pd.Series]
     explain: Callable[[pd.Series, Domain], str] | None = None
     """What the config expects for one failing (typed) row, e.g. "CGII: 1 to 7"."""
+    explain_in: Callable[[pd.DataFrame, Any, Domain], str] | None = None
+    """The same for a rule about several rows: the (typed) frame and the failing row's index,
+    e.g. to name the other rows involved."""
 
 
 def _visit_name_matches_number(df: pd.DataFrame, dom: Domain) -> pd.Series:
@@ -203,6 +211,51 @@ def _onset_within_period(df: pd.DataFrame, dom: Domain) -> pd.Series:
     return (first.isna() | day.isna() | ok).fillna(True).astype(bool)
 
 
+def _period_day(df: pd.DataFrame, dom: Domain, which: int) -> pd.Series:
+    days = df["APHASE"].map({k: v[which] for k, v in dom.periods.items()})
+    return pd.to_numeric(days, errors="coerce").astype("Float64")
+
+
+def _interval_within_period(df: pd.DataFrame, dom: Domain) -> pd.Series:
+    first, last = _period_day(df, dom, 0), _period_day(df, dom, 1)
+    ok = pd.Series(True, index=df.index)
+    for column in ("EXSTDY", "EXENDY"):
+        day = df[column].astype("Float64")
+        ok &= (day.isna() | first.isna() | ((day >= first) & (day <= last))).fillna(True)
+    return ok.astype(bool)
+
+
+def _valid_intervals(df: pd.DataFrame) -> pd.DataFrame:
+    """Subject, start and end of the rows with a whole interval (end not before start)."""
+    d = pd.DataFrame({"subject": df["USUBJID"], "start": df["EXSTDY"].astype("Float64"),
+                      "end": df["EXENDY"].astype("Float64")}, index=df.index)
+    whole = (d.notna().all(axis=1) & (d["end"] >= d["start"])).fillna(False).astype(bool)
+    return d[whole]
+
+
+def _no_overlapping_intervals(df: pd.DataFrame, dom: Domain) -> pd.Series:
+    # Sorted by start within subject, a row overlaps an earlier one if it starts on or
+    # before the latest end so far, and a later one if the next row starts on or before
+    # its end; every row of an overlapping pair fails.
+    d = _valid_intervals(df).sort_values(["subject", "start", "end"], kind="stable")
+    by_subject = d.groupby("subject", sort=False)
+    latest_end = by_subject["end"].cummax().groupby(d["subject"], sort=False).shift()
+    next_start = by_subject["start"].shift(-1)
+    overlap = ((d["start"] <= latest_end).fillna(False)
+               | (d["end"] >= next_start).fillna(False)).astype(bool)
+    return pd.Series(~df.index.isin(d.index[overlap]), index=df.index)
+
+
+def _dose_allowed_in_period(df: pd.DataFrame, dom: Domain) -> pd.Series:
+    # Checked only where the period lists its doses and the dose is a planned dose level at
+    # all (an unplanned dose is an allowed_values failure already).
+    planned = set(dom.dose_levels)
+    allowed = {(p, d) for p, doses in dom.period_doses.items() for d in doses}
+    ok = [pd.isna(p) or p not in dom.period_doses or pd.isna(d) or float(d) not in planned
+          or (p, float(d)) in allowed for p, d in zip(df["APHASE"], df["EXDOSE"], strict=True)]
+    return pd.Series(ok, index=df.index, dtype=bool)
+
+
 def _explain_parameter_range(row: pd.Series, dom: Domain) -> str:
     spec = dom.parameters.get(row["PARAMCD"], {})
     return f"{row['PARAMCD']} ranges from {_show(spec.get('min'))} to {_show(spec.get('max'))}"
@@ -224,6 +277,23 @@ def _explain_window(row: pd.Series, dom: Domain) -> str:
 def _explain_period(row: pd.Series, dom: Domain) -> str:
     first, last = dom.periods.get(row["APHASE"], ("?", "?"))
     return f"{row['APHASE']} runs from day {first} to day {last}"
+
+
+def _explain_overlap(df: pd.DataFrame, index: Any, dom: Domain) -> str:
+    d = _valid_intervals(df)
+    if index not in d.index:
+        return ""
+    row = d.loc[index]
+    others = d[(d["subject"] == row["subject"]) & (d.index != index)
+               & (d["start"] <= row["end"]) & (d["end"] >= row["start"])]
+    shown = ", ".join(str(int(n)) for n in sorted(df.loc[others.index, ROW_COLUMN]))
+    return (f"days {_show(row['start'])} to {_show(row['end'])} of {row['subject']} overlap "
+            f"row(s) {shown}")
+
+
+def _explain_period_doses(row: pd.Series, dom: Domain) -> str:
+    doses = ", ".join(_show(d) for d in dom.period_doses.get(row["APHASE"], []))
+    return f"{row['APHASE']} allows dose(s) {doses}"
 
 
 RULES: dict[str, Rule] = {
@@ -252,6 +322,15 @@ RULES: dict[str, Rule] = {
     "end_not_before_start": Rule(
         ("EXSTDY", "EXENDY"), "a dosing interval does not end before it starts",
         _end_not_before("EXSTDY", "EXENDY")),
+    "interval_within_period": Rule(
+        ("APHASE", "EXSTDY", "EXENDY"), "a dosing interval lies within the days of the period "
+        "it is assigned to", _interval_within_period, _explain_period),
+    "no_overlapping_intervals": Rule(
+        ("USUBJID", "EXSTDY", "EXENDY"), "a subject's dosing intervals do not overlap",
+        _no_overlapping_intervals, explain_in=_explain_overlap),
+    "dose_allowed_in_period": Rule(
+        ("APHASE", "EXDOSE"), "the dose is one the period allows (the period's dose_levels "
+        "in the config)", _dose_allowed_in_period, _explain_period_doses),
 }
 
 
@@ -275,16 +354,56 @@ def _coerce(frame: pd.DataFrame, contract: Contract) -> tuple[pd.DataFrame, list
         numeric = pd.to_numeric(as_text, errors="coerce")
         bad = as_text.notna() & (as_text != "") & numeric.isna()
         reason = "is not a number"
+        as_float = numeric.astype("Float64")
+        infinite = (as_float.abs() == float("inf")).fillna(False).astype(bool)
+        for idx in out.index[infinite]:
+            failures.append(_failure_row(idx, name, "type", original[idx],
+                                         "is not a finite number"))
+        numeric = numeric.where(~infinite)
         if spec.type == "integer":
-            fractional = numeric.notna() & (numeric.round(0) != numeric)
-            for idx in out.index[fractional]:
-                failures.append(_failure_row(idx, name, "type", original[idx],
-                                             "is not a whole number"))
-            numeric = numeric.where(~fractional)
+            numeric, int_failures = _as_int64(as_text, as_float, ~infinite)
+            failures.extend(_failure_row(idx, name, "type", original[idx], message)
+                            for idx, message in int_failures)
         for idx in out.index[bad]:
             failures.append(_failure_row(idx, name, "type", original[idx], reason))
         out[name] = numeric.astype(TYPES[spec.type])
     return out, failures
+
+
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
+
+def _as_int64(text: pd.Series, as_float: pd.Series,
+              finite: pd.Series) -> tuple[pd.Series, list[tuple[Any, str]]]:
+    """Whole numbers as Int64, exactly; fractions and numbers too large are failures.
+
+    Floats lose precision beyond 2**53 (and pandas turns a float beyond 2**63 into
+    -2**63), so such values are read exactly from their text (e.g. "9223372036854775807",
+    "9223372036854775808", "2e19").
+    """
+    failures = []
+    large = ((as_float.abs() >= 2.0**53).fillna(False) & finite).astype(bool)
+    exact: dict[Any, int] = {}
+    for idx in text.index[large]:
+        try:
+            value = Decimal(str(text[idx]))
+        except InvalidOperation:
+            failures.append((idx, "is not a number"))
+            continue
+        if value != value.to_integral_value():
+            failures.append((idx, "is not a whole number"))
+        elif not _INT64_MIN <= int(value) <= _INT64_MAX:
+            failures.append((idx, f"is a whole number outside the range a whole-number "
+                                  f"column can hold ({_INT64_MIN} to {_INT64_MAX})"))
+        else:
+            exact[idx] = int(value)
+    small = as_float.where(~large & finite)
+    fractional = (small.notna() & (small.round(0) != small)).fillna(False).astype(bool)
+    failures.extend((idx, "is not a whole number") for idx in text.index[fractional])
+    typed = small.where(~fractional).astype("Int64")
+    if exact:
+        typed[list(exact)] = list(exact.values())
+    return typed, failures
 
 
 def _failure_row(index: Any, column: str, rule: str, value: Any, message: str) -> dict:
@@ -423,6 +542,9 @@ def _from_pandera(cases: pd.DataFrame, contract: Contract, domain: Domain,
             explain = RULES[rule].explain if rule in RULES else None
             if explain is not None:
                 message += f" ({explain(typed.loc[index], domain)})"
+            explain_in = RULES[rule].explain_in if rule in RULES else None
+            if explain_in is not None and (detail := explain_in(typed, index, domain)):
+                message += f" ({detail})"
             if rule == "unique_key":
                 same = (typed[cols] == typed.loc[index, cols]).all(axis=1)
                 shown = ", ".join(str(n) for n in sorted(typed.loc[same, ROW_COLUMN]))

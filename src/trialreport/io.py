@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -19,7 +20,15 @@ import numpy as np
 import pandas as pd
 
 ROW_COLUMN = "SRCROW"
-"""Column added on ingest: the row as the user sees it in their file (header is row 1)."""
+"""Column added on ingest: the row as the user sees it in their file (header is row 1).
+
+For a CSV file this is the row number a spreadsheet shows when it opens the file: the header
+is row 1, the next record row 2, and so on, counting blank lines (a spreadsheet shows them as
+empty rows) but not the line breaks inside a quoted value (a spreadsheet shows that value in
+one cell of one row). Where no value spans lines, as in almost every file, it is also the
+line number a text editor shows (the fast path relies on this: it reads only files without
+quotes). Rows of a Parquet or XPT file are numbered from 1.
+"""
 
 FORMATS = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".parquet": "parquet", ".xpt": "xpt"}
 
@@ -65,6 +74,15 @@ def _read_bytes(path: Path) -> bytes:
         return handle.read()
 
 
+def _record_number(before: bytes, encoding: str, delimiter: str) -> int:
+    """The row (as ``ROW_COLUMN`` counts it) of the record that goes on after ``before``."""
+    text = before.decode(encoding, "replace").removeprefix("\ufeff") + "X"
+    try:
+        return sum(1 for _ in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    except csv.Error:
+        return before.count(b"\n") + 1
+
+
 def _read_csv(path: Path, raw: bytes, delimiter: str, encoding: str,
               fast: bool = True) -> pd.DataFrame:
     if not raw.removeprefix(b"\xef\xbb\xbf").strip():
@@ -73,7 +91,7 @@ def _read_csv(path: Path, raw: bytes, delimiter: str, encoding: str,
     try:
         text = raw.decode(encoding)
     except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
+        line = _record_number(raw[: exc.start], encoding, delimiter)
         line_start = raw.rfind(b"\n", 0, exc.start) + 1
         field = raw[line_start:exc.start].count(delimiter.encode("ascii", "replace")) + 1
         header = raw.split(b"\n", 1)[0].decode(encoding, "replace").lstrip("\ufeff")
@@ -108,8 +126,7 @@ def _read_csv(path: Path, raw: bytes, delimiter: str, encoding: str,
     rows = []
     row_numbers = []
     ragged = []
-    for record in reader:
-        number = reader.line_num  # physical line where the record ends (quoted newlines)
+    for number, record in enumerate(reader, start=2):  # the row a spreadsheet shows
         if not record or all(not field.strip() for field in record):
             continue  # blank lines (e.g. trailing) carry no data
         if len(record) != len(header):
@@ -135,6 +152,11 @@ def _read_csv(path: Path, raw: bytes, delimiter: str, encoding: str,
     return frame
 
 
+_OTHER_WHITESPACE_BYTES = re.compile(rb"[\x0b\x0c\x1c-\x1f]")
+_OTHER_WHITESPACE = re.compile(r"[^\S \t\r\n]")
+"""Whitespace that ``str.strip`` strips besides space, tab and line breaks (no-break space,
+form feed, ...): the careful reader strips it from values, so files with it go there."""
+
 ASCII_COMPATIBLE = {"utf8", "utf8sig", "ascii", "usascii", "latin1", "iso88591", "cp1252",
                     "windows1252"}
 
@@ -145,15 +167,27 @@ def _read_plain_csv(raw: bytes, header: list[str], delimiter: str,
     reader above, which gives the same frame and explains every irregularity.
 
     Regular means: an ASCII-compatible encoding, no quote character at all (so every record
-    is one physical line and the row numbers are line numbers), every non-blank line with
-    the header's number of fields, and no line of spaces alone. Such a file is parsed by
-    pandas' C parser; the row numbers come from a vectorised scan of the line breaks.
+    is one physical line and the row numbers are line numbers), no whitespace other than
+    space, tab and line breaks (the careful reader strips every kind ``str.strip`` strips,
+    e.g. a no-break space), no carriage return outside a ``\\r\\n`` line break, and every
+    line that has a value with the header's number of fields. Lines with no value at all
+    (empty, or only delimiters, spaces and tabs such as ``,,,,`` from a spreadsheet) are
+    skipped, as the careful reader skips them. Such a file is parsed by pandas' C parser;
+    the row numbers come from a vectorised scan of the line breaks.
     """
     if (encoding.lower().replace("-", "").replace("_", "") not in ASCII_COMPATIBLE
             or len(delimiter.encode("ascii", "replace")) != 1 or b'"' in raw):
         return None
     if len(header) < 2:
         return None  # one column: a line of spaces could be a value; let the reader decide
+    if _OTHER_WHITESPACE_BYTES.search(raw) or raw.count(b"\r") != raw.count(b"\r\n"):
+        return None  # whitespace the fast path does not strip, or a lone \r line break
+    if not raw.isascii():  # e.g. \xa0 (latin-1) or \xc2\xa0 (UTF-8): no-break space
+        try:
+            if _OTHER_WHITESPACE.search(raw.decode(encoding)):
+                return None
+        except UnicodeDecodeError:
+            return None
     body = raw.removeprefix(b"\xef\xbb\xbf")
     data = np.frombuffer(body, dtype=np.uint8)
     breaks = np.flatnonzero(data == ord("\n"))
@@ -164,12 +198,22 @@ def _read_plain_csv(raw: bytes, header: list[str], delimiter: str,
     ends = ends - ((ends > starts) & (data[np.maximum(ends - 1, 0)] == ord("\r")))
     delims = np.flatnonzero(data == ord(delimiter))
     fields = np.searchsorted(delims, ends) - np.searchsorted(delims, starts) + 1
-    empty = ends == starts
+    # A line with no value (only delimiters, spaces, tabs, \r) is blank, as in the careful
+    # reader: count each line's other bytes.
+    filler = np.isin(data, np.array([ord(delimiter), ord(" "), ord("\t"), ord("\r"), ord("\n")],
+                                    dtype=np.uint8))
+    values = np.concatenate(([0], np.cumsum(~filler)))
+    empty = values[ends] == values[starts]
     line_numbers = np.arange(1, starts.size + 1)
+    if empty[0]:
+        return None  # blank first line: the careful reader explains the header
     data_lines = ~empty & (line_numbers > 1)
     if not data_lines.any() or np.any(fields[data_lines] != len(header)):
-        return None  # ragged rows or lines of spaces: the careful reader explains them
+        return None  # ragged rows: the careful reader explains them
     rows = line_numbers[data_lines]
+    if empty.any():  # give pandas only the header and the lines with values
+        line_of_byte = np.repeat(~empty, np.diff(np.concatenate((starts, [data.size]))))
+        body = data[line_of_byte].tobytes()
     # Spaces or tabs next to a delimiter or at either end of a line: values need stripping.
     edges = np.concatenate((delims - 1, delims + 1, starts[~empty], ends[~empty] - 1))
     edges = edges[(edges >= 0) & (edges < data.size)]
