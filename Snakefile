@@ -12,6 +12,13 @@ configfile: "config.yaml"
 
 
 include: "workflow/rules/common.smk"
+
+
+wildcard_constraints:
+    trial="|".join(TRIALS),
+    dataset="|".join(DATASETS),
+
+
 include: "workflow/rules/ingest.smk"
 include: "workflow/rules/validate.smk"
 include: "workflow/rules/derive.smk"

@@ -8,7 +8,7 @@ RESULTS = config.get("results", "results")
 SCHEMAS = config.get("schemas", "schemas")
 TRIALS = sorted(config["trials"])
 DATASETS = ["subjects", "scores", "adverse_events", "exposure"]
-# Display tables written by rule tables to results/<trial>/tables/<name>.csv: the names of
+# Display tables (results/<trial>/tables/<name>.csv, written by the tables step), named as in
 # trialreport.tables.TABLES, listed here so that parsing the workflow imports no package
 # (tests/test_tables.py checks the two lists agree).
 TABLE_NAMES = [
@@ -23,11 +23,6 @@ TABLE_NAMES = [
 ]
 
 
-wildcard_constraints:
-    trial="|".join(TRIALS),
-    dataset="|".join(DATASETS),
-
-
 def trial_config(wildcards):
     return config["trials"][wildcards.trial]
 
@@ -39,3 +34,20 @@ def data_files(wildcards):
 
 def contract_files(wildcards):
     return [f"{SCHEMAS}/{name}.yaml" for name in DATASETS]
+
+
+def report_inputs(wildcards):
+    """What the report reads: the results, the sources of the .qmd and its stylesheet."""
+    results = f"{RESULTS}/{wildcards.trial}"
+    return {
+        "qmd": "reports/report.qmd",
+        "quarto_yml": "reports/_quarto.yml",
+        "css": "reports/report.css",
+        "ard": f"{results}/ard.csv",
+        "reproduction": f"{results}/reproduction.csv",
+        "warnings": f"{results}/validation/warnings.csv",
+        "exclusions": f"{results}/validation/exclusions.csv",
+        "provenance": f"{results}/provenance.json",
+        "trial_config": f"{results}/trial_config.json",
+        "tables": [f"{results}/tables/{name}.csv" for name in TABLE_NAMES],
+    }

@@ -14,23 +14,6 @@ rule provenance:
         "../scripts/provenance.py"
 
 
-def report_inputs(wildcards):
-    """What the report reads: the results, the sources of the .qmd and its stylesheet."""
-    results = f"{RESULTS}/{wildcards.trial}"
-    return {
-        "qmd": "reports/report.qmd",
-        "quarto_yml": "reports/_quarto.yml",
-        "css": "reports/report.css",
-        "ard": f"{results}/ard.csv",
-        "reproduction": f"{results}/reproduction.csv",
-        "warnings": f"{results}/validation/warnings.csv",
-        "exclusions": f"{results}/validation/exclusions.csv",
-        "provenance": f"{results}/provenance.json",
-        "trial_config": f"{results}/trial_config.json",
-        "tables": [f"{results}/tables/{name}.csv" for name in TABLE_NAMES],
-    }
-
-
 rule report:
     input:
         unpack(report_inputs),
