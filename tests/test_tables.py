@@ -14,7 +14,7 @@ from trialreport.io import write_csv
 from trialreport.pipeline import read_ard
 from trialreport.reproduce import TargetError, reproduce
 from trialreport.safety import build_safety_ard
-from trialreport.tables import TABLES, build_tables, fmt_n_pct, read_table, write_tables
+from trialreport.tables import TABLES, build_tables, fmt_n_pct, read_display_table, write_tables
 
 HEAD = ["Arm A (N = 3)", "Arm B (N = 2)", "Arm C (N = 4)", "Total (N = 9)"]
 
@@ -165,7 +165,7 @@ def test_tables_written_as_csv_and_read_back_unchanged(ard, tables, tmp_path):
     paths = write_tables(ard, fx.TRIAL, tmp_path)
     assert sorted(p.name for p in paths) == sorted(f"{s.name}.csv" for s in TABLES)
     for spec in TABLES:
-        assert read_table(tmp_path, spec.name).equals(tables[spec.name].astype(str))
+        assert read_display_table(tmp_path, spec.name).equals(tables[spec.name].astype(str))
 
 
 def test_ard_and_tables_are_byte_identical_across_runs(tmp_path):

@@ -407,5 +407,5 @@ def write_tables(ard: pd.DataFrame, trial: Mapping[str, Any], outdir: str | Path
     return paths
 
 
-def read_table(tables_dir: str | Path, name: str) -> pd.DataFrame:
+def read_display_table(tables_dir: str | Path, name: str) -> pd.DataFrame:
     return pd.read_csv(Path(tables_dir) / f"{name}.csv", dtype=str, keep_default_na=False)
