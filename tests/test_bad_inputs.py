@@ -211,8 +211,9 @@ CASES = [
     Case("discontinued_without_reason", set_field("subjects", 2, "EOSSTAT", "DISCONTINUED"),
          V, S, 2, "EOSSTAT+DCSREAS", "discontinued_has_reason",
          "EOSSTAT=DISCONTINUED; DCSREAS="),
-    Case("subjects_without_sex_column", drop_column("subjects", "SEX"), V, S, 1, "SEX",
-         "required_column", "SEX"),
+    # AGE and SEX are optional (only the analyses that use them need them); the arm is not.
+    Case("subjects_without_arm_column", drop_column("subjects", "TRT01P"), V, S, 1, "TRT01P",
+         "required_column", "TRT01P"),
     # scores: parameter codes, ranges per parameter, integers, visits, keys, window, baseline
     Case("cgi_above_7", set_field("scores", 3, "AVAL", "8"), V, SC, 3, "PARAMCD+AVAL",
          "aval_within_parameter_range", "PARAMCD=CGII; AVAL=8"),
@@ -306,8 +307,8 @@ CASES = [
          "not_xpt", "USUBJID", partial_value=True),
     Case("column_map_names_absent_column", configure("subjects", columns={"GENDER": "SEX"}), I_,
          S, 1, "GENDER", "column_map", "GENDER"),
-    Case("wrong_delimiter", configure("exposure", delimiter=";"), V, EX, 1, "APHASE",
-         "required_column", "APHASE"),
+    Case("wrong_delimiter", configure("exposure", delimiter=";"), V, EX, 1, "EXDOSE",
+         "required_column", "EXDOSE"),
 ]
 
 

@@ -176,7 +176,8 @@ def test_report_rounds_a_mean_half_up_like_the_reproduction_table():
                       "ci_high"],
         "value": [24, 75 / 24, 0.625, 3, 3, 3.5, 1, 5, 2.865, 3.385],
     })
-    trial = {"design": {"parameters": {"X": {"label": "X"}},
+    trial = {"design": {"parameters": {"X": {"label": "X", "baseline_visit": 0,
+                                           "comparison_visit": 1}},
                         "visits": [{"name": "Week 1", "number": 1}]}}
     data = ReportData("t", trial, ard, pd.DataFrame(), pd.DataFrame(), {})
     row = data.by_visit_table().iloc[0]

@@ -34,7 +34,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from trialreport.derive import derive_locf_records, derive_max_dose
+from trialreport.config import (
+    Analyses,
+    AnalysisConfigError,
+    Design,
+    Parameter,
+    Primary,
+    ResponderRule,
+    Subgroups,
+    Trial,
+    as_trial,
+)
+from trialreport.derive import attach_base, derive_locf_records, derive_max_dose
 from trialreport.formatting import format_value
 from trialreport.frames import member_of
 from trialreport.stats import (
@@ -102,17 +113,23 @@ def _arms(subjects: pd.DataFrame) -> list[str]:
 
 def build_ard(
     trial: str,
-    config: Mapping[str, Any],
+    config: Trial | Mapping[str, Any],
     subjects: pd.DataFrame,
     efficacy: pd.DataFrame,
-    exposure: pd.DataFrame,
+    exposure: pd.DataFrame | None,
+    locf: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Run the trial's analyses on derived data; returns the ARD (numbers as floats)."""
-    design = config["design"]
-    paired_cfg = config.get("analyses", {}).get("paired", {})
-    confidence = float(paired_cfg.get("confidence", 0.95))
-    alternative = paired_cfg.get("alternative", "two-sided")
-    visit_names = {int(v["number"]): v["name"] for v in design["visits"]}
+    """Run the trial's analyses on derived data; returns the ARD (numbers as floats).
+
+    ``locf``: the LOCF data of the sensitivity analysis (from the derive stage, as derived
+    or as delivered); when None and ``analyses.locf`` asks for it, it is derived here.
+    ``exposure`` is None (or empty) for a trial that delivers none."""
+    cfg = as_trial(config, trial)
+    design = cfg.design
+    analyses = cfg.analyses
+    confidence = analyses.confidence
+    alternative = analyses.alternative
+    visit_names = design.visit_names
     ard = ArdBuilder(trial)
 
     for arm in _arms(subjects):
@@ -123,18 +140,21 @@ def build_ard(
         ard.add("enrolment", "n_efficacy", (in_arm["EFFFL"] == "Y").sum(), group=arm,
                 analysis_set="enrolled")
 
-    analyses = config.get("analyses", {})
     eff = efficacy.merge(subjects[["USUBJID", "TRT01P", "EFFFL"]], on="USUBJID", how="left")
     eff = eff[eff["EFFFL"] == "Y"]
-    locf = None
-    if analyses.get("locf", False):
-        locf = derive_locf_records(
-            efficacy, sorted(visit_names), visit_names,
-            baseline_visits={c: int(p["baseline_visit"])
-                             for c, p in design["parameters"].items()})
+    if analyses.locf == "none":
+        locf = None
+    elif locf is None and analyses.locf == "derived":
+        locf = attach_base(derive_locf_records(efficacy, sorted(visit_names), visit_names,
+                                               baseline_visits=design.baseline_visits),
+                           efficacy)
+    elif locf is None:
+        raise AnalysisConfigError("analyses.locf is 'delivered' but no LOCF records were "
+                                  "given (they come from the derive stage)")
+    if locf is not None:
         locf = locf.merge(subjects[["USUBJID", "TRT01P", "EFFFL"]], on="USUBJID", how="left")
         locf = locf[locf["EFFFL"] == "Y"]
-    for paramcd, pcfg in design["parameters"].items():
+    for paramcd, pcfg in design.parameters.items():
         p = eff[eff["PARAMCD"] == paramcd]
         for arm in _arms(subjects):
             pa_ = p[p["TRT01P"] == arm]
@@ -150,12 +170,12 @@ def build_ard(
                 la = locf[(locf["PARAMCD"] == paramcd) & (locf["TRT01P"] == arm)]
                 _add_paired(ard, la, paramcd, pcfg, arm, visit_names, confidence, alternative,
                             analysis="paired_locf")
-            rule = analyses.get("responders", {}).get(paramcd)
+            rule = analyses.responders.get(paramcd)
             if rule:
                 _add_responders(ard, pa_, paramcd, pcfg, rule, arm, visit_names, confidence)
-    _add_holm(ard, analyses.get("primary"))
-    if analyses.get("subgroups"):
-        _add_subgroups(ard, eff, subjects, exposure, design, analyses["subgroups"],
+    _add_holm(ard, analyses.primary)
+    if analyses.subgroups:
+        _add_subgroups(ard, eff, subjects, exposure, design, analyses.subgroups,
                        visit_names, confidence, alternative)
     if len(_arms(subjects)) > 1:
         _add_parallel(ard, eff, subjects, design, analyses, visit_names, confidence)
@@ -163,14 +183,22 @@ def build_ard(
 
 
 def _wide(scores: pd.DataFrame, base_n: int, comp_n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per subject (sorted), the baseline and the comparison-visit AVAL. The baseline is
+    AVAL at the baseline visit, or, where the subject has none there, the BASE the records
+    carry (data that deliver the baseline only as BASE)."""
     wide = scores.pivot_table(index="USUBJID", columns="AVISITN", values="AVAL",
                               aggfunc="first", dropna=False)
     wide = wide.reindex(columns=sorted(set(wide.columns) | {base_n, comp_n})).sort_index()
-    return (wide[base_n].to_numpy(float, na_value=math.nan),
+    base = wide[base_n].astype(float)
+    if "BASE" in scores.columns:
+        given = (scores.dropna(subset=["BASE"]).groupby("USUBJID")["BASE"].first()
+                 .astype(float))
+        base = base.fillna(given.reindex(base.index))
+    return (base.to_numpy(float, na_value=math.nan),
             wide[comp_n].to_numpy(float, na_value=math.nan))
 
 
-def _add_paired(ard: ArdBuilder, scores: pd.DataFrame, paramcd: str, pcfg: Mapping[str, Any],
+def _add_paired(ard: ArdBuilder, scores: pd.DataFrame, paramcd: str, pcfg: Parameter,
                 arm: str, visit_names: Mapping[int, str], confidence: float,
                 alternative: str, analysis: str = "paired", group: str | None = None,
                 min_n: int = 2) -> dict[str, Any] | None:
@@ -178,7 +206,7 @@ def _add_paired(ard: ArdBuilder, scores: pd.DataFrame, paramcd: str, pcfg: Mappi
     (complete pairs, primary); "paired_locf" the LOCF sensitivity analysis on records from
     ``derive_locf_records`` (it counts the pairs with a carried-forward value). Tests are
     added only with at least ``min_n`` pairs; otherwise a row ``tested = 0`` flags it."""
-    base_n, comp_n = int(pcfg["baseline_visit"]), int(pcfg["comparison_visit"])
+    base_n, comp_n = pcfg.baseline_visit, pcfg.comparison_visit
     if scores.empty:
         return None
     base, comp = _wide(scores, base_n, comp_n)
@@ -230,34 +258,43 @@ def _add_paired(ard: ArdBuilder, scores: pd.DataFrame, paramcd: str, pcfg: Mappi
     return result
 
 
-def rule_text(rule: Mapping[str, Any]) -> str:
+def _rule(rule: ResponderRule | Mapping[str, Any]) -> ResponderRule:
+    if isinstance(rule, ResponderRule):
+        return rule
+    return ResponderRule(rule["variable"], rule["operator"], float(rule["threshold"]),
+                         rule.get("label", ""))
+
+
+def rule_text(rule: ResponderRule | Mapping[str, Any]) -> str:
     """A responder rule as text, e.g. ``AVAL <= 2``."""
-    return f"{rule['variable']} {rule['operator']} {format_value(float(rule['threshold']))}"
+    rule = _rule(rule)
+    return f"{rule.variable} {rule.operator} {format_value(float(rule.threshold))}"
 
 
-def responder_flags(scores: pd.DataFrame, rule: Mapping[str, Any],
+def responder_flags(scores: pd.DataFrame, rule: ResponderRule | Mapping[str, Any],
                     baseline_visit: int) -> pd.Series:
     """1.0/0.0 per record by the config's rule on AVAL or CHG; NaN where not evaluable.
 
     For a rule on CHG the change is AVAL - BASE after the baseline visit; at and before
     the baseline visit it is not evaluable (NaN): there is no baseline responder status."""
-    op = OPERATORS[rule["operator"]]
-    if rule["variable"] == "AVAL":
+    rule = _rule(rule)
+    op = OPERATORS[rule.operator]
+    if rule.variable == "AVAL":
         x = scores["AVAL"].astype(float)
-    elif rule["variable"] == "CHG":
+    elif rule.variable == "CHG":
         x = scores["AVAL"].astype(float) - scores["BASE"].astype(float)
         x = x.where(scores["AVISITN"] > baseline_visit)
     else:
-        raise ValueError(f"responder rule variable must be AVAL or CHG, not {rule['variable']}")
-    flags = pd.Series(op(x.to_numpy(float, na_value=math.nan), float(rule["threshold"])),
+        raise ValueError(f"responder rule variable must be AVAL or CHG, not {rule.variable}")
+    flags = pd.Series(op(x.to_numpy(float, na_value=math.nan), float(rule.threshold)),
                       index=scores.index).astype(float)
     return flags.where(x.notna())
 
 
 def _add_responders(ard: ArdBuilder, scores: pd.DataFrame, paramcd: str,
-                    pcfg: Mapping[str, Any], rule: Mapping[str, Any], arm: str,
+                    pcfg: Parameter, rule: ResponderRule, arm: str,
                     visit_names: Mapping[int, str], confidence: float) -> None:
-    base_n, comp_n = int(pcfg["baseline_visit"]), int(pcfg["comparison_visit"])
+    base_n, comp_n = pcfg.baseline_visit, pcfg.comparison_visit
     text = rule_text(rule)
     flagged = scores.assign(RESP=responder_flags(scores, rule, base_n))
     for visitn, at_visit in flagged.groupby("AVISITN", sort=True):
@@ -271,7 +308,7 @@ def _add_responders(ard: ArdBuilder, scores: pd.DataFrame, paramcd: str,
                      method="clopper_pearson", parameter=paramcd,
                      visit=visit_names.get(int(visitn), str(visitn)), visitn=float(visitn),
                      group=arm, analysis_set=f"observed at visit; responder: {text}")
-    if rule["variable"] != "AVAL":
+    if rule.variable != "AVAL":
         # A rule on the change from baseline has no responder status at baseline (the
         # change is not defined there), so baseline against comparison is no comparison:
         # McNemar would test only improvement and could not fail in the other direction.
@@ -292,12 +329,6 @@ HOLM_FAMILIES = {"paired_ttest": ("paired_ttest",),
                  "wilcoxon": ("wilcoxon_exact", "wilcoxon_normal")}
 
 
-class AnalysisConfigError(ValueError):
-    """The trial's config asks for an analysis the data cannot give (a misspelt arm, a
-    missing stratum column, a primary comparison without a p-value). ``pipeline.analyse``
-    shows the message to the user and refuses the stage."""
-
-
 def holm_family(method: str) -> str:
     """The test family of the config's ``analyses.primary.method``: ``paired_ttest`` or
     ``wilcoxon``. ``wilcoxon_exact`` and ``wilcoxon_normal`` both name the Wilcoxon
@@ -310,7 +341,7 @@ def holm_family(method: str) -> str:
                               f"use one of {', '.join(HOLM_FAMILIES)}")
 
 
-def _add_holm(ard: ArdBuilder, primary: Mapping[str, Any] | None) -> None:
+def _add_holm(ard: ArdBuilder, primary: Primary | None) -> None:
     """Holm-adjusted p beside the raw p of the primary comparisons (per arm).
 
     The family is every parameter the config lists under ``analyses.primary.parameters``,
@@ -319,9 +350,9 @@ def _add_holm(ard: ArdBuilder, primary: Mapping[str, Any] | None) -> None:
     error: dropping it would shrink the family and make the adjusted p too small."""
     if not primary:
         return
-    family_name = holm_family(primary.get("method", "paired_ttest"))
+    family_name = holm_family(primary.method)
     methods = HOLM_FAMILIES[family_name]
-    params = list(primary["parameters"])
+    params = list(primary.parameters)
     paired = [r for r in ard.rows if r["analysis"] == "paired"]
     arms = sorted({r["group"] for r in paired if r["parameter"] in params})
     for arm in arms:
@@ -346,27 +377,35 @@ def _add_holm(ard: ArdBuilder, primary: Mapping[str, Any] | None) -> None:
                     visit=r["visit"], visitn=r["visitn"], group=r["group"])
 
 
-def subgroup_covariates(subjects: pd.DataFrame, exposure: pd.DataFrame,
+def subgroup_covariates(subjects: pd.DataFrame, exposure: pd.DataFrame | None,
                         variables: list[str]) -> pd.DataFrame:
-    """USUBJID and each subgroup variable: a subject column, or MAXDOSE (derived)."""
+    """USUBJID and each subgroup variable: a subject column, or MAXDOSE (derived from
+    exposure). A variable that is neither is an ``AnalysisConfigError`` naming the key."""
     out = subjects[["USUBJID"]].copy()
     for var in variables:
         if var in subjects.columns:
             out[var] = subjects[var].to_numpy()
-        elif var == "MAXDOSE":
+        elif var == "MAXDOSE" and exposure is not None and len(exposure):
             out = out.merge(derive_max_dose(exposure), on="USUBJID", how="left")
+        elif var == "MAXDOSE":
+            raise AnalysisConfigError("analyses.subgroups.variables names MAXDOSE, the "
+                                      "highest dose reached, but the trial delivers no "
+                                      "exposure data (data.exposure); remove it or add the "
+                                      "exposure dataset")
         else:
-            raise ValueError(f"subgroup variable {var!r} is neither a subject column nor "
-                             "MAXDOSE")
+            raise AnalysisConfigError(
+                f"analyses.subgroups.variables names {var!r}, which is neither a column of "
+                f"the subjects dataset nor MAXDOSE; subject columns: "
+                f"{', '.join(c for c in subjects.columns if c != 'SRCROW')}")
     return out
 
 
 def _add_subgroups(ard: ArdBuilder, eff: pd.DataFrame, subjects: pd.DataFrame,
-                   exposure: pd.DataFrame, design: Mapping[str, Any],
-                   cfg: Mapping[str, Any], visit_names: Mapping[int, str], confidence: float,
+                   exposure: pd.DataFrame | None, design: Design,
+                   cfg: Subgroups, visit_names: Mapping[int, str], confidence: float,
                    alternative: str) -> None:
-    variables = list(cfg["variables"])
-    min_n = int(cfg.get("min_n", 6))
+    variables = list(cfg.variables)
+    min_n = cfg.min_n
     cov = subgroup_covariates(subjects, exposure, variables)
     eff_subjects = subjects.loc[subjects["EFFFL"] == "Y", ["USUBJID", "TRT01P"]]
     cov = cov.merge(eff_subjects, on="USUBJID", how="inner")
@@ -377,7 +416,7 @@ def _add_subgroups(ard: ArdBuilder, eff: pd.DataFrame, subjects: pd.DataFrame,
             ard.add("subgroup", "n_subjects", len(members), method="count",
                     analysis_set="efficacy set", group=group)
             in_group = eff[member_of(eff["USUBJID"], set(members["USUBJID"]))]
-            for paramcd, pcfg in design["parameters"].items():
+            for paramcd, pcfg in design.parameters.items():
                 _add_paired(ard, in_group[in_group["PARAMCD"] == paramcd], paramcd, pcfg,
                             str(arm), visit_names, confidence, alternative,
                             analysis="subgroup", group=group, min_n=min_n)
@@ -392,15 +431,15 @@ def _numeric(value: Any) -> bool:
 
 
 def _add_parallel(ard: ArdBuilder, eff: pd.DataFrame, subjects: pd.DataFrame,
-                  design: Mapping[str, Any], analyses: Mapping[str, Any],
+                  design: Design, analyses: Analyses,
                   visit_names: Mapping[int, str], confidence: float) -> None:
     """Between-arm analyses at each parameter's comparison visit, for trials with more than
     one arm: ANCOVA of CHG on arm and BASE (+ strata), responders by chi-square, Fisher's
     exact (two arms) and CMH across strata (two arms, when strata are given)."""
-    cfg = analyses.get("parallel", {}) or {}
+    cfg = analyses.parallel
     arms = _arms(subjects)
-    reference = cfg.get("reference_arm", "Placebo" if "Placebo" in arms else arms[0])
-    strata = list(cfg.get("strata", []))
+    reference = cfg.reference_arm or ("Placebo" if "Placebo" in arms else arms[0])
+    strata = list(cfg.strata)
     if reference not in arms:
         raise AnalysisConfigError(
             f"analyses.parallel.reference_arm {reference!r} is not an arm of the data; "
@@ -411,8 +450,8 @@ def _add_parallel(ard: ArdBuilder, eff: pd.DataFrame, subjects: pd.DataFrame,
             f"analyses.parallel.strata {', '.join(map(repr, missing))} not a subject column; "
             f"subject columns: {', '.join(subjects.columns)}")
     extra = subjects[["USUBJID", *strata]] if strata else subjects[["USUBJID"]]
-    for paramcd, pcfg in design["parameters"].items():
-        comp_n = int(pcfg["comparison_visit"])
+    for paramcd, pcfg in design.parameters.items():
+        comp_n = pcfg.comparison_visit
         at = eff[(eff["PARAMCD"] == paramcd) & (eff["AVISITN"] == comp_n)]
         at = at.merge(extra, on="USUBJID", how="left").rename(columns={"TRT01P": "ARM"})
         keys = {"parameter": paramcd, "visit": visit_names.get(comp_n, str(comp_n)),
@@ -439,11 +478,11 @@ def _add_parallel(ard: ArdBuilder, eff: pd.DataFrame, subjects: pd.DataFrame,
                         "diff", "diff_se", "diff_ci_low", "diff_ci_high", "t", "p_value")},
                         method=method, group=f"{arm} vs {reference}", analysis_set=aset,
                         **keys)
-        rule = analyses.get("responders", {}).get(paramcd)
+        rule = analyses.responders.get(paramcd)
         if not rule:
             continue
         flags = responder_flags(at.rename(columns={"ARM": "TRT01P"}), rule,
-                                int(pcfg["baseline_visit"]))
+                                pcfg.baseline_visit)
         aset_r = f"{aset}; responder: {rule_text(rule)}"
         order = [a for a in arms if a != reference] + [reference]
         tab = responder_tables(at["ARM"].to_numpy(object), flags.to_numpy(float), order)

@@ -13,6 +13,7 @@ the dataset, file, row (as the user sees it in their file), column, rule, value 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -23,6 +24,7 @@ import pandas as pd
 import pandera.pandas as pa
 import yaml
 
+from trialreport.config import Parameter, Trial, as_trial
 from trialreport.io import ROW_COLUMN
 
 FAILURE_COLUMNS = ["dataset", "file", "row", "column", "rule", "value", "message", "severity"]
@@ -52,6 +54,12 @@ class Contract:
     @property
     def required_columns(self) -> list[str]:
         return [c.name for c in self.columns.values() if c.required]
+
+    def key_in(self, columns: Any) -> list[str]:
+        """The key's columns, less the optional ones the data do not have (e.g. DTYPE)."""
+        present = set(columns)
+        return [c for c in self.key if c in present
+                or c not in self.columns or self.columns[c].required]
 
 
 def load_contract(path: str | Path) -> Contract:
@@ -88,14 +96,17 @@ def load_contracts(schema_dir: str | Path, datasets: list[str]) -> dict[str, Con
 
 @dataclass
 class Domain:
-    """Trial-specific value domains, from the trial's config and the subjects file."""
+    """Trial-specific value domains, from the trial's config and the subjects file.
+
+    A domain the config leaves out (no ``dose_levels``, ``age_range`` or ``study_days``) is
+    None, and the check that would use it is not made."""
 
     visits: dict[str, int]
-    parameters: dict[str, dict[str, Any]]
-    dose_levels: list[float]
-    periods: dict[str, tuple[int, int]]
-    study_days: tuple[int, int]
-    age_range: tuple[int, int]
+    parameters: dict[str, Parameter]
+    dose_levels: list[float] | None
+    periods: dict[str, tuple[float, float]]
+    study_days: tuple[int, int] | None
+    age_range: tuple[int, int] | None
     visit_days: dict[str, int] = field(default_factory=dict)
     visit_windows: dict[str, int] = field(default_factory=dict)
     period_doses: dict[str, list[float]] = field(default_factory=dict)
@@ -104,27 +115,29 @@ class Domain:
     """None until the subjects dataset is read; then the membership check applies."""
 
     @classmethod
-    def from_trial_config(cls, trial: Mapping[str, Any]) -> Domain:
-        design = trial["design"]
-        default_window = design.get("visit_window_days")
+    def from_trial(cls, trial: Trial) -> Domain:
+        design = trial.design
         windows = {}
-        for v in design["visits"]:
-            window = v.get("window_days", default_window)
-            if window is not None and "day" in v:
-                windows[v["name"]] = int(window)
+        for v in design.visits:
+            window = v.window_days if v.window_days is not None else design.visit_window_days
+            if window is not None and v.day is not None:
+                windows[v.name] = int(window)
         return cls(
-            visit_days={v["name"]: int(v["day"]) for v in design["visits"] if "day" in v},
+            visit_days={v.name: int(v.day) for v in design.visits if v.day is not None},
             visit_windows=windows,
-            visits={v["name"]: int(v["number"]) for v in design["visits"]},
-            parameters=dict(design["parameters"]),
-            dose_levels=[float(d) for d in design["dose_levels"]],
-            periods={p["name"]: (int(p["first_day"]), int(p["last_day"]))
-                     for p in design["periods"]},
-            study_days=tuple(design["study_days"]),
-            age_range=tuple(design["age_range"]),
-            period_doses={p["name"]: [float(d) for d in p["dose_levels"]]
-                          for p in design["periods"] if "dose_levels" in p},
+            visits={v.name: v.number for v in design.visits},
+            parameters=dict(design.parameters),
+            dose_levels=list(design.dose_levels) if design.dose_levels is not None else None,
+            periods={p.name: (p.first_day, p.last_day) for p in design.periods},
+            study_days=design.study_days,
+            age_range=design.age_range,
+            period_doses={p.name: list(p.dose_levels) for p in design.periods
+                          if p.dose_levels is not None},
         )
+
+    @classmethod
+    def from_trial_config(cls, trial: Trial | Mapping[str, Any]) -> Domain:
+        return cls.from_trial(as_trial(trial))
 
     def lookup(self, name: str) -> Any:
         values = {
@@ -134,6 +147,8 @@ class Domain:
             "dose_levels": self.dose_levels,
             "periods": list(self.periods),
             "study_days": self.study_days,
+            "onset_days": (None if self.study_days is None
+                           else (-math.inf, self.study_days[1])),
             "age_range": self.age_range,
             "subject_ids": self.subject_ids,
         }
@@ -166,7 +181,7 @@ def _visit_name_matches_number(df: pd.DataFrame, dom: Domain) -> pd.Series:
 
 
 def _param_bound(df: pd.DataFrame, dom: Domain, key: str) -> pd.Series:
-    return df["PARAMCD"].map({k: v.get(key) for k, v in dom.parameters.items()})
+    return df["PARAMCD"].map({k: getattr(v, key) for k, v in dom.parameters.items()})
 
 
 def _aval_within_parameter_range(df: pd.DataFrame, dom: Domain) -> pd.Series:
@@ -257,8 +272,10 @@ def _dose_allowed_in_period(df: pd.DataFrame, dom: Domain) -> pd.Series:
 
 
 def _explain_parameter_range(row: pd.Series, dom: Domain) -> str:
-    spec = dom.parameters.get(row["PARAMCD"], {})
-    return f"{row['PARAMCD']} ranges from {_show(spec.get('min'))} to {_show(spec.get('max'))}"
+    spec = dom.parameters.get(row["PARAMCD"])
+    if spec is None:
+        return f"{row['PARAMCD']} is not a parameter of the trial's config"
+    return f"{row['PARAMCD']} ranges from {_show(spec.min)} to {_show(spec.max)}"
 
 
 def _explain_integer(row: pd.Series, dom: Domain) -> str:
@@ -416,8 +433,10 @@ def _resolve(values: Any, domain: Domain) -> Any:
     return values
 
 
-def build_schema(contract: Contract, domain: Domain) -> pa.DataFrameSchema:
-    """The pandera schema of a contract, with the trial's domains filled in."""
+def build_schema(contract: Contract, domain: Domain,
+                 columns_present: Any = None) -> pa.DataFrameSchema:
+    """The pandera schema of a contract, with the trial's domains filled in (the key less
+    the optional key columns not in ``columns_present``, when given)."""
     columns = {}
     for name, spec in contract.columns.items():
         checks = []
@@ -442,7 +461,8 @@ def build_schema(contract: Contract, domain: Domain) -> pa.DataFrameSchema:
     return pa.DataFrameSchema(
         columns,
         checks=frame_checks,
-        unique=list(contract.key) or None,
+        unique=(contract.key_in(columns_present) if columns_present is not None
+                else list(contract.key)) or None,
         report_duplicates="all",
     )
 
@@ -469,11 +489,13 @@ def _describe(rule: str, column: str, value: Any, contract: Contract, domain: Do
         return f"is not one of the allowed values{source}: {shown}{more}"
     if rule == "range" and spec is not None:
         lo, hi = _resolve(spec.range, domain)
+        if lo == -math.inf:
+            return f"is after the last allowed day {hi}"
         return f"is outside the allowed range {lo} to {hi}"
     if rule == "not_null":
         return "is empty but the column may not be empty"
     if rule == "unique_key":
-        return f"the key ({', '.join(contract.key)}) occurs on more than one row"
+        return f"the key ({column.replace('+', ', ')}) occurs on more than one row"
     if rule in RULES:
         return f"fails the rule that {RULES[rule].description}"
     return rule
@@ -497,7 +519,7 @@ def validate_frame(
                                     f"(columns present: {_present(frame)}){hint}"})
     typed, type_failures = _coerce(frame, contract)
     rows.extend(type_failures)
-    schema = build_schema(contract, domain)
+    schema = build_schema(contract, domain, frame.columns)
     try:
         schema.validate(typed, lazy=True)
     except pa.errors.SchemaErrors as exc:
@@ -536,9 +558,10 @@ def _from_pandera(cases: pd.DataFrame, contract: Contract, domain: Domain,
         "not_nullable": "not_null", "multiple_fields_uniqueness": "unique_key"})
     for (rule, index), group in cases.groupby(["check", "index"], sort=False, dropna=False):
         if rule == "unique_key" or rule in RULES:
-            cols = list(contract.key) if rule == "unique_key" else list(RULES[rule].columns)
+            cols = (contract.key_in(raw.columns) if rule == "unique_key"
+                    else list(RULES[rule].columns))
             value = "; ".join(f"{c}={_show(raw.loc[index, c])}" for c in cols)
-            message = _describe(rule, cols[0], value, contract, domain)
+            message = _describe(rule, "+".join(cols), value, contract, domain)
             explain = RULES[rule].explain if rule in RULES else None
             if explain is not None:
                 message += f" ({explain(typed.loc[index], domain)})"
@@ -596,9 +619,15 @@ CONFIG_RULES = ("type", "required_column", "not_null", "allowed_values", "range"
 """Rule ids that come from the contracts' columns and keys rather than from ``RULES``."""
 
 
-def missing_baselines(scores: pd.DataFrame, parameters: Mapping[str, Mapping[str, Any]],
+def missing_baselines(scores: pd.DataFrame,
+                      parameters: Mapping[str, Parameter | Mapping[str, Any]],
                       visit_names: Mapping[int, str] | None = None) -> pd.DataFrame:
     """Subjects with a post-baseline rating of an analysed parameter but no baseline rating.
+
+    Only observed records count (derived records, with a DTYPE, are left out). A subject has
+    a baseline when a record at the parameter's baseline visit has an AVAL, or when the
+    data deliver BASE on a post-baseline record (ADaM carries BASE on every record, so a
+    delivery without baseline records still has its baseline).
 
     One row per subject and parameter: USUBJID, PARAMCD, the baseline visit number, the row
     to point the user at (the baseline row with an empty AVAL if there is one, else the
@@ -609,11 +638,20 @@ def missing_baselines(scores: pd.DataFrame, parameters: Mapping[str, Mapping[str
     if not needed <= set(scores.columns):
         return pd.DataFrame(columns=columns)
     visit_names = visit_names or {}
+    parameters = {code: p if isinstance(p, Parameter) else Parameter(
+        code, code, code, p.get("min", -math.inf), p.get("max", math.inf),
+        bool(p.get("integer", False)), int(p["baseline_visit"]),
+        int(p.get("comparison_visit", p["baseline_visit"])))
+        for code, p in parameters.items()}
+    if "DTYPE" in scores.columns:
+        scores = scores[scores["DTYPE"].isna()]
     out = []
     for code, spec in parameters.items():
-        base_n = int(spec["baseline_visit"])
+        base_n = spec.baseline_visit
         rows = scores[scores["PARAMCD"] == code]
         with_base = set(rows.loc[(rows["AVISITN"] == base_n) & rows["AVAL"].notna(), "USUBJID"])
+        if "BASE" in rows.columns:
+            with_base |= set(rows.loc[rows["BASE"].notna(), "USUBJID"])
         post = rows[(rows["AVISITN"] > base_n) & rows["AVAL"].notna()]
         for subject, group in post.groupby("USUBJID", sort=True):
             if subject in with_base:

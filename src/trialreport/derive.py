@@ -119,3 +119,133 @@ def derive_locf_records(scores: pd.DataFrame, visits: Sequence[int],
             out["AVISIT"] = names
     columns = [*keep, "AVISIT"] if "AVISIT" not in keep and visit_names is not None else keep
     return out[[c for c in (*columns, "DTYPE") if c in out.columns]]
+
+
+# ---------------------------------------------------------------------------------------
+# Data as delivered: derived records, BASE and CHG from the sponsor, checked against ours
+# ---------------------------------------------------------------------------------------
+
+CHECK_COLUMNS = ["check", "USUBJID", "PARAMCD", "AVISIT", "AVISITN", "row", "delivered",
+                 "derived", "note"]
+KEY = ["USUBJID", "PARAMCD", "AVISITN"]
+
+
+def split_derived_records(scores: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Observed records (no DTYPE) and the sponsor's LOCF records (DTYPE = LOCF).
+
+    Other derived records never get here: they are set aside on reading
+    (``records.select_records``). Data without a DTYPE column are all observed."""
+    if "DTYPE" not in scores.columns:
+        return scores, scores.iloc[0:0]
+    derived = scores["DTYPE"].notna()
+    return (scores[~derived].drop(columns="DTYPE").reset_index(drop=True),
+            scores[derived].reset_index(drop=True))
+
+
+def _differences(check: str, frame: pd.DataFrame, delivered: str, derived: str,
+                 note: str) -> pd.DataFrame:
+    """Rows where both values are there and differ (numbers beyond 1e-9, or text)."""
+    a, b = frame[delivered], frame[derived]
+    both = a.notna() & b.notna()
+    if pd.api.types.is_numeric_dtype(a) and pd.api.types.is_numeric_dtype(b):
+        differ = both & ((a.astype(float) - b.astype(float)).abs() > 1e-9)
+    else:
+        differ = both & (a.astype("string") != b.astype("string"))
+    rows = frame[differ.fillna(False).astype(bool)]
+    return pd.DataFrame({
+        "check": check, "USUBJID": rows["USUBJID"], "PARAMCD": rows["PARAMCD"],
+        "AVISIT": rows.get("AVISIT", ""), "AVISITN": rows["AVISITN"],
+        "row": rows.get("SRCROW", ""), "delivered": rows[delivered],
+        "derived": rows[derived], "note": note}, columns=CHECK_COLUMNS)
+
+
+def derive_efficacy_as_delivered(
+        scores: pd.DataFrame,
+        baseline_visits: Mapping[str, int]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """ABLFL, BASE and CHG, taking BASE and CHG as the data deliver them where they do.
+
+    The pipeline derives all three (``derive_efficacy``). Where the data carry BASE (ADaM
+    puts it on every record) it is used, and the pipeline's BASE fills only where the
+    delivered one is empty; likewise CHG, else AVAL - BASE after the baseline visit, so
+    data with BASE but no baseline record still have a change from baseline. Where both
+    are there they are compared, and so is a delivered ABLFL with the pipeline's; every
+    difference is a row of the second frame (columns ``CHECK_COLUMNS``).
+    """
+    given = {c: scores[c] for c in ("ABLFL", "BASE", "CHG") if c in scores.columns}
+    ours = derive_efficacy(scores.drop(columns=list(given)), baseline_visits)
+    if not given:
+        return ours, pd.DataFrame(columns=CHECK_COLUMNS)
+    if "SRCROW" not in scores.columns:
+        raise ValueError("derive_efficacy_as_delivered needs SRCROW to align records")
+    delivered = pd.DataFrame({f"{c}_DLV": v.to_numpy() for c, v in given.items()})
+    delivered["SRCROW"] = scores["SRCROW"].to_numpy()
+    out = ours.merge(delivered, on="SRCROW", how="left", validate="one_to_one")
+    checks = []
+    if "ABLFL_DLV" in out:
+        flags = out.assign(_ours=out["ABLFL"].fillna("N"),
+                           _theirs=out["ABLFL_DLV"].astype("string").fillna("N"))
+        checks.append(_differences("ABLFL", flags, "_theirs", "_ours",
+                                   "baseline flag as delivered against the pipeline's "
+                                   "(baseline_visit in design.parameters)"))
+    post = out["AVISITN"] > out["PARAMCD"].map(dict(baseline_visits))
+    if "BASE_DLV" in out:
+        base_dlv = out["BASE_DLV"].astype("Float64")
+        checks.append(_differences("BASE", out.assign(_d=base_dlv), "_d", "BASE",
+                                   "BASE as delivered against AVAL of the baseline record"))
+        out["BASE"] = base_dlv.fillna(out["BASE"].astype("Float64"))
+    own_chg = (out["AVAL"].astype("Float64") - out["BASE"].astype("Float64")).where(
+        post.fillna(False).astype(bool))
+    if "CHG_DLV" in out:
+        chg_dlv = out["CHG_DLV"].astype("Float64")
+        checks.append(_differences("CHG", out.assign(_d=chg_dlv, _o=own_chg), "_d", "_o",
+                                   "CHG as delivered against AVAL - BASE"))
+        out["CHG"] = chg_dlv.fillna(own_chg)
+    else:
+        out["CHG"] = own_chg
+    out = out.drop(columns=[c for c in out.columns if c.endswith("_DLV")])
+    return out, pd.concat(checks, ignore_index=True)
+
+
+def locf_as_delivered(observed: pd.DataFrame, sponsor_locf: pd.DataFrame) -> pd.DataFrame:
+    """The LOCF data as the sponsor delivered them: each subject's observed records, with
+    a sponsor LOCF record (DTYPE = LOCF) in place of the observed one at its visit."""
+    cols = [c for c in ("USUBJID", "PARAMCD", "PARAM", "AVISIT", "AVISITN", "AVAL")
+            if c in observed.columns]
+    theirs = sponsor_locf[[c for c in cols if c in sponsor_locf.columns]].assign(DTYPE="LOCF")
+    mine = observed[cols].assign(DTYPE=pd.NA)
+    replaced = mine.set_index(KEY).index.isin(theirs.set_index(KEY).index)
+    out = pd.concat([mine[~replaced], theirs], ignore_index=True)
+    out["AVAL"] = out["AVAL"].astype("Float64")
+    out["DTYPE"] = out["DTYPE"].astype("string")
+    return out.sort_values(KEY, ignore_index=True)
+
+
+def compare_locf(ours: pd.DataFrame, theirs: pd.DataFrame) -> pd.DataFrame:
+    """Where the pipeline's LOCF and the sponsor's differ: at every subject, parameter and
+    visit where either carried a value forward, an AVAL that differs or is there in one
+    only (columns ``CHECK_COLUMNS``, delivered = the sponsor's)."""
+    a = ours[[*KEY, "AVISIT", "AVAL", "DTYPE"]].rename(
+        columns={"AVAL": "derived", "DTYPE": "_dt_o"})
+    b = theirs[[*KEY, "AVAL", "DTYPE"]].rename(columns={"AVAL": "delivered", "DTYPE": "_dt_t"})
+    both = a.merge(b, on=KEY, how="outer")
+    imputed = (both["_dt_o"] == "LOCF").fillna(False) | (both["_dt_t"] == "LOCF").fillna(False)
+    x, y = both["delivered"].astype("Float64"), both["derived"].astype("Float64")
+    differ = (x.isna() != y.isna()) | ((x - y).abs() > 1e-9).fillna(False)
+    rows = both[imputed.astype(bool) & differ.astype(bool)]
+    note = "LOCF as delivered (DTYPE = LOCF) against the pipeline's LOCF"
+    return pd.DataFrame({"check": "LOCF", "USUBJID": rows["USUBJID"],
+                         "PARAMCD": rows["PARAMCD"], "AVISIT": rows["AVISIT"],
+                         "AVISITN": rows["AVISITN"], "row": "",
+                         "delivered": rows["delivered"], "derived": rows["derived"],
+                         "note": note}, columns=CHECK_COLUMNS)
+
+
+def attach_base(locf: pd.DataFrame, efficacy: pd.DataFrame) -> pd.DataFrame:
+    """Each LOCF record with its subject's BASE for the parameter (from the efficacy data),
+    so data without a baseline record keep their baseline in the LOCF analysis too."""
+    if "BASE" not in efficacy.columns:
+        return locf
+    base = (efficacy.dropna(subset=["BASE"]).drop_duplicates(["USUBJID", "PARAMCD"])
+            [["USUBJID", "PARAMCD", "BASE"]])
+    return locf.drop(columns=["BASE"], errors="ignore").merge(
+        base, on=["USUBJID", "PARAMCD"], how="left", validate="many_to_one")

@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from trialreport.config import Parameter, Trial
 from trialreport.pipeline import read_ard
 from trialreport.reproduce import round_half_up
 from trialreport.tables import fmt_num
@@ -27,10 +28,21 @@ class ReportData:
     reproduction: pd.DataFrame
     warnings: pd.DataFrame
     provenance: dict[str, Any]
+    selection: pd.DataFrame | None = None
+    checks: pd.DataFrame | None = None
+
+    @property
+    def cfg(self) -> Trial:
+        return Trial.parse(self.trial_id, self.trial)
 
     @classmethod
     def load(cls, results_dir: str | Path, trial_id: str) -> ReportData:
         results = Path(results_dir)
+
+        def optional(path: Path) -> pd.DataFrame | None:
+            return (pd.read_csv(path, dtype=str, keep_default_na=False) if path.exists()
+                    else None)
+
         return cls(
             trial_id=trial_id,
             trial=json.loads((results / "trial_config.json").read_text(encoding="utf-8")),
@@ -40,6 +52,8 @@ class ReportData:
             warnings=pd.read_csv(results / "validation" / "warnings.csv", dtype=str,
                                  keep_default_na=False),
             provenance=json.loads((results / "provenance.json").read_text(encoding="utf-8")),
+            selection=optional(results / "ingested" / "selection.csv"),
+            checks=optional(results / "derived" / "checks.csv"),
         )
 
     # -- lookups ---------------------------------------------------------------------------
@@ -52,68 +66,84 @@ class ReportData:
             raise KeyError(f"expected one result for {where}, found {len(rows)}")
         return float(rows["value"].iloc[0])
 
-    def parameters(self) -> dict[str, dict[str, Any]]:
-        return self.trial["design"]["parameters"]
+    def find(self, **where: Any) -> float:
+        """The one value matching ``where``, or NaN when there is none."""
+        try:
+            return self.value(**where)
+        except KeyError:
+            return float("nan")
+
+    def arms(self) -> list[str]:
+        """Arms in the order of the enrolment rows of the ARD."""
+        rows = self.ard[(self.ard["analysis"] == "enrolment")
+                        & (self.ard["statistic"] == "n_subjects")]
+        return list(dict.fromkeys(rows["group"]))
+
+    def parameters(self) -> dict[str, Parameter]:
+        return dict(self.cfg.design.parameters)
 
     def visit_name(self, number: int) -> str:
-        return {int(v["number"]): v["name"] for v in self.trial["design"]["visits"]}[number]
+        return self.cfg.design.visit_name(number)
 
     # -- blocks ----------------------------------------------------------------------------
 
     def heading(self) -> str:
-        ref = self.trial.get("reference", "")
-        return f"## {self.trial['title']}\n\n{ref}\n"
+        return f"## {self.cfg.title}\n\n{self.cfg.reference}\n"
 
     def synthetic_notice_html(self) -> str:
-        if not self.trial.get("synthetic"):
+        if not self.cfg.synthetic:
             return ""
-        text = self.trial.get("data_notice", "The data of this report are synthetic.")
+        text = self.cfg.data_notice or "The data of this report are synthetic."
         return (f'<div class="notice"><strong>Synthetic data.</strong> '
                 f"{html.escape(text)}</div>")
 
     def table1(self) -> pd.DataFrame:
-        """The publication's summary table, filled from the results."""
-        design = self.trial["design"]
+        """The publication's summary table, filled from the results: design, participants
+        (with the age range where the data have AGE), dosage (where they have exposure),
+        and per parameter (and per arm, when there are several) the mean at baseline and
+        at the comparison visit, with the paired t-test where it was computed."""
+        design = self.cfg.design
         a = self.ard
         n = int(a.loc[(a["analysis"] == "enrolment") & (a["statistic"] == "n_subjects"),
                       "value"].sum())
         age = a[(a["analysis"] == "baseline") & (a["parameter"] == "AGE")
                 & (a["group"] == "Total")]
-        lo = int(age.loc[age["statistic"] == "min", "value"].min())
-        hi = int(age.loc[age["statistic"] == "max", "value"].max())
-        max_dose = a.loc[(a["analysis"] == "dose_exposure") & (a["parameter"] == "MAXDOSE")
-                         & (a["group"] == "Total") & (a["statistic"] == "max"),
-                         "value"].max()
+        ages = (f" (age {int(age.loc[age['statistic'] == 'min', 'value'].min())}-"
+                f"{int(age.loc[age['statistic'] == 'max', 'value'].max())})" if len(age) else "")
         rows = [
-            ("Study design", design["description"]),
-            ("Participants", f"{n} {design.get('population', 'participants')} "
-                             f"(age {lo}-{hi})"),
-            ("Dosage", f"{design.get('dose_rule', 'dosing')} up to {max_dose:g} "
-                       f"{design.get('dose_unit', '')}".strip()),
-            ("Primary efficacy measures",
-             ", ".join(f"{p['label']} ({p.get('name', code)})"
-                       for code, p in self.parameters().items())),
+            ("Study design", design.description),
+            ("Participants", f"{n} {design.population}{ages}"),
         ]
+        max_dose = a.loc[(a["analysis"] == "dose_exposure") & (a["parameter"] == "MAXDOSE")
+                         & (a["group"] == "Total") & (a["statistic"] == "max"), "value"]
+        if len(max_dose):
+            rows.append(("Dosage", f"{design.dose_rule or 'dosing'} up to "
+                                   f"{max_dose.max():g} {design.dose_unit}".strip()))
+        rows.append(("Primary efficacy measures",
+                     ", ".join(f"{p.label} ({p.name})" for p in self.parameters().values())))
+        arms = self.arms()
         for code, p in self.parameters().items():
-            base, comp = int(p["baseline_visit"]), int(p["comparison_visit"])
-            m0 = self.value(analysis="by_visit", parameter=code, visitn=float(base),
-                            statistic="mean")
-            m1 = self.value(analysis="by_visit", parameter=code, visitn=float(comp),
-                            statistic="mean")
-            n0 = self.value(analysis="by_visit", parameter=code, visitn=float(base),
-                            statistic="n")
-            n1 = self.value(analysis="by_visit", parameter=code, visitn=float(comp),
-                            statistic="n")
-            p_t = self.ard[(self.ard["analysis"] == "paired") & (self.ard["parameter"] == code)
-                           & (self.ard["method"] == "paired_ttest")
-                           & (self.ard["statistic"] == "p_value")]["value"]
-            ptext = f" ({format_p(float(p_t.iloc[0]))}, paired t-test)" if len(p_t) else ""
-            rows.append((
-                f"{p['label']} mean, baseline ({self.visit_name(base)}) -> "
-                f"{self.visit_name(comp)}",
-                f"{round_half_up(m0, 2)} (n = {n0:g}) -> {round_half_up(m1, 2)} "
-                f"(n = {n1:g}){ptext}",
-            ))
+            base, comp = p.baseline_visit, p.comparison_visit
+            for arm in arms:
+                def at(visit: int, statistic: str, arm: str = arm, code: str = code) -> float:
+                    return self.find(analysis="by_visit", parameter=code, group=arm,
+                                     visitn=float(visit), statistic=statistic)
+
+                m0, n0, m1, n1 = at(base, "mean"), at(base, "n"), at(comp, "mean"), at(comp, "n")
+                if m0 != m0:  # no baseline records: the baseline as delivered (BASE)
+                    m0 = self.find(analysis="paired", parameter=code, group=arm,
+                                   statistic="baseline_mean")
+                    n0 = self.find(analysis="paired", parameter=code, group=arm,
+                                   statistic="n_pairs")
+                p_t = self.ard[(self.ard["analysis"] == "paired")
+                               & (self.ard["parameter"] == code) & (self.ard["group"] == arm)
+                               & (self.ard["method"] == "paired_ttest")
+                               & (self.ard["statistic"] == "p_value")]["value"]
+                ptext = f" ({format_p(float(p_t.iloc[0]))}, paired t-test)" if len(p_t) else ""
+                label = (f"{p.label} mean, baseline ({self.visit_name(base)}) -> "
+                         f"{self.visit_name(comp)}") + (f", {arm}" if len(arms) > 1 else "")
+                rows.append((label, f"{_mean(m0)} (n = {n0:g}) -> {_mean(m1)} "
+                                    f"(n = {n1:g}){ptext}"))
         return pd.DataFrame(rows, columns=["Parameter", "From the data"])
 
     def reproduction_table(self) -> pd.DataFrame:
@@ -135,10 +165,11 @@ class ReportData:
                                 columns="statistic", values="value", aggfunc="first",
                                 sort=False).reset_index()
         wide = wide.sort_values(["parameter", "visitn"], kind="stable")
-        labels = {c: p["label"] for c, p in self.parameters().items()}
+        labels = {c: p.label for c, p in self.parameters().items()}
         return pd.DataFrame({
             "Parameter": wide["parameter"].map(labels),
             "Visit": wide["visit"],
+            **({"Arm": wide["group"]} if wide["group"].nunique() > 1 else {}),
             "n": wide["n"].map(lambda v: f"{v:g}"),
             "Mean (SD)": [f"{fmt_num(m, 2)} ({fmt_num(s, 2)})"
                           for m, s in zip(wide["mean"], wide["sd"], strict=True)],
@@ -150,7 +181,7 @@ class ReportData:
                                zip(wide["ci_low"], wide["ci_high"], strict=True)],
         })
 
-    def _paired_row(self, sel: pd.DataFrame, p: dict[str, Any]) -> dict[str, str]:
+    def _paired_row(self, sel: pd.DataFrame, p: Parameter) -> dict[str, str]:
         """One row of a paired table from the ARD rows of one comparison (no computing)."""
         get = dict(zip(sel["method"] + ":" + sel["statistic"], sel["value"], strict=True))
         methods = sel["method"].unique()
@@ -162,9 +193,9 @@ class ReportData:
             ("n_excluded_no_comparison", "no comparison value"),
             ("n_excluded_neither", "neither")) if get.get(f"count:{k}", 0))
         row = {
-            "Parameter": p["label"],
-            "Comparison": f"{self.visit_name(int(p['baseline_visit']))} vs "
-                          f"{self.visit_name(int(p['comparison_visit']))}",
+            "Parameter": p.label,
+            "Comparison": f"{self.visit_name(p.baseline_visit)} vs "
+                          f"{self.visit_name(p.comparison_visit)}",
             "Pairs": f"{get['descriptive:n_pairs']:g}",
             "Excluded (why)": f"{get['count:n_excluded']:g}" + (f" ({why})" if why else ""),
             "Baseline mean (SD)": f"{fmt_num(get['descriptive:baseline_mean'], 2)} "
@@ -256,11 +287,11 @@ class ReportData:
         wide = a.pivot_table(index=["parameter", "visitn", "visit", "group", "analysis_set"],
                              columns="statistic", values="value", aggfunc="first",
                              sort=True).reset_index()
-        labels = {c: p["label"] for c, p in self.parameters().items()}
-        rules = self.trial.get("analyses", {}).get("responders", {})
+        labels = {c: p.label for c, p in self.parameters().items()}
+        rules = self.cfg.analyses.responders
         return pd.DataFrame({
             "Parameter": wide["parameter"].map(labels),
-            "Responder": [f"{rules[c].get('label', '')} "
+            "Responder": [f"{rules[c].label} "
                           f"({s.split('responder: ', 1)[1]})".strip()
                           for c, s in zip(wide["parameter"], wide["analysis_set"], strict=True)],
             "Visit": wide["visit"],
@@ -277,9 +308,9 @@ class ReportData:
     def mcnemar_not_computed(self) -> list[str]:
         """Labels of the parameters whose responder rule is on the change from baseline
         (CHG): there is no baseline responder status, so no McNemar test."""
-        rules = self.trial.get("analyses", {}).get("responders", {}) or {}
-        return [p["label"] for code, p in self.parameters().items()
-                if code in rules and rules[code].get("variable") == "CHG"]
+        rules = self.cfg.analyses.responders
+        return [p.label for code, p in self.parameters().items()
+                if code in rules and rules[code].variable == "CHG"]
 
     def mcnemar_table(self) -> pd.DataFrame:
         a = self.ard[self.ard["analysis"] == "responders_paired"]
@@ -290,9 +321,9 @@ class ReportData:
             for group, g in a[a["parameter"] == code].groupby("group", sort=True):
                 get = dict(zip(g["statistic"], g["value"], strict=True))
                 rows.append({
-                    "Parameter": p["label"], "Arm": group,
-                    "Comparison": f"{self.visit_name(int(p['baseline_visit']))} vs "
-                                  f"{self.visit_name(int(p['comparison_visit']))}",
+                    "Parameter": p.label, "Arm": group,
+                    "Comparison": f"{self.visit_name(p.baseline_visit)} vs "
+                                  f"{self.visit_name(p.comparison_visit)}",
                     "Pairs": f"{get['n_pairs']:g}",
                     "Responder at both": f"{get['both']:g}",
                     "At baseline only": f"{get['before_only']:g}",
@@ -323,16 +354,20 @@ class ReportData:
 
         fig, ax = plt.subplots(figsize=(7, 4), dpi=110)
         rows = self.ard[self.ard["analysis"] == "by_visit"]
+        arms = self.arms()
         for code, p in self.parameters().items():
-            sel = rows[rows["parameter"] == code]
-            mean = sel[sel["statistic"] == "mean"].sort_values("visitn")
-            low = sel[sel["statistic"] == "ci_low"].sort_values("visitn")
-            high = sel[sel["statistic"] == "ci_high"].sort_values("visitn")
-            x = mean["visitn"].to_numpy()
-            y = mean["value"].to_numpy()
-            ax.errorbar(x, y, yerr=[y - low["value"].to_numpy(), high["value"].to_numpy() - y],
-                        marker="o", capsize=3, label=p["label"])
-        visits = {int(v["number"]): v["name"] for v in self.trial["design"]["visits"]}
+            for arm in arms:
+                sel = rows[(rows["parameter"] == code) & (rows["group"] == arm)]
+                mean = sel[sel["statistic"] == "mean"].sort_values("visitn")
+                low = sel[sel["statistic"] == "ci_low"].sort_values("visitn")
+                high = sel[sel["statistic"] == "ci_high"].sort_values("visitn")
+                x = mean["visitn"].to_numpy()
+                y = mean["value"].to_numpy()
+                ax.errorbar(x, y, yerr=[y - low["value"].to_numpy(),
+                                        high["value"].to_numpy() - y],
+                            marker="o", capsize=3,
+                            label=p.label + (f", {arm}" if len(arms) > 1 else ""))
+        visits = self.cfg.design.visit_names
         ax.set_xticks(list(visits), list(visits.values()))
         ax.set_ylabel("Mean score (95% CI)")
         ax.set_title("Mean score by visit (observed cases)")
@@ -340,6 +375,40 @@ class ReportData:
         ax.grid(alpha=0.3)
         fig.tight_layout()
         return fig
+
+    def absent_sections(self) -> list[str]:
+        """What the report leaves out because the trial does not deliver the data, and why."""
+        out = []
+        if not self.cfg.has("adverse_events"):
+            out.append("Adverse events: the trial's config names no adverse-events dataset "
+                       "(data.adverse_events), so there are no adverse-event tables.")
+        if not self.cfg.has("exposure"):
+            out.append("Exposure: the trial's config names no exposure dataset "
+                       "(data.exposure), so there is no exposure table, no Treated row in "
+                       "the disposition, no highest dose and no incidence per subject-week.")
+        if not (self.ard["parameter"] == "AGE").any():
+            out.append("Age: the subjects dataset has no AGE column, so age is not "
+                       "summarised.")
+        return out
+
+    def records_used_table(self) -> pd.DataFrame:
+        """Records read, set aside (with the reason) and used, per dataset (from
+        ``ingested/selection.csv``)."""
+        if self.selection is None or self.selection.empty:
+            return pd.DataFrame()
+        s = self.selection
+        s = s[(s["records"] != "set aside") | (s["n"] != "0")]
+        return pd.DataFrame({"Dataset": s["dataset"], "File": s["file"],
+                             "Records": s["records"], "Which": s["criterion"], "n": s["n"]})
+
+    def delivered_checks_table(self, limit: int = 50) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Differences between the data as delivered (BASE, CHG, ABLFL, LOCF) and the
+        pipeline's derivation: a count per check, and the first ``limit`` of them."""
+        c = self.checks
+        if c is None or c.empty:
+            return pd.DataFrame(), pd.DataFrame()
+        counts = c.groupby(["check", "note"], sort=True).size().reset_index(name="differences")
+        return counts, c.head(limit)
 
     def warnings_table(self) -> pd.DataFrame:
         return self.warnings[["file", "row", "column", "rule", "value", "message"]]
@@ -351,6 +420,10 @@ class ReportData:
         rows.append(("python", self.provenance["python"]))
         rows += [(name, version) for name, version in self.provenance["packages"].items()]
         return pd.DataFrame(rows, columns=["Item", "Value"])
+
+
+def _mean(value: float) -> str:
+    return "not available" if value != value else round_half_up(value, 2)
 
 
 def format_p(p: float) -> str:

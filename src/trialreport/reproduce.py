@@ -22,6 +22,7 @@ from typing import Any
 
 import pandas as pd
 
+from trialreport.config import Design, Target, Trial, as_trial
 from trialreport.formatting import format_value
 
 REPRODUCTION_COLUMNS = [
@@ -89,24 +90,43 @@ def _source(row: pd.Series) -> str:
     return "/".join(str(p) for p in parts if isinstance(p, str) and p)
 
 
-def reproduce(ard: pd.DataFrame, trial: Mapping[str, Any]) -> pd.DataFrame:
+def reproduce(ard: pd.DataFrame, trial: Trial | Mapping[str, Any]) -> pd.DataFrame:
     """One row per published target: published, reproduced at its precision, and status."""
-    design = trial["design"]
-    visit_names = {int(v["number"]): v["name"] for v in design["visits"]}
+    trial = as_trial(trial)
     n_total = int(ard.loc[(ard["analysis"] == "enrolment")
                           & (ard["statistic"] == "n_subjects"), "value"].sum())
     rows = []
-    for target in trial["reproduction"]["targets"]:
-        rows.append(_reproduce_one(ard, target, design, visit_names, n_total))
+    for target in trial.reproduction.targets:
+        rows.append(_reproduce_one(ard, target, trial.design, n_total))
     return pd.DataFrame(rows, columns=REPRODUCTION_COLUMNS)
 
 
-def _reproduce_one(ard: pd.DataFrame, target: Mapping[str, Any], design: Mapping[str, Any],
-                   visit_names: Mapping[int, str], n_total: int) -> dict[str, Any]:
-    tid, statistic, published = target["id"], target["statistic"], str(target["published"])
-    out: dict[str, Any] = {"id": tid, "description": target["description"],
+NEEDS = {
+    "age_range": ("baseline", "AGE", "an AGE column in the subjects dataset"),
+    "max_dose": ("dose_exposure", "MAXDOSE", "exposure data (data.exposure)"),
+    "ae_incidence_periods": ("ae_periods", None,
+                             "adverse events and exposure data (data.adverse_events, "
+                             "data.exposure)"),
+}
+"""Targets that rest on data a trial may not deliver: the analysis (and parameter) they
+read, and what the data must have for it."""
+
+
+def _reproduce_one(ard: pd.DataFrame, target: Target, design: Design,
+                   n_total: int) -> dict[str, Any]:
+    tid, statistic, published = target.id, target.statistic, target.published
+    out: dict[str, Any] = {"id": tid, "description": target.description,
                            "published": published, "n": "", "grim_sizes": "",
                            "grim_consistent": ""}
+    if statistic in NEEDS:
+        analysis, parameter, needs = NEEDS[statistic]
+        rows = ard[ard["analysis"] == analysis]
+        if parameter is not None:
+            rows = rows[rows["parameter"] == parameter]
+        if rows.empty:
+            return out | {"reproduced": f"not computed (needs {needs})",
+                          "reproduced_value": "", "status": "mismatch",
+                          "source": f"{analysis}/{parameter or ''} (absent)".replace("/ ", " ")}
     if statistic == "n_subjects":
         rows = ard[(ard["analysis"] == "enrolment") & (ard["statistic"] == "n_subjects")]
         value = float(rows["value"].sum())
@@ -129,28 +149,31 @@ def _reproduce_one(ard: pd.DataFrame, target: Mapping[str, Any], design: Mapping
                             "group": "Total", "statistic": "max"}, tid)
         value, out["source"] = float(row["value"]), _source(row)
     else:
-        pcfg = design["parameters"][target["parameter"]]
+        if target.parameter not in design.parameters:
+            raise TargetError(f"target {tid!r}: parameter {target.parameter!r} is not one of "
+                              f"design.parameters ({', '.join(design.parameters)})")
+        pcfg = design.parameters[target.parameter]
         if statistic == "mean":
-            visitn = int(pcfg["baseline_visit" if target.get("visit") == "baseline"
-                              else "comparison_visit"])
-            row = _lookup(ard, {"analysis": "by_visit", "parameter": target["parameter"],
+            visitn = (pcfg.baseline_visit if target.visit == "baseline"
+                      else pcfg.comparison_visit)
+            row = _lookup(ard, {"analysis": "by_visit", "parameter": target.parameter,
                                 "visitn": float(visitn), "statistic": "mean"}, tid)
-            n_row = _lookup(ard, {"analysis": "by_visit", "parameter": target["parameter"],
+            n_row = _lookup(ard, {"analysis": "by_visit", "parameter": target.parameter,
                                   "visitn": float(visitn), "statistic": "n"}, tid)
             out["n"] = int(n_row["value"])
-            if pcfg.get("integer") and not BOUND.match(published):
+            if pcfg.integer and not BOUND.match(published):
                 sizes = grim_sizes(published, n_total)
                 out["grim_sizes"] = " ".join(str(s) for s in sizes)
                 out["grim_consistent"] = "yes" if out["n"] in sizes else "no"
         else:  # p_value
-            n_row = _lookup(ard, {"analysis": "paired", "parameter": target["parameter"],
+            n_row = _lookup(ard, {"analysis": "paired", "parameter": target.parameter,
                                   "statistic": "n_pairs"}, tid)
             out["n"] = int(n_row["value"])
-            method = target.get("method", "paired_ttest")
-            where = {"analysis": "paired", "parameter": target["parameter"],
+            method = target.method
+            where = {"analysis": "paired", "parameter": target.parameter,
                      "method_prefix": method, "statistic": "p_value"}
             found = ard[(ard["analysis"] == "paired")
-                        & (ard["parameter"] == target["parameter"])
+                        & (ard["parameter"] == target.parameter)
                         & ard["method"].str.startswith(method)
                         & (ard["statistic"] == "p_value")]
             if found.empty:
@@ -160,7 +183,7 @@ def _reproduce_one(ard: pd.DataFrame, target: Mapping[str, Any], design: Mapping
                     "reproduced": f"not computed ({method}: fewer than 2 pairs or no "
                                   "variation in the changes)",
                     "reproduced_value": "", "status": "mismatch",
-                    "source": f"paired/{target['parameter']}/{method}/p_value (absent)"}
+                    "source": f"paired/{target.parameter}/{method}/p_value (absent)"}
             row = _lookup(ard, where, tid)
         value, out["source"] = float(row["value"]), _source(row)
 
@@ -180,22 +203,22 @@ def _reproduce_one(ard: pd.DataFrame, target: Mapping[str, Any], design: Mapping
     return out
 
 
-def _reproduce_incidence(ard: pd.DataFrame, target: Mapping[str, Any]) -> dict[str, Any]:
+def _reproduce_incidence(ard: pd.DataFrame, target: Target) -> dict[str, Any]:
     """A qualitative target on AE incidence between periods: ``"no difference"`` matches
     when the period test (analysis ``ae_periods``, exact conditional Poisson test of events
     per subject-week) gives P >= alpha; ``"difference"`` when P < alpha. The rule is written
     into the row's ``source``."""
-    alpha = float(target.get("alpha", 0.05))
+    alpha = target.alpha
     rows = ard[(ard["analysis"] == "ae_periods") & (ard["statistic"] == "p_value")]
     if len(rows) != 1:
-        raise TargetError(f"target {target['id']!r}: expected one period comparison "
+        raise TargetError(f"target {target.id!r}: expected one period comparison "
                           f"(ae_periods p_value), found {len(rows)}")
     row = rows.iloc[0]
     p = float(row["value"])
-    published = str(target["published"]).strip().lower()
+    published = target.published.strip().lower()
     if published not in ("no difference", "difference"):
-        raise TargetError(f"target {target['id']!r}: published must be 'no difference' or "
-                          f"'difference', not {target['published']!r}")
+        raise TargetError(f"target {target.id!r}: published must be 'no difference' or "
+                          f"'difference', not {target.published!r}")
     found = "no difference" if p >= alpha else "difference"
     shown = "P < 0.001" if p < 0.001 else f"P = {round_half_up(p, 3)}"
     ratio = ard[(ard["analysis"] == "ae_periods") & (ard["statistic"] == "rate_ratio")

@@ -16,7 +16,9 @@ Conventions (stated again in the report's table notes):
   one period (e.g. a placebo run-in), the AE tables also have one column per period: the
   subjects of the safety population exposed in that period, and the events whose period
   (``APHASE``) is that period.
-- Only treatment-emergent events (``TRTEMFL = "Y"``) are counted.
+- Only treatment-emergent events (``TRTEMFL = "Y"``) are counted; events that are not
+  (pre-treatment, ``TRTEMFL = "N"``) are kept and counted on their own row of the overview
+  (``NOT_TEAE``), shown only when there are any.
 - Related: ``AEREL`` in POSSIBLY RELATED, PROBABLY RELATED or RELATED; a missing ``AEREL``
   counts as related (the conservative convention). NOT RELATED and UNLIKELY RELATED are
   not related.
@@ -39,6 +41,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
+from trialreport.config import AnalysisConfigError, Covariate, Period, Trial, as_trial
 from trialreport.formatting import format_value
 from trialreport.frames import member_of
 
@@ -73,14 +76,22 @@ def derive_var_trtemfl(adverse_events: pd.DataFrame, exposure: pd.DataFrame) -> 
     Where the data carry ``TRTEMFL`` its non-missing values are kept as they are.
     """
     out = adverse_events.copy()
+    given = out["TRTEMFL"].astype("string") if "TRTEMFL" in out.columns else None
+    if exposure is None or exposure.empty:
+        if given is None or given.isna().any():
+            n = len(out) if given is None else int(given.isna().sum())
+            raise AnalysisConfigError(
+                f"{n} adverse event(s) have no TRTEMFL and the trial delivers no exposure "
+                "data to derive it from (the first dose); deliver TRTEMFL in the adverse "
+                "events dataset (data.adverse_events.columns maps it) or add data.exposure")
+        return out
     first_dose = exposure.groupby("USUBJID")["EXSTDY"].min()
     onset = pd.to_numeric(out["ASTDY"], errors="coerce")
     start = pd.to_numeric(out["USUBJID"].map(first_dose), errors="coerce").astype(float)
     on_or_after = (onset.astype(float) >= start).to_numpy(dtype=bool)  # NaN compares False
     derived = pd.Series(np.where(on_or_after, "Y", "N"),
                         index=out.index, dtype="string")
-    if "TRTEMFL" in out.columns:
-        given = out["TRTEMFL"].astype("string")
+    if given is not None:
         out["TRTEMFL"] = given.where(given.notna(), derived)
     else:
         out["TRTEMFL"] = derived
@@ -97,10 +108,19 @@ def derive_var_relfl(adverse_events: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def derive_exposure_days(exposure: pd.DataFrame) -> pd.DataFrame:
-    """``EXDUR``: days of each exposure record, ``EXENDY - EXSTDY + 1`` (both days included)."""
+def derive_exposure_days(exposure: pd.DataFrame,
+                         periods: Sequence[Period] = ()) -> pd.DataFrame:
+    """``EXDUR``: days of each exposure record, ``EXENDY - EXSTDY + 1`` (both days included).
+
+    An open record (no EXENDY: the subject was still on that dose when the data were cut)
+    counts to the last day of its period (APHASE, from ``periods``) where that is known;
+    otherwise its EXDUR is missing and it adds no days."""
     out = exposure.copy()
-    out["EXDUR"] = (pd.to_numeric(out["EXENDY"]) - pd.to_numeric(out["EXSTDY"]) + 1)
+    end = pd.to_numeric(out["EXENDY"]).astype(float)
+    if len(periods) and "APHASE" in out.columns:
+        last = {p.name: p.last_day for p in periods if math.isfinite(p.last_day)}
+        end = end.fillna(out["APHASE"].astype(object).map(last).astype(float))
+    out["EXDUR"] = end - pd.to_numeric(out["EXSTDY"]).astype(float) + 1
     return out
 
 
@@ -155,12 +175,14 @@ def _pct(n: float, denominator: float) -> float:
 # ---------------------------------------------------------------------------------------
 
 
-def teae_frame(adverse_events: pd.DataFrame, exposure: pd.DataFrame,
-               subjects: pd.DataFrame) -> pd.DataFrame:
-    """Treatment-emergent events of the safety population, with TRTEMFL and RELFL derived."""
+def teae_frame(adverse_events: pd.DataFrame, exposure: pd.DataFrame | None,
+               subjects: pd.DataFrame, emergent: bool = True) -> pd.DataFrame:
+    """Treatment-emergent events of the safety population, with TRTEMFL and RELFL derived
+    (``emergent=False``: the events that are not treatment-emergent instead)."""
     ae = derive_var_relfl(derive_var_trtemfl(adverse_events, exposure))
     safe = set(subjects.loc[subjects["SAFFL"] == "Y", "USUBJID"])
-    ae = ae[(ae["TRTEMFL"] == "Y") & member_of(ae["USUBJID"], safe)].copy()
+    flag = (ae["TRTEMFL"] == "Y").fillna(False).astype(bool)
+    ae = ae[(flag if emergent else ~flag) & member_of(ae["USUBJID"], safe)].copy()
     for column in ("AEBODSYS", "AEDECOD", "APHASE"):
         ae[column] = ae[column].astype(str)
     ae["AESEV"] = ae["AESEV"].astype("string").str.upper()
@@ -201,6 +223,23 @@ def add_ae_overview(ard: ArdBuilder, ae: pd.DataFrame, columns: Sequence[Column]
             ard.add("ae_overview", "n_subjects", n, **keys)
             ard.add("ae_overview", "pct_subjects", _pct(n, len(col.subjects)), **keys)
             ard.add("ae_overview", "n_events", len(hit), **keys)
+
+
+def add_not_emergent(ard: ArdBuilder, other: pd.DataFrame, columns: Sequence[Column]) -> None:
+    """Overview row ``NOT_TEAE``: subjects with an event that is not treatment-emergent
+    (TRTEMFL = N, e.g. before the first dose), n, % and events; only when there are any."""
+    if other.empty:
+        return
+    for col in columns:
+        rows = other[member_of(other["USUBJID"], col.subjects)]
+        if col.period is not None:
+            continue  # a pre-treatment event belongs to no treatment period
+        n = rows["USUBJID"].nunique()
+        keys = {"parameter": "NOT_TEAE", "group": col.group, "analysis_set": col.analysis_set,
+                "method": "count: TRTEMFL = N"}
+        ard.add("ae_overview", "n_subjects", n, **keys)
+        ard.add("ae_overview", "pct_subjects", _pct(n, len(col.subjects)), **keys)
+        ard.add("ae_overview", "n_events", len(rows), **keys)
 
 
 def _term_levels(ae: pd.DataFrame) -> list[tuple[str, pd.Series]]:
@@ -326,13 +365,14 @@ def poisson_rate_comparison(events: int, exposure: float, ref_events: int,
 
 
 def add_ae_periods(ard: ArdBuilder, ae: pd.DataFrame, subjects: pd.DataFrame,
-                   exposure: pd.DataFrame, periods: Sequence[str]) -> None:
+                   exposure: pd.DataFrame, periods: Sequence[Period]) -> None:
     """Per period: subjects exposed (N), subjects with an event starting in the period
     (n, %), events, exposure in subject-weeks (exposure days / 7, from the exposure records
     of the safety population), events per subject-week; then each later period against the
     first by ``poisson_rate_comparison`` on events per subject-week."""
     safe = set(subjects.loc[subjects["SAFFL"] == "Y", "USUBJID"])
-    ex = derive_exposure_days(exposure[member_of(exposure["USUBJID"], safe)])
+    ex = derive_exposure_days(exposure[member_of(exposure["USUBJID"], safe)], periods)
+    periods = [p.name for p in periods]
     weeks, counts = {}, {}
     for period in periods:
         in_period = ex[ex["APHASE"] == period]
@@ -391,25 +431,44 @@ def _levels(values: pd.Series) -> list[str]:
     return levels + ([MISSING] if text.isna().any() else [])
 
 
+def baseline_values(efficacy: pd.DataFrame) -> pd.DataFrame:
+    """One row per subject and parameter with a baseline: USUBJID, PARAMCD and the baseline
+    as AVAL: the record flagged ``ABLFL = "Y"``, or, for a subject and parameter without
+    one, the BASE the data deliver."""
+    parts = []
+    if "ABLFL" in efficacy.columns:
+        parts.append(efficacy.loc[efficacy["ABLFL"] == "Y", ["USUBJID", "PARAMCD", "AVAL"]])
+    if "BASE" in efficacy.columns:
+        given = (efficacy.dropna(subset=["BASE"]).drop_duplicates(["USUBJID", "PARAMCD"])
+                 [["USUBJID", "PARAMCD", "BASE"]].rename(columns={"BASE": "AVAL"}))
+        if parts:
+            flagged = parts[0].set_index(["USUBJID", "PARAMCD"]).index
+            given = given[~given.set_index(["USUBJID", "PARAMCD"]).index.isin(flagged)]
+        parts.append(given)
+    if not parts:
+        return pd.DataFrame(columns=["USUBJID", "PARAMCD", "AVAL"])
+    return pd.concat(parts, ignore_index=True)
+
+
 def add_baseline(ard: ArdBuilder, subjects: pd.DataFrame, efficacy: pd.DataFrame | None,
-                 covariates: Sequence[Mapping[str, Any]] = ()) -> None:
+                 covariates: Sequence[Covariate] = ()) -> None:
     """Demographics and baseline characteristics, safety population, per arm and total:
     AGE (n, mean, SD, median, min, max), SEX, RACE and ETHNIC where present, the trial's
     covariates (categorical: n (%); continuous: as AGE) and each parameter's baseline score
-    (the record flagged ``ABLFL = "Y"``)."""
+    (the subject's BASE: AVAL of the record flagged ``ABLFL = "Y"``, or BASE as the data
+    deliver it)."""
     from trialreport.stats import describe
 
     population = subjects["SAFFL"] == "Y"
     categorical = [c for c in ("SEX", "RACE", "ETHNIC") if c in subjects.columns]
-    cats = categorical + [c["name"] for c in covariates
-                          if c.get("type", "categorical") == "categorical"
-                          and c["name"] in subjects.columns]
-    conts = ["AGE"] + [c["name"] for c in covariates if c.get("type") == "continuous"
-                       and c["name"] in subjects.columns]
+    cats = categorical + [c.name for c in covariates
+                          if c.type == "categorical" and c.name in subjects.columns]
+    conts = [c for c in ("AGE",) if c in subjects.columns] + [
+        c.name for c in covariates if c.type == "continuous" and c.name in subjects.columns]
     levels = {c: _levels(subjects.loc[population, c]) for c in cats}
     base = None
-    if efficacy is not None and "ABLFL" in efficacy.columns:
-        base = efficacy[efficacy["ABLFL"] == "Y"]
+    if efficacy is not None:
+        base = baseline_values(efficacy)
     for group, rows in _groups(subjects, population):
         ard.add("baseline", "N", len(rows), group=group, analysis_set="safety", method="count")
         for name in conts:
@@ -429,10 +488,12 @@ def add_baseline(ard: ArdBuilder, subjects: pd.DataFrame, efficacy: pd.DataFrame
                              method="descriptive")
 
 
-def add_disposition(ard: ArdBuilder, subjects: pd.DataFrame, exposure: pd.DataFrame) -> None:
-    """Enrolled, treated (any exposure record), completed, discontinued (with each reason
-    from ``DCSREAS``; ``Missing`` when absent) and ongoing; % of those enrolled."""
-    treated = set(exposure["USUBJID"])
+def add_disposition(ard: ArdBuilder, subjects: pd.DataFrame,
+                    exposure: pd.DataFrame | None) -> None:
+    """Enrolled, treated (any exposure record; left out when the trial delivers no exposure
+    data), completed, discontinued (with each reason from ``DCSREAS``; ``Missing`` when
+    absent) and ongoing; % of those enrolled."""
+    treated = None if exposure is None else set(exposure["USUBJID"])
     everyone = pd.Series(True, index=subjects.index)
     status = (subjects["EOSSTAT"].astype("string") if "EOSSTAT" in subjects.columns
               else pd.Series(pd.NA, index=subjects.index, dtype="string"))
@@ -443,12 +504,11 @@ def add_disposition(ard: ArdBuilder, subjects: pd.DataFrame, exposure: pd.DataFr
     for group, rows in _groups(subjects, everyone):
         st = status.loc[rows.index]
         n_all = len(rows)
-        counts = {
-            "ENROLLED": n_all,
-            "TREATED": int(member_of(rows["USUBJID"], treated).sum()),
-            "COMPLETED": int((st == "COMPLETED").sum()),
-            "DISCONTINUED": int((st == "DISCONTINUED").sum()),
-        }
+        counts = {"ENROLLED": n_all}
+        if treated is not None:
+            counts["TREATED"] = int(member_of(rows["USUBJID"], treated).sum())
+        counts["COMPLETED"] = int((st == "COMPLETED").sum())
+        counts["DISCONTINUED"] = int((st == "DISCONTINUED").sum())
         if (st == "ONGOING").any() or (status == "ONGOING").any():
             counts["ONGOING"] = int((st == "ONGOING").sum())
         in_disc = disc.loc[rows.index].fillna(False).astype(bool)
@@ -465,7 +525,7 @@ def add_disposition(ard: ArdBuilder, subjects: pd.DataFrame, exposure: pd.DataFr
 
 
 def add_dose_exposure(ard: ArdBuilder, subjects: pd.DataFrame, exposure: pd.DataFrame,
-                      dose_levels: Sequence[float]) -> None:
+                      dose_levels: Sequence[float], periods: Sequence[Period] = ()) -> None:
     """Highest dose reached per subject (``MAXDOSE``): summary and n (%) at each dose level
     (% of the safety population); days on each dose per subject (summed over its records at
     that dose), summarised over the subjects who received the dose, with total
@@ -473,7 +533,7 @@ def add_dose_exposure(ard: ArdBuilder, subjects: pd.DataFrame, exposure: pd.Data
     from trialreport.stats import describe
 
     population = subjects["SAFFL"] == "Y"
-    ex = derive_exposure_days(exposure)
+    ex = derive_exposure_days(exposure, periods)
     max_dose = ex.groupby("USUBJID")["EXDOSE"].max()
     days = ex.groupby(["USUBJID", "EXDOSE"])["EXDUR"].sum()
     levels = sorted(set(float(d) for d in dose_levels) | set(ex["EXDOSE"].astype(float)))
@@ -507,26 +567,39 @@ def add_dose_exposure(ard: ArdBuilder, subjects: pd.DataFrame, exposure: pd.Data
 # ---------------------------------------------------------------------------------------
 
 
-def build_safety_ard(trial_id: str, trial: Mapping[str, Any], subjects: pd.DataFrame,
-                     adverse_events: pd.DataFrame, exposure: pd.DataFrame,
+def build_safety_ard(trial_id: str, trial: Trial | Mapping[str, Any], subjects: pd.DataFrame,
+                     adverse_events: pd.DataFrame | None, exposure: pd.DataFrame | None,
                      efficacy: pd.DataFrame | None = None) -> pd.DataFrame:
     """ARD rows of the safety, demographic, disposition and exposure tables, in a fixed
-    order (analysis by analysis, as computed), to be appended to the efficacy ARD."""
+    order (analysis by analysis, as computed), to be appended to the efficacy ARD. A trial
+    that delivers no exposure data has no exposure analysis (and no Treated row); one that
+    delivers no adverse events has no adverse-event analyses."""
     from trialreport.analysis import ARD_COLUMNS, ArdBuilder
 
-    design = trial["design"]
-    periods = [p["name"] for p in design.get("periods", [])]
+    cfg = as_trial(trial, trial_id)
+    design = cfg.design
+    if not cfg.has("exposure"):
+        exposure = None
+    if not cfg.has("adverse_events"):
+        adverse_events = None
     single_arm = len(arms_of(subjects)) == 1
-    columns = safety_columns(subjects, exposure, periods,
-                             by_period=single_arm and len(periods) > 1)
-    ae = teae_frame(adverse_events, exposure, subjects)
     ard = ArdBuilder(trial_id)
-    add_baseline(ard, subjects, efficacy, design.get("covariates", ()))
+    add_baseline(ard, subjects, efficacy, design.covariates)
     add_disposition(ard, subjects, exposure)
-    add_dose_exposure(ard, subjects, exposure, design.get("dose_levels", ()))
-    add_ae_overview(ard, ae, columns)
-    add_ae_soc_pt(ard, ae, columns)
-    add_ae_severity(ard, ae, columns)
-    add_ae_relationship(ard, ae, columns)
-    add_ae_periods(ard, ae, subjects, exposure, periods)
+    if exposure is not None:
+        add_dose_exposure(ard, subjects, exposure, design.dose_levels or (), design.periods)
+    if adverse_events is not None:
+        ex = exposure if exposure is not None else pd.DataFrame(
+            columns=["USUBJID", "APHASE", "EXDOSE", "EXSTDY", "EXENDY"])
+        columns = safety_columns(subjects, ex, design.period_names,
+                                 by_period=single_arm and len(design.periods) > 1)
+        ae = teae_frame(adverse_events, exposure, subjects)
+        add_ae_overview(ard, ae, columns)
+        add_not_emergent(ard, teae_frame(adverse_events, exposure, subjects, emergent=False),
+                         columns)
+        add_ae_soc_pt(ard, ae, columns)
+        add_ae_severity(ard, ae, columns)
+        add_ae_relationship(ard, ae, columns)
+        if exposure is not None:
+            add_ae_periods(ard, ae, subjects, exposure, design.periods)
     return pd.DataFrame(ard.rows, columns=ARD_COLUMNS)

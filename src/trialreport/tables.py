@@ -20,6 +20,7 @@ from typing import Any
 
 import pandas as pd
 
+from trialreport.config import Trial, as_trial
 from trialreport.formatting import format_value
 from trialreport.reproduce import round_half_up
 from trialreport.safety import ANY, MISSING, SEVERITIES, TERM_SEP, TOTAL
@@ -30,7 +31,7 @@ class TableSpec:
     name: str
     title: str
     note: str
-    build: Callable[[pd.DataFrame, Mapping[str, Any]], pd.DataFrame]
+    build: Callable[[pd.DataFrame, Trial], pd.DataFrame]
 
 
 # ---------------------------------------------------------------------------------------
@@ -89,11 +90,11 @@ class Ard:
         return list(dict.fromkeys(p for p in self.rows["parameter"] if p))
 
 
-def _period_labels(trial: Mapping[str, Any]) -> dict[str, str]:
-    return {p["name"]: p.get("label", p["name"]) for p in trial["design"].get("periods", [])}
+def _period_labels(trial: Trial) -> dict[str, str]:
+    return trial.design.period_labels
 
 
-def _header(a: Ard, group: str, trial: Mapping[str, Any]) -> str:
+def _header(a: Ard, group: str, trial: Trial) -> str:
     label = _period_labels(trial).get(group, group)
     return f"{label} (N = {fmt_int(a.denominator(group))})"
 
@@ -108,6 +109,8 @@ OVERVIEW_LABELS = {
     "SEVERE": "  severe",
     "SERIOUS": "  serious",
     "DISCONTINUATION": "  leading to discontinuation of study drug",
+    "NOT_TEAE": "Subjects with an AE that is not treatment-emergent (TRTEMFL = N, e.g. "
+                "before the first dose; not counted above)",
 }
 
 
@@ -117,7 +120,7 @@ def _n_pct_events(a: Ard, parameter: str, group: str) -> str:
             f"[{fmt_int(a.get(parameter, group, 'n_events'))}]")
 
 
-def ae_overview_table(ard: pd.DataFrame, trial: Mapping[str, Any]) -> pd.DataFrame:
+def ae_overview_table(ard: pd.DataFrame, trial: Trial) -> pd.DataFrame:
     a = Ard(ard, "ae_overview")
     rows = []
     for parameter in a.parameters():
@@ -148,7 +151,7 @@ def ordered_terms(a: Ard) -> list[tuple[str, str, str]]:
     return out
 
 
-def ae_soc_pt_table(ard: pd.DataFrame, trial: Mapping[str, Any]) -> pd.DataFrame:
+def ae_soc_pt_table(ard: pd.DataFrame, trial: Trial) -> pd.DataFrame:
     a = Ard(ard, "ae_soc_pt")
     rows = []
     for parameter, soc, pt in ordered_terms(a):
@@ -159,7 +162,7 @@ def ae_soc_pt_table(ard: pd.DataFrame, trial: Mapping[str, Any]) -> pd.DataFrame
     return pd.DataFrame(rows)
 
 
-def _category_table(ard: pd.DataFrame, trial: Mapping[str, Any], analysis: str,
+def _category_table(ard: pd.DataFrame, trial: Trial, analysis: str,
                     levels: Mapping[str, str], category_header: str) -> pd.DataFrame:
     a = Ard(ard, analysis)
     order = ordered_terms(Ard(ard, "ae_soc_pt"))
@@ -178,18 +181,18 @@ def _category_table(ard: pd.DataFrame, trial: Mapping[str, Any], analysis: str,
     return pd.DataFrame(rows)
 
 
-def ae_severity_table(ard: pd.DataFrame, trial: Mapping[str, Any]) -> pd.DataFrame:
+def ae_severity_table(ard: pd.DataFrame, trial: Trial) -> pd.DataFrame:
     levels = {s: s.capitalize() for s in SEVERITIES} | {MISSING: "Missing"}
     return _category_table(ard, trial, "ae_severity", levels, "Maximum severity")
 
 
-def ae_relationship_table(ard: pd.DataFrame, trial: Mapping[str, Any]) -> pd.DataFrame:
+def ae_relationship_table(ard: pd.DataFrame, trial: Trial) -> pd.DataFrame:
     return _category_table(ard, trial, "ae_relationship",
                            {"RELATED": "Related", "NOT_RELATED": "Not related"},
                            "Relationship")
 
 
-def ae_periods_table(ard: pd.DataFrame, trial: Mapping[str, Any]) -> pd.DataFrame:
+def ae_periods_table(ard: pd.DataFrame, trial: Trial) -> pd.DataFrame:
     a = Ard(ard, "ae_periods")
     labels = _period_labels(trial)
     tests = a.rows[a.rows["statistic"] == "p_value"]["group"].tolist()
@@ -270,27 +273,27 @@ def _categorical_rows(a: Ard, parameter: str, label: str, groups: list[str],
 SEX_LABELS = {"F": "Female", "M": "Male", "U": "Unknown"}
 
 
-def demographics_table(ard: pd.DataFrame, trial: Mapping[str, Any]) -> pd.DataFrame:
+def demographics_table(ard: pd.DataFrame, trial: Trial) -> pd.DataFrame:
     a = Ard(ard, "baseline")
     groups = a.groups()
     headers = [_header(a, g, trial) for g in groups]
-    design = trial["design"]
-    covs = {c["name"]: c for c in design.get("covariates", [])}
+    design = trial.design
+    covs = {c.name: c for c in design.covariates}
     rows: list[dict[str, str]] = []
     for parameter in a.parameters():
         if parameter == "AGE":
             rows += _continuous_rows(a, "AGE", "Age (years)", groups, headers)
         elif parameter.startswith("BASE_"):
             code = parameter.removeprefix("BASE_")
-            label = design["parameters"].get(code, {}).get("label", code)
+            label = design.parameters[code].label if code in design.parameters else code
             rows += _continuous_rows(a, parameter, f"{label} at baseline", groups, headers,
                                      decimals=2)
-        elif parameter in covs and covs[parameter].get("type") == "continuous":
-            rows += _continuous_rows(a, parameter, covs[parameter].get("label", parameter),
+        elif parameter in covs and covs[parameter].type == "continuous":
+            rows += _continuous_rows(a, parameter, covs[parameter].label,
                                      groups, headers)
         else:
             label = {"SEX": "Sex", "RACE": "Race", "ETHNIC": "Ethnicity"}.get(
-                parameter, covs.get(parameter, {}).get("label", parameter))
+                parameter, covs[parameter].label if parameter in covs else parameter)
             rows += _categorical_rows(a, parameter, label, groups, headers,
                                       SEX_LABELS if parameter == "SEX" else None)
     return pd.DataFrame(rows)
@@ -300,7 +303,7 @@ DISPOSITION_LABELS = {"ENROLLED": "Enrolled", "TREATED": "Treated", "COMPLETED":
                       "DISCONTINUED": "Discontinued", "ONGOING": "Ongoing"}
 
 
-def disposition_table(ard: pd.DataFrame, trial: Mapping[str, Any]) -> pd.DataFrame:
+def disposition_table(ard: pd.DataFrame, trial: Trial) -> pd.DataFrame:
     a = Ard(ard, "disposition")
     rows = []
     for parameter in a.parameters():
@@ -318,11 +321,11 @@ def _dose_label(dose: str, unit: str) -> str:
     return "0 (placebo)" if float(dose) == 0 else f"{dose} {unit}".strip()
 
 
-def exposure_table(ard: pd.DataFrame, trial: Mapping[str, Any]) -> pd.DataFrame:
+def exposure_table(ard: pd.DataFrame, trial: Trial) -> pd.DataFrame:
     a = Ard(ard, "dose_exposure")
     groups = a.groups()
     headers = [_header(a, g, trial) for g in groups]
-    unit = trial["design"].get("dose_unit", "")
+    unit = trial.design.dose_unit
     rows = _continuous_rows(a, "MAXDOSE", f"Highest dose reached ({unit})".replace(" ()", ""),
                             groups, headers)
     rows += _categorical_rows(a, "MAXDOSE", "Highest dose reached, by level", groups, headers,
@@ -390,11 +393,40 @@ TABLES: tuple[TableSpec, ...] = (
 )
 
 
-def build_tables(ard: pd.DataFrame, trial: Mapping[str, Any]) -> dict[str, pd.DataFrame]:
-    return {spec.name: spec.build(ard, trial) for spec in TABLES}
+ANALYSIS_OF = {"demographics": "baseline", "exposure": "dose_exposure"}
+"""The ARD analysis a table formats, where it is not the table's name."""
+
+NEEDS = {
+    "exposure": "exposure data (data.exposure)",
+    "ae_periods": "adverse events and exposure data (data.adverse_events, data.exposure)",
+}
+"""What the trial must deliver for a table, where that is not adverse events."""
 
 
-def write_tables(ard: pd.DataFrame, trial: Mapping[str, Any], outdir: str | Path) -> list[Path]:
+def absent_reason(ard: pd.DataFrame, name: str) -> str | None:
+    """Why a table has nothing to show (its analysis has no rows), or None if it has."""
+    analysis = ANALYSIS_OF.get(name, name)
+    if (ard["analysis"] == analysis).any():
+        return None
+    needs = NEEDS.get(name, "adverse events (data.adverse_events)" if name.startswith("ae_")
+                      else "the data of this table")
+    return f"Not available: the trial does not deliver {needs}."
+
+
+def build_tables(ard: pd.DataFrame, trial: Trial | Mapping[str, Any]) -> dict[str, pd.DataFrame]:
+    """Every table of ``TABLES``; a table whose data the trial does not deliver is one cell
+    saying so (column ``Not available``), so that every table file is always written."""
+    trial = as_trial(trial)
+    out = {}
+    for spec in TABLES:
+        reason = absent_reason(ard, spec.name)
+        out[spec.name] = (spec.build(ard, trial) if reason is None
+                          else pd.DataFrame({"Not available": [reason]}))
+    return out
+
+
+def write_tables(ard: pd.DataFrame, trial: Trial | Mapping[str, Any],
+                 outdir: str | Path) -> list[Path]:
     """Write every table as ``<outdir>/<name>.csv`` (UTF-8, ``\\n`` line ends)."""
     from trialreport.io import write_csv
 

@@ -4,6 +4,7 @@ rule analyse:
         exposure=f"{RESULTS}/{{trial}}/validated/exposure.parquet",
         adverse_events=f"{RESULTS}/{{trial}}/validated/adverse_events.parquet",
         efficacy=f"{RESULTS}/{{trial}}/derived/efficacy.parquet",
+        locf=f"{RESULTS}/{{trial}}/derived/locf.parquet",
     output:
         ard=f"{RESULTS}/{{trial}}/ard.csv",
     log:

@@ -28,8 +28,9 @@ def trial_config(wildcards):
 
 
 def data_files(wildcards):
+    """The trial's data files (adverse events and exposure are optional)."""
     data = config["trials"][wildcards.trial]["data"]
-    return {name: data[name]["path"] for name in DATASETS}
+    return {name: data[name]["path"] for name in DATASETS if name in data}
 
 
 def contract_files(wildcards):
@@ -47,6 +48,8 @@ def report_inputs(wildcards):
         "reproduction": f"{results}/reproduction.csv",
         "warnings": f"{results}/validation/warnings.csv",
         "exclusions": f"{results}/validation/exclusions.csv",
+        "selection": f"{results}/ingested/selection.csv",
+        "checks": f"{results}/derived/checks.csv",
         "provenance": f"{results}/provenance.json",
         "trial_config": f"{results}/trial_config.json",
         "tables": [f"{results}/tables/{name}.csv" for name in TABLE_NAMES],

@@ -3,6 +3,8 @@ rule derive:
         scores=f"{RESULTS}/{{trial}}/validated/scores.parquet",
     output:
         efficacy=f"{RESULTS}/{{trial}}/derived/efficacy.parquet",
+        locf=f"{RESULTS}/{{trial}}/derived/locf.parquet",
+        checks=f"{RESULTS}/{{trial}}/derived/checks.csv",
     log:
         f"{RESULTS}/{{trial}}/logs/derive.log",
     params:

@@ -4,6 +4,7 @@ rule ingest:
         contracts=contract_files,
     output:
         **{name: f"{RESULTS}/{{trial}}/ingested/{name}.parquet" for name in DATASETS},
+        selection=f"{RESULTS}/{{trial}}/ingested/selection.csv",
     log:
         f"{RESULTS}/{{trial}}/logs/ingest.log",
     params:

@@ -4,5 +4,6 @@ from trialreport.pipeline import analyse, run_stage
 
 sm = snakemake  # noqa: F821 - injected by Snakemake
 run_stage("analyse", analyse, sm.log[0], trial_id=sm.wildcards.trial, trial=sm.params.trial,
-          inputs={k: sm.input[k] for k in ("subjects", "exposure", "adverse_events", "efficacy")},
+          inputs={k: sm.input[k]
+                  for k in ("subjects", "exposure", "adverse_events", "efficacy", "locf")},
           output=sm.output.ard)

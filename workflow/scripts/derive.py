@@ -1,7 +1,9 @@
-"""Snakemake entry point of rule derive: baseline flag, BASE and CHG per parameter."""
+"""Snakemake entry point of rule derive: baseline flag, BASE and CHG per parameter, the LOCF
+data, and the differences between the data as delivered and the pipeline's derivations."""
 
 from trialreport.pipeline import derive, run_stage
 
 sm = snakemake  # noqa: F821 - injected by Snakemake
-run_stage("derive", derive, sm.log[0], trial=sm.params.trial,
-          inputs={"scores": sm.input.scores}, outputs={"efficacy": sm.output.efficacy})
+run_stage("derive", derive, sm.log[0], trial=sm.params.trial, trial_id=sm.wildcards.trial,
+          inputs={"scores": sm.input.scores},
+          outputs={k: sm.output[k] for k in ("efficacy", "locf", "checks")})

@@ -4,4 +4,5 @@ from trialreport.pipeline import reproduce_targets, run_stage
 
 sm = snakemake  # noqa: F821 - injected by Snakemake
 run_stage("reproduce", reproduce_targets, sm.log[0], trial=sm.params.trial,
+          trial_id=sm.wildcards.trial,
           ard_path=sm.input.ard, output=sm.output.reproduction)
