@@ -30,7 +30,8 @@ line number a text editor shows (the fast path relies on this: it reads only fil
 quotes). Rows of a Parquet or XPT file are numbered from 1.
 """
 
-FORMATS = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".parquet": "parquet", ".xpt": "xpt"}
+FORMATS = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".parquet": "parquet", ".xpt": "xpt",
+           ".json": "datasetjson", ".ndjson": "datasetjson"}
 
 
 class InputFileError(Exception):
@@ -59,7 +60,8 @@ def detect_format(path: str | Path, declared: str | None = None) -> str:
     suffix = Path(path).suffix.lower()
     if suffix not in FORMATS:
         raise InputFileError(path, f"cannot tell the format from the extension {suffix!r}; "
-                             "set 'format' (csv, parquet or xpt) in the trial's config",
+                             "set 'format' (csv, parquet, xpt or datasetjson) in the trial's "
+                             "config",
                              rule="unknown_format", value=suffix)
     return FORMATS[suffix]
 
@@ -269,6 +271,15 @@ def _read_xpt(path: Path, encoding: str) -> pd.DataFrame:
     return frame
 
 
+def _read_datasetjson(path: Path, raw_or_path: bytes | Path, encoding: str) -> pd.DataFrame:
+    """CDISC Dataset-JSON v1.1, ``.json`` or ``.ndjson``: see ``trialreport.datasetjson``
+    (imported here, when such a file is read, as it imports this module)."""
+    from trialreport.datasetjson import read_datasetjson
+
+    raw = raw_or_path if isinstance(raw_or_path, bytes) else _read_bytes(Path(raw_or_path))
+    return read_datasetjson(path, raw, encoding)
+
+
 def read_table(
     path: str | Path,
     fmt: str | None = None,
@@ -281,12 +292,18 @@ def read_table(
     every value is read as text (typing is the contract's job, so a bad value is reported
     with its row rather than silently turned into a missing one). Rows of a Parquet or XPT
     file are numbered from 1.
+
+    CDISC Dataset-JSON v1.1 (``.json``, or ``.ndjson`` with one row per line): the values
+    come typed by the columns' dataType; rows are numbered from 1 (in an NDJSON file, the
+    line number minus 1).
     """
     path = Path(path)
     fmt = detect_format(path, fmt)
     if fmt == "csv":
         raw = _read_bytes(path)
         return _read_csv(path, raw, delimiter, encoding)
+    if fmt == "datasetjson":
+        return _read_datasetjson(path, _read_bytes(path), encoding)
     _read_bytes(path)  # existence and readability, with the same messages as CSV
     if path.stat().st_size == 0:
         raise InputFileError(path, "file is empty", rule="empty_file", row=1, value="0 bytes")
@@ -295,7 +312,8 @@ def read_table(
     elif fmt == "xpt":
         frame = _read_xpt(path, encoding)
     else:
-        raise InputFileError(path, f"unknown format {fmt!r}; use csv, parquet or xpt",
+        raise InputFileError(path, f"unknown format {fmt!r}; use csv, parquet, xpt or "
+                             "datasetjson",
                              rule="unknown_format", value=fmt)
     if frame.empty:
         raise InputFileError(path, "has no data rows", rule="no_data_rows", row=1, value="")
