@@ -309,7 +309,8 @@ def three_arm_adam() -> dict[str, pd.DataFrame]:
 
 
 def write_datasets(frames: dict[str, pd.DataFrame], directory, fmt: str = "xpt") -> dict:
-    """Write each frame to ``<directory>/<name>.xpt`` (member name = upper-cased name).
+    """Write each frame to ``<directory>/<name>.xpt`` (member name = upper-cased name), or
+    as CDISC Dataset-JSON v1.1 (``fmt`` "json" or "ndjson": ``<name>.json``/``.ndjson``).
 
     Refuses a column name longer than 8 characters (SAS transport v5). Each file is read
     back with ``pandas.read_sas`` and must give as many rows as were written: when a
@@ -317,10 +318,16 @@ def write_datasets(frames: dict[str, pd.DataFrame], directory, fmt: str = "xpt")
     80-byte card as padding, so a last row with blanks at such a place is silently lost
     (a quirk of pandas' reader, not of the format).
     """
-    if fmt != "xpt":
-        raise NotImplementedError(f"format {fmt!r}: only 'xpt' is written for now")
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
+    if fmt in ("json", "ndjson"):
+        from datasetjson_writer import write_datasetjson
+
+        return {name: write_datasetjson(frame, directory / f"{name}.{fmt}", name.upper(),
+                                        ndjson=fmt == "ndjson", study_oid=STUDYID)
+                for name, frame in frames.items()}
+    if fmt != "xpt":
+        raise NotImplementedError(f"format {fmt!r}: xpt, json or ndjson")
     paths = {}
     for name, frame in frames.items():
         long = [c for c in frame.columns if len(c) > 8]

@@ -21,11 +21,14 @@ def test_every_rule_a_contract_or_config_can_name_is_explained_in_schemas_readme
 
 
 def test_every_reading_rule_is_explained_in_schemas_readme() -> None:
-    io_source = Path(io.__file__).read_text(encoding="utf-8")
+    from trialreport import records
+
+    source = (Path(io.__file__).read_text(encoding="utf-8")
+              + Path(records.__file__).read_text(encoding="utf-8"))
     for rule in ["file_not_found", "empty_file", "no_data_rows", "duplicated_column",
                  "blank_column_name", "field_count", "encoding", "not_parquet", "not_xpt",
-                 "column_map", "unknown_format"]:
-        assert f'"{rule}"' in io_source, rule
+                 "column_map", "unknown_format", "where_column"]:
+        assert f'"{rule}"' in source, rule
         assert f"`{rule}`" in DOCS, rule
 
 

@@ -264,6 +264,8 @@ def _no_overlapping_intervals(df: pd.DataFrame, dom: Domain) -> pd.Series:
 def _dose_allowed_in_period(df: pd.DataFrame, dom: Domain) -> pd.Series:
     # Checked only where the period lists its doses and the dose is a planned dose level at
     # all (an unplanned dose is an allowed_values failure already).
+    if dom.dose_levels is None:  # no planned doses in the config: nothing to check against
+        return pd.Series(True, index=df.index)
     planned = set(dom.dose_levels)
     allowed = {(p, d) for p, doses in dom.period_doses.items() for d in doses}
     ok = [pd.isna(p) or p not in dom.period_doses or pd.isna(d) or float(d) not in planned
@@ -615,7 +617,7 @@ def summarise_failures(failures: pd.DataFrame, failures_path: str, limit: int = 
 
 BASELINE_RULE = "baseline_present"
 CONFIG_RULES = ("type", "required_column", "not_null", "allowed_values", "range",
-                "unique_key", "subject_in_subjects", BASELINE_RULE)
+                "unique_key", "subject_in_subjects", BASELINE_RULE, "matches_subjects")
 """Rule ids that come from the contracts' columns and keys rather than from ``RULES``."""
 
 

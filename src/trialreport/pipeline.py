@@ -40,12 +40,15 @@ class StageError(Exception):
 
 
 def setup_logging(log_file: str | Path | None) -> None:
+    """Messages at INFO and above to the console and the log file; DEBUG (tracebacks of
+    unexpected errors) to the log file only."""
     log.handlers.clear()
-    log.setLevel(logging.INFO)
+    log.setLevel(logging.DEBUG)
     log.propagate = False
     fmt = logging.Formatter("%(levelname)s %(message)s")
     console = logging.StreamHandler(sys.stderr)
     console.setFormatter(fmt)
+    console.setLevel(logging.INFO)
     log.addHandler(console)
     if log_file:
         Path(log_file).parent.mkdir(parents=True, exist_ok=True)
@@ -56,13 +59,29 @@ def setup_logging(log_file: str | Path | None) -> None:
 
 def run_stage(name: str, func: Callable[..., Any], log_file: str | Path | None,
               **kwargs: Any) -> None:
-    """Run a stage; on ``StageError`` print its message and exit with status 1."""
+    """Run a stage; on ``StageError`` print its message and exit with status 1.
+
+    Any other exception is a shape of data or config the stage did not foresee: the user
+    sees one paragraph naming the trial, the stage and the error, and where the traceback
+    is (the rule's log file), never the traceback itself; the exit status is 1 as well."""
     setup_logging(log_file)
     log.info("stage %s started", name)
     try:
         func(**kwargs)
     except StageError as exc:
         log.error("stage %s refused its input:\n%s", name, exc)
+        sys.exit(1)
+    except Exception as exc:
+        import traceback
+
+        trial = kwargs.get("trial_id") or getattr(kwargs.get("trial"), "id", "") or "?"
+        log.error("stage %s of trial %r stopped on input it does not expect: %s: %s\n"
+                  "Nothing downstream was produced. Check the trial's config entry and the "
+                  "data against README.md (Adding your trial) and schemas/; this is also a "
+                  "defect of trialreport, which should have named the file, column and "
+                  "config key: please report it with the log %s.", name, trial,
+                  type(exc).__name__, exc, log_file or "(no log file)")
+        log.debug("traceback:\n%s", traceback.format_exc())
         sys.exit(1)
     log.info("stage %s finished", name)
 

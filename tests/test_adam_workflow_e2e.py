@@ -1,0 +1,66 @@
+"""The two ADaM deliveries (tests/adam_fixtures.py) added to a fresh copy of the repository
+by a config file alone, as README.md's "Adding your trial" says, and run by the real
+snakemake to their reports: a three-arm trial with every sponsor quirk, and an
+efficacy-only trial (subjects and scores only, baseline only as BASE, no AGE)."""
+
+from __future__ import annotations
+
+import re
+
+import adam_fixtures as fx
+import pandas as pd
+import pytest
+
+from conftest import copy_repository, run_snakemake
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def adam_run(tmp_path_factory):
+    repo = copy_repository(tmp_path_factory.mktemp("clone") / "repo")
+    fx.write_three_arm(repo / "adam3")
+    fx.write_efficacy_only(repo / "adam2")
+    indent = lambda text: "\n".join("    " + line for line in text.splitlines())  # noqa: E731
+    (repo / "mytrials.yaml").write_text(
+        f"trials:\n  {fx.THREE_ARM_ID}:\n{indent(fx.THREE_ARM_CONFIG('adam3'))}\n"
+        f"  {fx.EFFICACY_ONLY_ID}:\n{indent(fx.EFFICACY_ONLY_CONFIG('adam2'))}\n",
+        encoding="utf-8")
+    proc = run_snakemake(repo, f"results/{fx.THREE_ARM_ID}/report.html",
+                         f"results/{fx.EFFICACY_ONLY_ID}/report.html",
+                         "--configfile", "mytrials.yaml", timeout=1200)
+    return repo, proc
+
+
+def test_both_deliveries_get_their_reports(adam_run):
+    repo, proc = adam_run
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    assert "Traceback" not in proc.stderr
+    for trial in (fx.THREE_ARM_ID, fx.EFFICACY_ONLY_ID):
+        page = (repo / "results" / trial / "report.html").read_text(encoding="utf-8")
+        assert "Synthetic data." in page
+        assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page)
+
+
+def test_three_arm_report_lists_records_used_and_set_aside(adam_run):
+    repo, _ = adam_run
+    page = (repo / "results" / fx.THREE_ARM_ID / "report.html").read_text(encoding="utf-8")
+    assert "Records read, set aside and used" in page
+    assert "not ANL01FL = Y (config data.scores.where)" in page
+    assert "sponsor&#x27;s LOCF records (DTYPE = LOCF)" in page or \
+        "sponsor's LOCF records (DTYPE = LOCF)" in page
+    table = pd.read_csv(repo / "results" / fx.THREE_ARM_ID / "tables" / "ae_overview.csv",
+                        dtype=str)
+    # hand counts (tests/adam_fixtures.py): High 5 of 7 [6 events], Low 5 of 8 [6],
+    # Placebo 3 of 8 [3], Total 13 of 23 [15]
+    assert table.iloc[0, 1:].tolist() == ["5 (71.4) [6]", "5 (62.5) [6]", "3 (37.5) [3]",
+                                          "13 (56.5) [15]"]
+
+
+def test_efficacy_only_report_says_which_sections_are_absent_and_why(adam_run):
+    repo, _ = adam_run
+    page = (repo / "results" / fx.EFFICACY_ONLY_ID / "report.html").read_text(
+        encoding="utf-8")
+    assert "names no adverse-events dataset (data.adverse_events)" in page
+    assert "names no exposure dataset (data.exposure)" in page
+    assert "the subjects dataset has no AGE column" in page
