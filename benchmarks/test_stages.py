@@ -7,8 +7,8 @@ from scipy import stats as sps
 
 from trialreport import contracts, io
 from trialreport.analysis import build_ard
+from trialreport.config import Trial
 from trialreport.derive import derive_efficacy
-from trialreport.pipeline import baseline_visits
 from trialreport.safety import build_safety_ard
 
 from conftest import ROOT, compare
@@ -51,7 +51,7 @@ def test_validating_a_large_scores_file(scaled) -> None:
 
 def test_deriving_baseline_and_change(scaled) -> None:
     scores = scaled["dataset"].scores.astype({"AVAL": "Float64"})
-    visits = baseline_visits(scaled["trial"])
+    visits = Trial.parse("scaled", scaled["trial"]).design.baseline_visits
 
     def floor() -> pd.DataFrame:
         base = scores[scores["AVISITN"] == scores["PARAMCD"].map(visits)]
@@ -66,7 +66,8 @@ def test_deriving_baseline_and_change(scaled) -> None:
 
 def test_analysing_a_large_trial(scaled) -> None:
     ds, trial = scaled["dataset"], scaled["trial"]
-    efficacy = derive_efficacy(ds.scores.astype({"AVAL": "Float64"}), baseline_visits(trial))
+    efficacy = derive_efficacy(ds.scores.astype({"AVAL": "Float64"}),
+                               Trial.parse("scaled", trial).design.baseline_visits)
     parameters = trial["design"]["parameters"]
 
     def floor() -> None:

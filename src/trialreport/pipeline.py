@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
 from trialreport import contracts, io
 from trialreport.config import DATASETS, Trial, as_trial
@@ -84,11 +83,6 @@ def run_stage(name: str, func: Callable[..., Any], log_file: str | Path | None,
         log.debug("traceback:\n%s", traceback.format_exc())
         sys.exit(1)
     log.info("stage %s finished", name)
-
-
-def load_trial_config(config_path: str | Path, trial: str) -> dict[str, Any]:
-    config = yaml.safe_load(Path(config_path).read_text(encoding="utf-8"))
-    return config["trials"][trial]
 
 
 # ---------------------------------------------------------------------------------------
