@@ -128,11 +128,16 @@ def test_pre_treatment_events_are_kept_and_shown_as_not_emergent(three_arm_run):
     assert overview["Category"].str.contains("not treatment-emergent").any()
 
 
-def test_arm_columns_of_the_tables_are_the_three_arms_and_total(three_arm_run):
+def test_arm_columns_are_in_trt01pn_order_not_name_order(three_arm_run):
     _, _, out = three_arm_run
     table = pd.read_csv(out / "tables" / "ae_overview.csv", dtype=str)
-    assert list(table.columns) == ["Category", "High Dose (N = 7)", "Low Dose (N = 8)",
-                                   "Placebo (N = 8)", "Total (N = 23)"]
+    # TRT01PN: Placebo 0, Low Dose 1, High Dose 2 (by name: High, Low, Placebo)
+    assert list(table.columns) == ["Category", "Placebo (N = 8)", "Low Dose (N = 8)",
+                                   "High Dose (N = 7)", "Total (N = 23)"]
+    enrolment = _ard(out)
+    enrolment = enrolment[(enrolment["analysis"] == "enrolment")
+                          & (enrolment["statistic"] == "n_subjects")]
+    assert enrolment["group"].tolist() == [P, L, H]
 
 
 # --- records used and set aside ---------------------------------------------------------

@@ -51,9 +51,9 @@ def test_three_arm_report_lists_records_used_and_set_aside(adam_run):
         "sponsor's LOCF records (DTYPE = LOCF)" in page
     table = pd.read_csv(repo / "results" / fx.THREE_ARM_ID / "tables" / "ae_overview.csv",
                         dtype=str)
-    # hand counts (tests/adam_fixtures.py): High 5 of 7 [6 events], Low 5 of 8 [6],
-    # Placebo 3 of 8 [3], Total 13 of 23 [15]
-    assert table.iloc[0, 1:].tolist() == ["5 (71.4) [6]", "5 (62.5) [6]", "3 (37.5) [3]",
+    # hand counts (tests/adam_fixtures.py), arms in TRT01PN order: Placebo 3 of 8 [3
+    # events], Low Dose 5 of 8 [6], High Dose 5 of 7 [6], Total 13 of 23 [15]
+    assert table.iloc[0, 1:].tolist() == ["3 (37.5) [3]", "5 (62.5) [6]", "5 (71.4) [6]",
                                           "13 (56.5) [15]"]
 
 

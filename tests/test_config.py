@@ -26,10 +26,10 @@ def test_shipped_config_is_valid(config: dict) -> None:
         (lambda t: t["reproduction"].update(on_mismatch="ignore"), "ignore"),
         (lambda t: t["reproduction"]["targets"][0].update(statistic="median_age"),
          "median_age"),
-        (lambda t: t["design"]["parameters"]["CGIS"].pop("baseline_visit"), "baseline_visit"),
+        (lambda t: t["design"]["parameters"]["CGIS"].pop("comparison_visit"), "comparison_visit"),
     ],
     ids=["no-visits", "no-scores-source", "misspelt-key", "bad-on-mismatch",
-         "unknown-statistic", "no-baseline-visit"],
+         "unknown-statistic", "no-comparison-visit"],
 )
 def test_config_mistakes_are_refused_naming_the_problem(config: dict, mutate,
                                                          fragment: str) -> None:

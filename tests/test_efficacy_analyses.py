@@ -183,3 +183,21 @@ def test_report_rounds_a_mean_half_up_like_the_reproduction_table():
     row = data.by_visit_table().iloc[0]
     assert row["Mean (SD)"] == "3.13 (0.63)"
     assert row["95% CI of mean"] == "2.87 to 3.39"
+
+
+@pytest.mark.parametrize(("columns", "order", "reference", "expected"), [
+    # TRT01PN wins over the config and over names
+    ({"TRT01PN": [2, 0, 1]}, ("B", "A", "C"), None, ["B", "C", "A"]),
+    # no code: the config's design.arms, arms it does not name after, by name
+    ({}, ("C", "A"), None, ["C", "A", "B"]),
+    # neither: by name
+    ({}, (), None, ["A", "B", "C"]),
+    # the reference arm first, whatever the order
+    ({"TRT01PN": [2, 0, 1]}, (), "A", ["A", "B", "C"]),
+])
+def test_arm_order_trt01pn_else_config_else_name_reference_first(columns, order, reference,
+                                                                 expected):
+    from trialreport.frames import ordered_arms
+
+    subjects = pd.DataFrame({"TRT01P": ["A", "B", "C"], **columns})
+    assert ordered_arms(subjects, order, reference) == expected

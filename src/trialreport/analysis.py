@@ -28,7 +28,7 @@ Analyses (``analysis``), each row naming its ``method`` and ``analysis_set``:
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -47,7 +47,7 @@ from trialreport.config import (
 )
 from trialreport.derive import attach_base, derive_locf_records, derive_max_dose
 from trialreport.formatting import format_value
-from trialreport.frames import member_of
+from trialreport.frames import member_of, ordered_arms
 from trialreport.stats import (
     ancova_change,
     clopper_pearson,
@@ -63,7 +63,7 @@ ARD_COLUMNS = [
     "trial", "analysis", "analysis_set", "method", "parameter", "visit", "visitn", "group",
     "statistic", "value",
 ]
-ANALYSIS_ORDER = ["enrolment", "by_visit", "paired", "paired_locf",
+ANALYSIS_ORDER = ["enrolment", "by_visit", "paired", "one_sample", "paired_locf",
                   "responders", "responders_paired", "subgroup", "ancova",
                   "responders_between_arms"]
 OPERATORS = {"<=": np.less_equal, "<": np.less, ">=": np.greater_equal, ">": np.greater,
@@ -72,10 +72,13 @@ DESCRIPTIVE_STATS = ["n", "mean", "sd", "median", "q1", "q3", "min", "max", "ci_
 
 
 class ArdBuilder:
-    """Collects ARD rows for one trial."""
+    """Collects ARD rows for one trial. ``arms`` in protocol order: rows are sorted by
+    analysis, parameter, visit, then group with the arms in that order (a group
+    ``"<arm>; ..."`` or ``"<arm> vs ..."`` goes with its arm), then by name."""
 
-    def __init__(self, trial: str):
+    def __init__(self, trial: str, arms: Sequence[str] = ()):
         self.trial = trial
+        self.arms = list(arms)
         self.rows: list[dict[str, Any]] = []
 
     def add(self, analysis: str, statistic: str, value: float, *, analysis_set: str = "",
@@ -95,9 +98,12 @@ class ArdBuilder:
     def frame(self) -> pd.DataFrame:
         ard = pd.DataFrame(self.rows, columns=ARD_COLUMNS)
         ard["_order"] = ard["analysis"].map({a: i for i, a in enumerate(ANALYSIS_ORDER)})
-        ard = ard.sort_values(["_order", "parameter", "visitn", "group"], kind="stable",
-                              na_position="first")
-        return ard.drop(columns="_order").reset_index(drop=True)
+        rank = {arm: i for i, arm in enumerate(self.arms)}
+        ard["_arm"] = [rank.get(g.split("; ", 1)[0].split(" vs ", 1)[0], len(rank))
+                       for g in ard["group"]]
+        ard = ard.sort_values(["_order", "parameter", "visitn", "_arm", "group"],
+                              kind="stable", na_position="first")
+        return ard.drop(columns=["_order", "_arm"]).reset_index(drop=True)
 
 
 def format_ard(ard: pd.DataFrame) -> pd.DataFrame:
@@ -107,8 +113,14 @@ def format_ard(ard: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _arms(subjects: pd.DataFrame) -> list[str]:
-    return sorted(subjects["TRT01P"].dropna().unique())
+def arm_order(subjects: pd.DataFrame, cfg: Trial) -> list[str]:
+    """The trial's arms in protocol order (``frames.ordered_arms``): TRT01PN, else the
+    config's ``design.arms``, else by name; the reference arm
+    (``analyses.parallel.reference_arm``, else an arm named Placebo) first."""
+    arms = ordered_arms(subjects, cfg.design.arms)
+    reference = cfg.analyses.parallel.reference_arm or ("Placebo" if "Placebo" in arms
+                                                        else None)
+    return ordered_arms(subjects, cfg.design.arms, reference)
 
 
 def build_ard(
@@ -130,9 +142,10 @@ def build_ard(
     confidence = analyses.confidence
     alternative = analyses.alternative
     visit_names = design.visit_names
-    ard = ArdBuilder(trial)
+    arms = arm_order(subjects, cfg)
+    ard = ArdBuilder(trial, arms)
 
-    for arm in _arms(subjects):
+    for arm in arms:
         in_arm = subjects[subjects["TRT01P"] == arm]
         ard.add("enrolment", "n_subjects", len(in_arm), group=arm, analysis_set="enrolled")
         ard.add("enrolment", "n_safety", (in_arm["SAFFL"] == "Y").sum(), group=arm,
@@ -146,7 +159,7 @@ def build_ard(
         locf = None
     elif locf is None and analyses.locf == "derived":
         locf = attach_base(derive_locf_records(efficacy, sorted(visit_names), visit_names,
-                                               baseline_visits=design.baseline_visits),
+                                               baseline_visits=design.locf_from),
                            efficacy)
     elif locf is None:
         raise AnalysisConfigError("analyses.locf is 'delivered' but no LOCF records were "
@@ -156,7 +169,7 @@ def build_ard(
         locf = locf[locf["EFFFL"] == "Y"]
     for paramcd, pcfg in design.parameters.items():
         p = eff[eff["PARAMCD"] == paramcd]
-        for arm in _arms(subjects):
+        for arm in arms:
             pa_ = p[p["TRT01P"] == arm]
             for visitn, at_visit in pa_.groupby("AVISITN", sort=True):
                 stats = describe(at_visit["AVAL"].to_numpy(float, na_value=math.nan),
@@ -166,6 +179,8 @@ def build_ard(
                              visitn=float(visitn), group=arm, method="descriptive",
                              analysis_set="observed at visit")
             _add_paired(ard, pa_, paramcd, pcfg, arm, visit_names, confidence, alternative)
+            if not pcfg.has_baseline and pcfg.no_change is not None and len(arms) == 1:
+                _add_one_sample(ard, pa_, pcfg, arm, visit_names, confidence, alternative)
             if locf is not None:
                 la = locf[(locf["PARAMCD"] == paramcd) & (locf["TRT01P"] == arm)]
                 _add_paired(ard, la, paramcd, pcfg, arm, visit_names, confidence, alternative,
@@ -177,8 +192,8 @@ def build_ard(
     if analyses.subgroups:
         _add_subgroups(ard, eff, subjects, exposure, design, analyses.subgroups,
                        visit_names, confidence, alternative)
-    if len(_arms(subjects)) > 1:
-        _add_parallel(ard, eff, subjects, design, analyses, visit_names, confidence)
+    if len(arms) > 1:
+        _add_parallel(ard, eff, subjects, design, analyses, visit_names, confidence, arms)
     return ard.frame()
 
 
@@ -207,7 +222,7 @@ def _add_paired(ard: ArdBuilder, scores: pd.DataFrame, paramcd: str, pcfg: Param
     ``derive_locf_records`` (it counts the pairs with a carried-forward value). Tests are
     added only with at least ``min_n`` pairs; otherwise a row ``tested = 0`` flags it."""
     base_n, comp_n = pcfg.baseline_visit, pcfg.comparison_visit
-    if scores.empty:
+    if scores.empty or base_n is None:  # a rating of change has no baseline to pair with
         return None
     base, comp = _wide(scores, base_n, comp_n)
     result = paired_comparison(base, comp, confidence, alternative)
@@ -265,6 +280,42 @@ def _rule(rule: ResponderRule | Mapping[str, Any]) -> ResponderRule:
                          rule.get("label", ""))
 
 
+def _add_one_sample(ard: ArdBuilder, scores: pd.DataFrame, pcfg: Parameter, arm: str,
+                    visit_names: Mapping[int, str], confidence: float,
+                    alternative: str) -> None:
+    """A parameter without baseline (a rating of change) in a single-arm trial: at its
+    comparison visit, AVAL against the scale's no-change value (``no_change``), by the
+    one-sample t-test and the Wilcoxon signed-rank test of AVAL - no_change (the paired
+    tests of ``paired_comparison`` with the no-change value as the "baseline" of every
+    subject: the same statistics). ``difference_*`` is AVAL - no_change."""
+    comp_n = pcfg.comparison_visit
+    at = scores[scores["AVISITN"] == comp_n].dropna(subset=["AVAL"])
+    if at.empty:
+        return
+    values = at["AVAL"].to_numpy(float)
+    result = paired_comparison(np.full(values.size, float(pcfg.no_change)), values,
+                               confidence, alternative)
+    keys = {"parameter": pcfg.code, "visit": visit_names.get(comp_n, str(comp_n)),
+            "visitn": float(comp_n), "group": arm,
+            "analysis_set": f"observed at {visit_names.get(comp_n, comp_n)}; against the "
+                            f"no-change value {format_value(float(pcfg.no_change))}"}
+    ard.add("one_sample", "n", result["n_pairs"], method="descriptive", **keys)
+    ard.add("one_sample", "no_change", float(pcfg.no_change), method="config", **keys)
+    ard.add_many("one_sample", {k: result["comparison"][k] for k in ("mean", "sd")},
+                 method="descriptive", **keys)
+    ard.add_many("one_sample", {"difference_mean": result["change"]["mean"],
+                                "difference_ci_low": result["change"]["ci_low"],
+                                "difference_ci_high": result["change"]["ci_high"]},
+                 method="t-based CI", **keys)
+    if "ttest" in result:
+        ard.add_many("one_sample", result["ttest"], method="one_sample_ttest", **keys)
+    if "wilcoxon" in result:
+        w_ = result["wilcoxon"]
+        method = "wilcoxon_exact" if w_["method"] == "exact" else "wilcoxon_normal"
+        ard.add_many("one_sample", {"W": w_["W"], "p_value": w_["p_value"],
+                                    "n_nonzero": w_["n_nonzero"]}, method=method, **keys)
+
+
 def rule_text(rule: ResponderRule | Mapping[str, Any]) -> str:
     """A responder rule as text, e.g. ``AVAL <= 2``."""
     rule = _rule(rule)
@@ -308,7 +359,7 @@ def _add_responders(ard: ArdBuilder, scores: pd.DataFrame, paramcd: str,
                      method="clopper_pearson", parameter=paramcd,
                      visit=visit_names.get(int(visitn), str(visitn)), visitn=float(visitn),
                      group=arm, analysis_set=f"observed at visit; responder: {text}")
-    if rule.variable != "AVAL":
+    if rule.variable != "AVAL" or base_n is None:
         # A rule on the change from baseline has no responder status at baseline (the
         # change is not defined there), so baseline against comparison is no comparison:
         # McNemar would test only improvement and could not fail in the other direction.
@@ -432,12 +483,12 @@ def _numeric(value: Any) -> bool:
 
 def _add_parallel(ard: ArdBuilder, eff: pd.DataFrame, subjects: pd.DataFrame,
                   design: Design, analyses: Analyses,
-                  visit_names: Mapping[int, str], confidence: float) -> None:
+                  visit_names: Mapping[int, str], confidence: float,
+                  arms: list[str]) -> None:
     """Between-arm analyses at each parameter's comparison visit, for trials with more than
     one arm: ANCOVA of CHG on arm and BASE (+ strata), responders by chi-square, Fisher's
     exact (two arms) and CMH across strata (two arms, when strata are given)."""
     cfg = analyses.parallel
-    arms = _arms(subjects)
     reference = cfg.reference_arm or ("Placebo" if "Placebo" in arms else arms[0])
     strata = list(cfg.strata)
     if reference not in arms:
@@ -458,26 +509,29 @@ def _add_parallel(ard: ArdBuilder, eff: pd.DataFrame, subjects: pd.DataFrame,
                 "visitn": float(comp_n)}
         strata_text = f" + strata {', '.join(strata)}" if strata else ""
         aset = "observed case at the comparison visit"
-        frame = at[["ARM", "CHG", "BASE", *strata]].astype({"CHG": float, "BASE": float})
-        try:
-            res = ancova_change(frame, reference, strata, confidence)
-        except ValueError as exc:  # never silently drop the ANCOVA
-            present = sorted(frame.dropna()["ARM"].astype(str).unique())
-            raise AnalysisConfigError(
-                f"ANCOVA of {paramcd} at visit {comp_n} cannot be run: {exc} (reference arm "
-                f"{reference!r}; arms with complete CHG, BASE and strata there: "
-                f"{', '.join(map(repr, present)) or 'none'})") from exc
-        if res is not None:
-            method = f"ancova_ols: CHG ~ ARM + BASE{strata_text}"
-            for arm, entry in res["arms"].items():
-                ard.add_many("ancova", {k: entry[k] for k in ("n", "lsmean", "se", "ci_low",
-                                                               "ci_high")},
-                             method=method, group=arm, analysis_set=aset, **keys)
-                if "diff" in entry:
-                    ard.add_many("ancova", {k: entry[k] for k in (
-                        "diff", "diff_se", "diff_ci_low", "diff_ci_high", "t", "p_value")},
-                        method=method, group=f"{arm} vs {reference}", analysis_set=aset,
-                        **keys)
+        # A rating of change (no baseline) has no change to model here; its between-arm
+        # model (AVAL ~ ARM + factors) is one of analyses.models.
+        if pcfg.has_baseline:
+            frame = at[["ARM", "CHG", "BASE", *strata]].astype({"CHG": float, "BASE": float})
+            try:
+                res = ancova_change(frame, reference, strata, confidence)
+            except ValueError as exc:  # never silently drop the ANCOVA
+                present = sorted(frame.dropna()["ARM"].astype(str).unique())
+                raise AnalysisConfigError(
+                    f"ANCOVA of {paramcd} at visit {comp_n} cannot be run: {exc} (reference arm "
+                    f"{reference!r}; arms with complete CHG, BASE and strata there: "
+                    f"{', '.join(map(repr, present)) or 'none'})") from exc
+            if res is not None:
+                method = f"ancova_ols: CHG ~ ARM + BASE{strata_text}"
+                for arm, entry in res["arms"].items():
+                    ard.add_many("ancova", {k: entry[k] for k in ("n", "lsmean", "se", "ci_low",
+                                                                   "ci_high")},
+                                 method=method, group=arm, analysis_set=aset, **keys)
+                    if "diff" in entry:
+                        ard.add_many("ancova", {k: entry[k] for k in (
+                            "diff", "diff_se", "diff_ci_low", "diff_ci_high", "t", "p_value")},
+                            method=method, group=f"{arm} vs {reference}", analysis_set=aset,
+                            **keys)
         rule = analyses.responders.get(paramcd)
         if not rule:
             continue

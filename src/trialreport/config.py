@@ -75,8 +75,17 @@ class Parameter:
     min: float
     max: float
     integer: bool
-    baseline_visit: int
+    baseline_visit: int | None
+    """AVISITN of the baseline; None for a rating of change (CGI-I, CIBIC+), which has no
+    baseline record and is analysed at a visit, not as a change from baseline."""
     comparison_visit: int
+    no_change: float | None = None
+    """The scale's "no change" value (4 on CGI-I and CIBIC+): a single-arm trial tests a
+    parameter without baseline against it."""
+
+    @property
+    def has_baseline(self) -> bool:
+        return self.baseline_visit is not None
 
 
 @dataclass(frozen=True)
@@ -111,9 +120,22 @@ class Design:
     def visit_name(self, number: int) -> str:
         return self.visit_names.get(int(number), str(number))
 
+    arms: tuple[str, ...] = ()
+    """Arms (TRT01P) in protocol order, used where the subjects have no TRT01PN."""
+
     @property
     def baseline_visits(self) -> dict[str, int]:
-        return {code: p.baseline_visit for code, p in self.parameters.items()}
+        """PARAMCD -> baseline AVISITN, for the parameters that have a baseline."""
+        return {code: p.baseline_visit for code, p in self.parameters.items()
+                if p.baseline_visit is not None}
+
+    @property
+    def locf_from(self) -> dict[str, int]:
+        """PARAMCD -> the visit from which values may be carried forward: the baseline, or,
+        for a parameter without one, any visit (one before the first visit number)."""
+        first = min(v.number for v in self.visits) - 1
+        return {code: first if p.baseline_visit is None else p.baseline_visit
+                for code, p in self.parameters.items()}
 
     @property
     def period_names(self) -> list[str]:
@@ -151,6 +173,28 @@ class Parallel:
 
 
 @dataclass(frozen=True)
+class ModelSpec:
+    """A prespecified between-arm model (``analyses.models``): ``response`` (AVAL or CHG) at
+    ``visit`` on ``ARM`` (treatment coding against the reference arm) plus ``covariates``
+    (numeric, e.g. BASE) and ``factors`` (categorical subject columns, e.g. SITEGR1), fitted
+    on the ``records`` selected for the visit (observed, or LOCF); with ``dose`` (a numeric
+    subject column, e.g. TRT01PN), also a dose-response trend test."""
+
+    id: str
+    parameter: str
+    visit: int
+    response: str = "CHG"
+    covariates: tuple[str, ...] = ()
+    factors: tuple[str, ...] = ()
+    records: str = "observed"
+    dose: str | None = None
+
+    @property
+    def formula(self) -> str:
+        return " + ".join([f"{self.response} ~ ARM", *self.covariates, *self.factors])
+
+
+@dataclass(frozen=True)
 class Analyses:
     confidence: float = 0.95
     alternative: str = "two-sided"
@@ -161,6 +205,7 @@ class Analyses:
     subgroups: Subgroups | None = None
     primary: Primary | None = None
     parallel: Parallel = field(default_factory=Parallel)
+    models: tuple[ModelSpec, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -179,6 +224,11 @@ class Target:
     visit: str | None = None
     method: str = "paired_ttest"
     alpha: float = 0.05
+    analysis: str | None = None
+    """With ``analysis``, the target addresses any row of the analysis-results table by
+    its analysis, parameter, visit (name or number), group (an arm, or a contrast such as
+    ``High Dose vs Placebo``), method (a prefix) and statistic."""
+    group: str | None = None
 
 
 @dataclass(frozen=True)
@@ -232,7 +282,7 @@ class Trial:
                 warn=frozenset((entry.get("validation") or {}).get("warn", [])),
                 missing_baseline=(entry.get("validation") or {}).get("missing_baseline",
                                                                      "error")),
-            analyses=_analyses(entry.get("analyses") or {}),
+            analyses=_analyses(entry.get("analyses") or {}, design),
             reproduction=Reproduction(
                 targets=tuple(_target(t) for t in reproduction["targets"]),
                 on_mismatch=reproduction.get("on_mismatch", "fail")),
@@ -294,13 +344,16 @@ def _design(d: Mapping[str, Any]) -> Design:
                      for v in d["visits"]),
         parameters={code: Parameter(code, p.get("label", code), p.get("name", code),
                                     p.get("min", -math.inf), p.get("max", math.inf),
-                                    bool(p.get("integer", False)), int(p["baseline_visit"]),
-                                    int(p["comparison_visit"]))
+                                    bool(p.get("integer", False)),
+                                    None if p.get("baseline_visit") is None
+                                    else int(p["baseline_visit"]),
+                                    int(p["comparison_visit"]), p.get("no_change"))
                     for code, p in d["parameters"].items()},
+        arms=tuple(d.get("arms", [])),
     )
 
 
-def _analyses(a: Mapping[str, Any]) -> Analyses:
+def _analyses(a: Mapping[str, Any], design: Design) -> Analyses:
     paired = a.get("paired") or {}
     locf = a.get("locf", False)
     locf = {True: "derived", False: "none"}.get(locf, locf) if isinstance(locf, bool) else locf
@@ -318,12 +371,27 @@ def _analyses(a: Mapping[str, Any]) -> Analyses:
         primary=Primary(tuple(prim["parameters"]), prim.get("method", "paired_ttest"))
         if prim else None,
         parallel=Parallel(par.get("reference_arm"), tuple(par.get("strata", []))),
+        models=tuple(_model(m, design) for m in a.get("models", [])),
     )
+
+
+def _model(m: Mapping[str, Any], design: Design) -> ModelSpec:
+    param = design.parameters.get(m["parameter"])
+    visit = m.get("visit")
+    if visit is None:
+        visit = param.comparison_visit if param is not None else 0
+    return ModelSpec(id=m.get("id", f"{m['parameter']}_{visit}"), parameter=m["parameter"],
+                     visit=int(visit), response=m.get("response", "CHG"),
+                     covariates=tuple(m.get("covariates", [])),
+                     factors=tuple(m.get("factors", [])),
+                     records=m.get("records", "observed"), dose=m.get("dose"))
 
 
 def _target(t: Mapping[str, Any]) -> Target:
     return Target(id=t["id"], description=t["description"], statistic=t["statistic"],
                   published=str(t["published"]), parameter=t.get("parameter"),
-                  visit=t.get("visit"), method=t.get("method", "paired_ttest"),
-                  alpha=float(t.get("alpha", 0.05)))
+                  visit=t.get("visit"),
+                  method=t.get("method", "" if t.get("analysis") else "paired_ttest"),
+                  alpha=float(t.get("alpha", 0.05)), analysis=t.get("analysis"),
+                  group=t.get("group"))
 

@@ -642,14 +642,16 @@ def missing_baselines(scores: pd.DataFrame,
     visit_names = visit_names or {}
     parameters = {code: p if isinstance(p, Parameter) else Parameter(
         code, code, code, p.get("min", -math.inf), p.get("max", math.inf),
-        bool(p.get("integer", False)), int(p["baseline_visit"]),
-        int(p.get("comparison_visit", p["baseline_visit"])))
+        bool(p.get("integer", False)), p.get("baseline_visit"),
+        int(p.get("comparison_visit", p.get("baseline_visit") or 0)))
         for code, p in parameters.items()}
     if "DTYPE" in scores.columns:
         scores = scores[scores["DTYPE"].isna()]
     out = []
     for code, spec in parameters.items():
         base_n = spec.baseline_visit
+        if base_n is None:
+            continue  # a rating of change has no baseline to miss
         rows = scores[scores["PARAMCD"] == code]
         with_base = set(rows.loc[(rows["AVISITN"] == base_n) & rows["AVAL"].notna(), "USUBJID"])
         if "BASE" in rows.columns:

@@ -17,3 +17,29 @@ def member_of(values: pd.Series | pd.Index, members: Iterable[object]) -> pd.Ser
         members = list(members)
     mask = values.astype(object).isin(members)
     return pd.Series(mask, index=values.index) if isinstance(values, pd.Series) else mask
+
+
+ORDER_COLUMNS = ("TRT01PN", "TRTPN", "TRT01AN", "TRTAN")
+"""Numeric arm codes a CSR orders its columns by (ADaM), in order of preference."""
+
+
+def ordered_arms(subjects: pd.DataFrame, order: Iterable[str] = (),
+                 reference: str | None = None) -> list[str]:
+    """The arms (TRT01P) in protocol order: by the numeric code TRT01PN (or TRTPN ...) where
+    the subjects have one, else in the order ``order`` gives (the config's
+    ``design.arms``; arms it does not name follow by name), else by name; then the
+    ``reference`` arm, if given and present, moved first. Ties of a code go by name."""
+    arms = sorted(subjects["TRT01P"].dropna().astype(str).unique())
+    code = next((c for c in ORDER_COLUMNS if c in subjects.columns), None)
+    if code is not None:
+        codes = pd.to_numeric(subjects[code], errors="coerce")
+        first = (pd.DataFrame({"arm": subjects["TRT01P"].astype(str), "code": codes})
+                 .dropna().groupby("arm")["code"].min())
+        arms.sort(key=lambda a: (first.get(a, float("inf")), a))
+    else:
+        given = [a for a in order if a in arms]
+        arms = given + [a for a in arms if a not in given]
+    if reference in arms:
+        arms.remove(reference)
+        arms.insert(0, reference)
+    return arms

@@ -366,7 +366,7 @@ def derive(trial: Trial | Mapping[str, Any], inputs: Mapping[str, str],
     ours = None
     if trial.analyses.locf != "none" or len(sponsor_locf):
         ours = derive_locf_records(efficacy, sorted(design.visit_names), design.visit_names,
-                                   baseline_visits=design.baseline_visits)
+                                   baseline_visits=design.locf_from)
     if len(sponsor_locf):
         theirs = locf_as_delivered(efficacy, sponsor_locf)
         checks = pd.concat([checks, compare_locf(ours, theirs)], ignore_index=True)

@@ -124,6 +124,16 @@ class ReportData:
         arms = self.arms()
         for code, p in self.parameters().items():
             base, comp = p.baseline_visit, p.comparison_visit
+            if base is None:  # a rating of change: its mean at the comparison visit
+                for arm in arms:
+                    m1 = self.find(analysis="by_visit", parameter=code, group=arm,
+                                   visitn=float(comp), statistic="mean")
+                    n1 = self.find(analysis="by_visit", parameter=code, group=arm,
+                                   visitn=float(comp), statistic="n")
+                    rows.append((f"{p.label} mean, {self.visit_name(comp)}"
+                                 + (f", {arm}" if len(arms) > 1 else ""),
+                                 f"{_mean(m1)} (n = {n1:g})"))
+                continue
             for arm in arms:
                 def at(visit: int, statistic: str, arm: str = arm, code: str = code) -> float:
                     return self.find(analysis="by_visit", parameter=code, group=arm,

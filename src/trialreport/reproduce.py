@@ -156,6 +156,9 @@ def _reproduce_one(ard: pd.DataFrame, target: Target, design: Design,
         if statistic == "mean":
             visitn = (pcfg.baseline_visit if target.visit == "baseline"
                       else pcfg.comparison_visit)
+            if visitn is None:
+                raise TargetError(f"target {tid!r}: parameter {target.parameter!r} has no "
+                                  "baseline visit (design.parameters)")
             row = _lookup(ard, {"analysis": "by_visit", "parameter": target.parameter,
                                 "visitn": float(visitn), "statistic": "mean"}, tid)
             n_row = _lookup(ard, {"analysis": "by_visit", "parameter": target.parameter,

@@ -43,7 +43,7 @@ from scipy import stats as sps
 
 from trialreport.config import AnalysisConfigError, Covariate, Period, Trial, as_trial
 from trialreport.formatting import format_value
-from trialreport.frames import member_of
+from trialreport.frames import member_of, ordered_arms
 
 if TYPE_CHECKING:  # trialreport.analysis imports pingouin; the display tables need only
     from trialreport.analysis import ArdBuilder  # this module's names, so import it late
@@ -140,16 +140,19 @@ class Column:
 
 
 def arms_of(subjects: pd.DataFrame) -> list[str]:
-    return sorted(subjects["TRT01P"].dropna().unique())
+    """Arms by TRT01PN where the subjects have it, else by name (``frames.ordered_arms``);
+    ``build_safety_ard`` passes the trial's own order (reference arm first) instead."""
+    return ordered_arms(subjects)
 
 
 def safety_columns(subjects: pd.DataFrame, exposure: pd.DataFrame,
-                   periods: Sequence[str] = (), by_period: bool = False) -> list[Column]:
+                   periods: Sequence[str] = (), by_period: bool = False,
+                   arms: Sequence[str] | None = None) -> list[Column]:
     """Arms, then (``by_period``, single-arm trials) periods, then Total; safety population."""
     safe = subjects[subjects["SAFFL"] == "Y"]
     ids = safe["USUBJID"].astype(object)  # iterating Arrow strings one by one is slow
     cols = [Column(arm, "safety", frozenset(ids[safe["TRT01P"] == arm]))
-            for arm in arms_of(subjects)]
+            for arm in (arms_of(subjects) if arms is None else arms)]
     if by_period:
         for period in periods:
             exposed = set(exposure.loc[exposure["APHASE"] == period, "USUBJID"].astype(object))
@@ -408,9 +411,11 @@ def add_ae_periods(ard: ArdBuilder, ae: pd.DataFrame, subjects: pd.DataFrame,
 # ---------------------------------------------------------------------------------------
 
 
-def _groups(subjects: pd.DataFrame, population: pd.Series) -> list[tuple[str, pd.DataFrame]]:
+def _groups(subjects: pd.DataFrame, population: pd.Series,
+            arms: Sequence[str] | None = None) -> list[tuple[str, pd.DataFrame]]:
     pop = subjects[population]
-    return [(arm, pop[pop["TRT01P"] == arm]) for arm in arms_of(subjects)] + [(TOTAL, pop)]
+    arms = arms_of(subjects) if arms is None else arms
+    return [(arm, pop[pop["TRT01P"] == arm]) for arm in arms] + [(TOTAL, pop)]
 
 
 def _add_categorical(ard: ArdBuilder, analysis: str, parameter: str, values: pd.Series,
@@ -451,7 +456,8 @@ def baseline_values(efficacy: pd.DataFrame) -> pd.DataFrame:
 
 
 def add_baseline(ard: ArdBuilder, subjects: pd.DataFrame, efficacy: pd.DataFrame | None,
-                 covariates: Sequence[Covariate] = ()) -> None:
+                 covariates: Sequence[Covariate] = (),
+                 arms: Sequence[str] | None = None) -> None:
     """Demographics and baseline characteristics, safety population, per arm and total:
     AGE (n, mean, SD, median, min, max), SEX, RACE and ETHNIC where present, the trial's
     covariates (categorical: n (%); continuous: as AGE) and each parameter's baseline score
@@ -469,7 +475,7 @@ def add_baseline(ard: ArdBuilder, subjects: pd.DataFrame, efficacy: pd.DataFrame
     base = None
     if efficacy is not None:
         base = baseline_values(efficacy)
-    for group, rows in _groups(subjects, population):
+    for group, rows in _groups(subjects, population, arms):
         ard.add("baseline", "N", len(rows), group=group, analysis_set="safety", method="count")
         for name in conts:
             stats = describe(pd.to_numeric(rows[name]).to_numpy(float))
@@ -489,7 +495,7 @@ def add_baseline(ard: ArdBuilder, subjects: pd.DataFrame, efficacy: pd.DataFrame
 
 
 def add_disposition(ard: ArdBuilder, subjects: pd.DataFrame,
-                    exposure: pd.DataFrame | None) -> None:
+                    exposure: pd.DataFrame | None, arms: Sequence[str] | None = None) -> None:
     """Enrolled, treated (any exposure record; left out when the trial delivers no exposure
     data), completed, discontinued (with each reason from ``DCSREAS``; ``Missing`` when
     absent) and ongoing; % of those enrolled."""
@@ -501,7 +507,7 @@ def add_disposition(ard: ArdBuilder, subjects: pd.DataFrame,
     reasons = reasons.astype("string").fillna(MISSING)
     disc = status == "DISCONTINUED"
     reason_levels = sorted(reasons[disc.fillna(False).astype(bool)].unique())
-    for group, rows in _groups(subjects, everyone):
+    for group, rows in _groups(subjects, everyone, arms):
         st = status.loc[rows.index]
         n_all = len(rows)
         counts = {"ENROLLED": n_all}
@@ -525,7 +531,8 @@ def add_disposition(ard: ArdBuilder, subjects: pd.DataFrame,
 
 
 def add_dose_exposure(ard: ArdBuilder, subjects: pd.DataFrame, exposure: pd.DataFrame,
-                      dose_levels: Sequence[float], periods: Sequence[Period] = ()) -> None:
+                      dose_levels: Sequence[float], periods: Sequence[Period] = (),
+                      arms: Sequence[str] | None = None) -> None:
     """Highest dose reached per subject (``MAXDOSE``): summary and n (%) at each dose level
     (% of the safety population); days on each dose per subject (summed over its records at
     that dose), summarised over the subjects who received the dose, with total
@@ -537,7 +544,7 @@ def add_dose_exposure(ard: ArdBuilder, subjects: pd.DataFrame, exposure: pd.Data
     max_dose = ex.groupby("USUBJID")["EXDOSE"].max()
     days = ex.groupby(["USUBJID", "EXDOSE"])["EXDUR"].sum()
     levels = sorted(set(float(d) for d in dose_levels) | set(ex["EXDOSE"].astype(float)))
-    for group, rows in _groups(subjects, population):
+    for group, rows in _groups(subjects, population, arms):
         ids = list(rows["USUBJID"])
         ard.add("dose_exposure", "N", len(ids), group=group, analysis_set="safety",
                 method="count")
@@ -574,25 +581,27 @@ def build_safety_ard(trial_id: str, trial: Trial | Mapping[str, Any], subjects: 
     order (analysis by analysis, as computed), to be appended to the efficacy ARD. A trial
     that delivers no exposure data has no exposure analysis (and no Treated row); one that
     delivers no adverse events has no adverse-event analyses."""
-    from trialreport.analysis import ARD_COLUMNS, ArdBuilder
+    from trialreport.analysis import ARD_COLUMNS, ArdBuilder, arm_order
 
     cfg = as_trial(trial, trial_id)
+    arms = arm_order(subjects, cfg)
     design = cfg.design
     if not cfg.has("exposure"):
         exposure = None
     if not cfg.has("adverse_events"):
         adverse_events = None
-    single_arm = len(arms_of(subjects)) == 1
-    ard = ArdBuilder(trial_id)
-    add_baseline(ard, subjects, efficacy, design.covariates)
-    add_disposition(ard, subjects, exposure)
+    single_arm = len(arms) == 1
+    ard = ArdBuilder(trial_id, arms)
+    add_baseline(ard, subjects, efficacy, design.covariates, arms)
+    add_disposition(ard, subjects, exposure, arms)
     if exposure is not None:
-        add_dose_exposure(ard, subjects, exposure, design.dose_levels or (), design.periods)
+        add_dose_exposure(ard, subjects, exposure, design.dose_levels or (), design.periods,
+                          arms)
     if adverse_events is not None:
         ex = exposure if exposure is not None else pd.DataFrame(
             columns=["USUBJID", "APHASE", "EXDOSE", "EXSTDY", "EXENDY"])
         columns = safety_columns(subjects, ex, design.period_names,
-                                 by_period=single_arm and len(design.periods) > 1)
+                                 by_period=single_arm and len(design.periods) > 1, arms=arms)
         ae = teae_frame(adverse_events, exposure, subjects)
         add_ae_overview(ard, ae, columns)
         add_not_emergent(ard, teae_frame(adverse_events, exposure, subjects, emergent=False),
