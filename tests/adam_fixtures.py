@@ -140,8 +140,11 @@ _ACTOT_EXTRA = [
 ]
 
 # CIBIC+ (1-7, a rating of change): post-baseline only, at every visit where ACTOT was
-# observed (not the Unscheduled visit, not the duplicate), the same value per arm and visit
+# observed (not the Unscheduled visit, not the duplicate): the arm's value at the visit,
+# shifted by the subject's place in its arm (positions 1-8: -1, 0, +1, -1, 0, +1, -1, 0)
+# so that ratings vary within an arm
 _CIBIC = {"Placebo": (4, 4, 5), "Low Dose": (4, 3, 4), "High Dose": (3, 3, 3)}
+_CIBIC_SHIFT = (-1, 0, 1, -1, 0, 1, -1, 0)
 
 NS = "NERVOUS SYSTEM DISORDERS"
 GI = "GASTROINTESTINAL DISORDERS"
@@ -247,7 +250,8 @@ def _adqs(adsl: pd.DataFrame) -> pd.DataFrame:
                 add(subjid, "ACTOT", avisit, avisitn, _ady(subjid, avisitn), aval, base,
                     "Y" if avisitn == 0 else "", "", "Y")
                 if avisitn != 0:
-                    cibic = _CIBIC[ARM_OF[subjid[0]]][avisitn // 8 - 1]
+                    cibic = (_CIBIC[ARM_OF[subjid[0]]][avisitn // 8 - 1]
+                             + _CIBIC_SHIFT[_position(subjid) - 1])
                     add(subjid, "CIBIC", avisit, avisitn, _ady(subjid, avisitn), cibic, NA,
                         "", "", "Y")
             else:  # the sponsor's LOCF record: no study day of its own

@@ -38,6 +38,7 @@ from trialreport.config import (
     Analyses,
     AnalysisConfigError,
     Design,
+    ModelSpec,
     Parameter,
     Primary,
     ResponderRule,
@@ -65,7 +66,7 @@ ARD_COLUMNS = [
 ]
 ANALYSIS_ORDER = ["enrolment", "by_visit", "paired", "one_sample", "paired_locf",
                   "responders", "responders_paired", "subgroup", "ancova",
-                  "responders_between_arms"]
+                  "responders_between_arms", "model"]
 OPERATORS = {"<=": np.less_equal, "<": np.less, ">=": np.greater_equal, ">": np.greater,
              "==": np.equal}
 DESCRIPTIVE_STATS = ["n", "mean", "sd", "median", "q1", "q3", "min", "max", "ci_low", "ci_high"]
@@ -194,6 +195,8 @@ def build_ard(
                        visit_names, confidence, alternative)
     if len(arms) > 1:
         _add_parallel(ard, eff, subjects, design, analyses, visit_names, confidence, arms)
+    for spec in analyses.models:
+        _add_model(ard, spec, eff, locf, subjects, design, confidence, arms)
     return ard.frame()
 
 
@@ -564,3 +567,90 @@ def _add_parallel(ard: ArdBuilder, eff: pd.DataFrame, subjects: pd.DataFrame,
                 ard.add_many("responders_between_arms", cmh_test(tables, confidence=confidence),
                              method="cmh_mantel_haenszel", group=between,
                              analysis_set=f"{aset_r}; strata {', '.join(strata)}", **keys)
+
+
+MODEL_ARM_STATS = ("n", "mean", "sd", "lsmean", "se", "ci_low", "ci_high")
+MODEL_CONTRAST_STATS = ("diff", "diff_se", "diff_ci_low", "diff_ci_high", "t", "p_value")
+
+
+def _add_model(ard: ArdBuilder, spec: ModelSpec, eff: pd.DataFrame, locf: pd.DataFrame | None,
+               subjects: pd.DataFrame, design: Design, confidence: float,
+               arms: list[str]) -> None:
+    """One prespecified between-arm model (``analyses.models``), fitted on all arms by
+    ``trialreport.models.fit_arm_model`` on the efficacy population's records at the visit
+    (observed, or LOCF). ARD rows (analysis ``model``, method ``"<id>: ols <formula>"``):
+    per arm n, mean, sd, LS mean with SE and CI; per arm against the reference
+    (``"<arm> vs <reference>"``) the difference with SE, CI, t and p; group ``all arms``
+    the F test of the arm factor and the model's n, dropped rows, residual df and SD;
+    group ``dose-response`` the linear trend on ``dose`` (``"<id>: ols trend ..."``)."""
+    from trialreport.models import fit_arm_model
+
+    where = f"analyses.models ({spec.id})"
+    if len(arms) < 2:
+        raise AnalysisConfigError(f"{where}: a between-arm model needs at least two arms; "
+                                  f"the subjects have {', '.join(map(repr, arms))}")
+    pcfg = design.parameters.get(spec.parameter)
+    if pcfg is None:
+        raise AnalysisConfigError(f"{where}: parameter {spec.parameter!r} is not one of "
+                                  f"design.parameters ({', '.join(design.parameters)})")
+    if spec.response == "CHG" and not pcfg.has_baseline:
+        raise AnalysisConfigError(f"{where}: response CHG needs a baseline, and "
+                                  f"{spec.parameter} has no baseline_visit; use response AVAL")
+    if spec.records == "locf" and locf is None:
+        raise AnalysisConfigError(f"{where}: records locf needs analyses.locf (true, derived "
+                                  "or delivered)")
+    records = locf if spec.records == "locf" else eff
+    at = records[(records["PARAMCD"] == spec.parameter)
+                 & (records["AVISITN"] == spec.visit)].copy()
+    if "CHG" not in at.columns and "BASE" in at.columns:
+        at["CHG"] = at["AVAL"].astype(float) - at["BASE"].astype(float)
+    wanted = [*spec.covariates, *spec.factors, *([spec.dose] if spec.dose else [])]
+    from_records = [c for c in wanted if c in ("BASE", "AVAL", "CHG")]
+    from_subjects = [c for c in dict.fromkeys(wanted) if c not in from_records]
+    missing = [c for c in from_subjects if c not in subjects.columns]
+    if missing:
+        raise AnalysisConfigError(
+            f"{where}: {', '.join(map(repr, missing))} is neither BASE nor a column of the "
+            f"subjects dataset; subject columns: "
+            f"{', '.join(c for c in subjects.columns if c != 'SRCROW')}")
+    at = at.drop(columns=[c for c in from_subjects if c in at.columns])
+    at = at.merge(subjects[["USUBJID", *from_subjects]], on="USUBJID", how="left")
+    frame = pd.DataFrame({"ARM": at["TRT01P"].astype(str),
+                          spec.response: at[spec.response].astype(float)})
+    for c in dict.fromkeys(wanted):
+        frame[c] = (at[c].astype(float) if c in spec.covariates or c == spec.dose
+                    else at[c].astype("string"))
+    present = [a for a in arms if (frame["ARM"] == a).any()]
+    reference = arms[0]  # arm_order puts the reference arm first
+    if reference not in present:
+        raise AnalysisConfigError(f"{where}: the reference arm {reference!r} has no "
+                                  f"{spec.records} record of {spec.parameter} at visit "
+                                  f"{spec.visit}")
+    try:
+        res = fit_arm_model(frame, spec.response, present, reference, spec.covariates,
+                            spec.factors, spec.dose, confidence)
+    except ValueError as exc:
+        raise AnalysisConfigError(f"{where}: {spec.formula} at visit {spec.visit} cannot be "
+                                  f"fitted: {exc}") from exc
+    keys = {"parameter": spec.parameter, "visit": design.visit_name(spec.visit),
+            "visitn": float(spec.visit),
+            "analysis_set": f"{spec.records} records at {design.visit_name(spec.visit)}, "
+                            "efficacy population"}
+    method = f"{spec.id}: ols {res['formula']}"
+    for arm, entry in res["arms"].items():
+        ard.add_many("model", {k: entry[k] for k in MODEL_ARM_STATS}, method=method,
+                     group=arm, **keys)
+        if "diff" in entry:
+            ard.add_many("model", {k: entry[k] for k in MODEL_CONTRAST_STATS},
+                         method=method, group=f"{arm} vs {reference}", **keys)
+    ard.add_many("model", {"n": res["n"], "n_dropped": res["n_dropped"],
+                           "df_resid": res["df_resid"], "sigma": res["sigma"],
+                           "f": res["f_arm"], "df_num": res["df_num"],
+                           "df_den": res["df_den"], "p_value": res["p_value_arm"]},
+                 method=method, group="all arms", **keys)
+    if "dose_response" in res:
+        dr = res["dose_response"]
+        ard.add_many("model", {k: dr[k] for k in ("slope", "se", "ci_low", "ci_high", "t",
+                                                  "p_value", "df_resid")},
+                     method=f"{spec.id}: ols trend {dr['formula']}", group="dose-response",
+                     **keys)

@@ -223,7 +223,12 @@ def locf_as_delivered(observed: pd.DataFrame, sponsor_locf: pd.DataFrame) -> pd.
 def compare_locf(ours: pd.DataFrame, theirs: pd.DataFrame) -> pd.DataFrame:
     """Where the pipeline's LOCF and the sponsor's differ: at every subject, parameter and
     visit where either carried a value forward, an AVAL that differs or is there in one
-    only (columns ``CHECK_COLUMNS``, delivered = the sponsor's)."""
+    only (columns ``CHECK_COLUMNS``, delivered = the sponsor's). Only the parameters for
+    which the sponsor delivered LOCF records are compared: a parameter without any was
+    not carried forward by the sponsor at all."""
+    delivered = set(theirs.loc[theirs["DTYPE"] == "LOCF", "PARAMCD"])
+    ours = ours[ours["PARAMCD"].isin(delivered)]
+    theirs = theirs[theirs["PARAMCD"].isin(delivered)]
     a = ours[[*KEY, "AVISIT", "AVAL", "DTYPE"]].rename(
         columns={"AVAL": "derived", "DTYPE": "_dt_o"})
     b = theirs[[*KEY, "AVAL", "DTYPE"]].rename(columns={"AVAL": "delivered", "DTYPE": "_dt_t"})

@@ -359,6 +359,85 @@ class ReportData:
                                      ).replace("nan", "")
         return out
 
+    def one_sample_table(self) -> pd.DataFrame:
+        """Ratings of change (no baseline) against their no-change value, single arm."""
+        a = self.ard[self.ard["analysis"] == "one_sample"]
+        rows = []
+        for (code, visit, group), g in a.groupby(["parameter", "visit", "group"], sort=False):
+            get = dict(zip(g["method"] + ":" + g["statistic"], g["value"], strict=True))
+            wm = next((m for m in g["method"].unique() if m.startswith("wilcoxon")), "")
+            rows.append({
+                "Parameter": self.parameters()[code].label, "Visit": visit, "Arm": group,
+                "n": f"{get['descriptive:n']:g}",
+                "Mean (SD)": f"{fmt_num(get['descriptive:mean'], 2)} "
+                             f"({fmt_num(get['descriptive:sd'], 2)})",
+                "No change": f"{get['config:no_change']:g}",
+                "Mean difference [95% CI]": (
+                    f"{fmt_num(get['t-based CI:difference_mean'], 2)} "
+                    f"[{fmt_num(get['t-based CI:difference_ci_low'], 2)}, "
+                    f"{fmt_num(get['t-based CI:difference_ci_high'], 2)}]"),
+                "One-sample t": (f"t({get['one_sample_ttest:df']:g}) = "
+                                 f"{fmt_num(get['one_sample_ttest:t'], 2)}, "
+                                 f"{format_p(get['one_sample_ttest:p_value'])}"
+                                 if "one_sample_ttest:p_value" in get else "not computed"),
+                "Wilcoxon signed-rank": (f"{format_p(get[wm + ':p_value'])} "
+                                         f"({wm.removeprefix('wilcoxon_')})" if wm
+                                         else "not computed"),
+            })
+        return pd.DataFrame(rows)
+
+    def model_tables(self) -> list[tuple[str, pd.DataFrame]]:
+        """Per prespecified model (``analyses.models``): a heading naming the model and its
+        F test, and a table in CSR layout (statistics as rows, arms as columns) of n, mean
+        (SD), LS mean (SE) [CI] and the difference from the reference arm [CI], P."""
+        a = self.ard[self.ard["analysis"] == "model"]
+        out = []
+        for method, g in a.groupby("method", sort=False):
+            if " trend " in method:
+                continue
+            model_id, formula = method.split(": ols ", 1)
+            get = {(r.group, r.statistic): r.value for r in g.itertuples()}
+            arms = [grp for grp in dict.fromkeys(g["group"])
+                    if " vs " not in grp and grp != "all arms"]
+            contrasts = {grp.split(" vs ")[0]: grp for grp in g["group"] if " vs " in grp}
+            cells: dict[str, dict[str, str]] = {}
+            for arm in arms:
+                col = {"n": f"{get[(arm, 'n')]:g}",
+                       "Mean (SD)": f"{fmt_num(get[(arm, 'mean')], 2)} "
+                                    f"({fmt_num(get[(arm, 'sd')], 2)})",
+                       "LS mean (SE)": f"{fmt_num(get[(arm, 'lsmean')], 2)} "
+                                       f"({fmt_num(get[(arm, 'se')], 2)})",
+                       "95% CI of LS mean": f"{fmt_num(get[(arm, 'ci_low')], 2)}, "
+                                            f"{fmt_num(get[(arm, 'ci_high')], 2)}"}
+                if arm in contrasts:
+                    c = contrasts[arm]
+                    col |= {"Difference from reference (SE)":
+                            f"{fmt_num(get[(c, 'diff')], 2)} ({fmt_num(get[(c, 'diff_se')], 2)})",
+                            "95% CI of difference": f"{fmt_num(get[(c, 'diff_ci_low')], 2)}, "
+                                                    f"{fmt_num(get[(c, 'diff_ci_high')], 2)}",
+                            "P (t-test of the contrast)": format_p(get[(c, "p_value")])}
+                cells[arm] = col
+            table = pd.DataFrame(cells).fillna("reference").rename_axis("Statistic")
+            table = table.reset_index()
+            first = g.iloc[0]
+            heading = (f"{self.parameters()[first['parameter']].label}, {first['visit']} "
+                       f"(model {model_id}: {formula}; {first['analysis_set']}). Arms: "
+                       f"F({get[('all arms', 'df_num')]:g}, {get[('all arms', 'df_den')]:g})"
+                       f" = {fmt_num(get[('all arms', 'f')], 2)}, "
+                       f"{format_p(get[('all arms', 'p_value')])}; "
+                       f"{get[('all arms', 'n')]:g} subjects"
+                       + (f", {get[('all arms', 'n_dropped')]:g} without the values needed"
+                          if get[("all arms", "n_dropped")] else ""))
+            trend = a[a["method"].str.startswith(f"{model_id}: ols trend ")]
+            if len(trend):
+                t = dict(zip(trend["statistic"], trend["value"], strict=True))
+                heading += (f". Dose-response trend ({trend['method'].iloc[0].split(': ', 1)[1]}"
+                            f"): slope {fmt_num(t['slope'], 3)} "
+                            f"[{fmt_num(t['ci_low'], 3)}, {fmt_num(t['ci_high'], 3)}], "
+                            f"{format_p(t['p_value'])}")
+            out.append((heading + ".", table))
+        return out
+
     def means_by_visit_figure(self):  # -> matplotlib Figure
         import matplotlib.pyplot as plt
 

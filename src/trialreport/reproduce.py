@@ -118,6 +118,15 @@ def _reproduce_one(ard: pd.DataFrame, target: Target, design: Design,
     out: dict[str, Any] = {"id": tid, "description": target.description,
                            "published": published, "n": "", "grim_sizes": "",
                            "grim_consistent": ""}
+    if target.analysis:
+        row = _lookup_row(ard, target, design)
+        value, out["source"] = float(row["value"]), _source(row) + f" [{row['group']}]"
+        n_rows = ard[(ard["analysis"] == row["analysis"]) & (ard["parameter"] == row["parameter"])
+                     & (ard["visit"] == row["visit"]) & (ard["group"] == row["group"])
+                     & (ard["method"] == row["method"]) & (ard["statistic"] == "n")]
+        if len(n_rows) == 1:
+            out["n"] = int(n_rows["value"].iloc[0])
+        return out | _compare(value, published)
     if statistic in NEEDS:
         analysis, parameter, needs = NEEDS[statistic]
         rows = ard[ard["analysis"] == analysis]
@@ -190,7 +199,12 @@ def _reproduce_one(ard: pd.DataFrame, target: Target, design: Design,
             row = _lookup(ard, where, tid)
         value, out["source"] = float(row["value"]), _source(row)
 
-    out["reproduced_value"] = format_value(value)
+    return out | _compare(value, published)
+
+
+def _compare(value: float, published: str) -> dict[str, Any]:
+    """The reproduced text at the published precision (or the bound), and the status."""
+    out: dict[str, Any] = {"reproduced_value": format_value(value)}
     bound = BOUND.match(published)
     if bound:
         op, limit = bound.group(1), float(bound.group(2))
@@ -204,6 +218,39 @@ def _reproduce_one(ard: pd.DataFrame, target: Target, design: Design,
         ok = out["reproduced"] == published.strip()
     out["status"] = "match" if ok else "mismatch"
     return out
+
+
+def _lookup_row(ard: pd.DataFrame, target: Target, design: Design) -> pd.Series:
+    """The one ARD row a target with ``analysis`` addresses: its analysis, and where given
+    its parameter, visit (``baseline``/``comparison`` of the parameter, a visit number or a
+    visit name), group, method (a prefix of the row's method) and statistic."""
+    rows = ard[(ard["analysis"] == target.analysis) & (ard["statistic"] == target.statistic)]
+    if target.parameter:
+        rows = rows[rows["parameter"] == target.parameter]
+    visit = target.visit
+    if visit in ("baseline", "comparison") and target.parameter in design.parameters:
+        p = design.parameters[target.parameter]
+        visit = p.baseline_visit if visit == "baseline" else p.comparison_visit
+    if visit is not None and (isinstance(visit, int) or str(visit).strip().isdigit()):
+        rows = rows[rows["visitn"] == float(visit)]
+    elif visit is not None:
+        rows = rows[rows["visit"] == str(visit)]
+    if target.group:
+        rows = rows[rows["group"] == target.group]
+    if target.method:
+        rows = rows[rows["method"].str.startswith(target.method)]
+    if len(rows) != 1:
+        shown = "; ".join(sorted({f"{r.parameter}/{r.visit}/{r.group}/{r.method}"
+                                  for r in rows.itertuples()})[:6])
+        raise TargetError(f"target {target.id!r}: expected one row of analysis "
+                          f"{target.analysis!r} with statistic {target.statistic!r}"
+                          + "".join(f", {k} {v!r}" for k, v in (
+                              ("parameter", target.parameter), ("visit", target.visit),
+                              ("group", target.group), ("method", target.method)) if v)
+                          + f"; found {len(rows)}" + (f" ({shown}): add parameter, visit, "
+                                                       "group or method to tell them apart"
+                                                       if len(rows) else ""))
+    return rows.iloc[0]
 
 
 def _reproduce_incidence(ard: pd.DataFrame, target: Target) -> dict[str, Any]:
