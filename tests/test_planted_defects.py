@@ -6,10 +6,13 @@ second library (scipy, statsmodels), and runs it through ``build_ard`` (or ``sta
 1. the efficacy-population filter (EFFFL = "Y") dropped from ``build_ard``;
 2. a responder proportion whose denominator counts subjects not rated at the visit;
 3. the ANCOVA fitted without its strata;
-4. a boundary moved by one: subgroup tests only with at least ``min_n`` pairs.
+4. boundaries moved by one: (a) subgroup tests only with at least ``min_n`` pairs,
+   (b) the Wilcoxon signed-rank exact / normal switch at 50 non-zero differences.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import pandas as pd
@@ -17,6 +20,7 @@ import pytest
 import statsmodels.formula.api as smf
 from scipy import stats as sps
 
+from trialreport import stats as S
 from trialreport.analysis import build_ard
 from trialreport.derive import derive_efficacy
 
@@ -200,3 +204,59 @@ def test_subgroup_tested_from_exactly_min_n_pairs():
     # described all the same: changes -1, -3, -1
     assert _one(below, statistic="change_mean") == pytest.approx(-5 / 3)
 
+
+# --- 4b. Wilcoxon signed-rank: exact below 50 non-zero differences, as R --------------------
+
+def _signed(n: int) -> np.ndarray:
+    """n distinct non-zero differences: k for k = 1..n, negative for multiples of 3."""
+    k = np.arange(1, n + 1, dtype=float)
+    return np.where(k % 3 == 0, -k, k)
+
+
+def _normal_p_continuity(d: np.ndarray) -> float:
+    """R's wilcox.test normal approximation, correct = TRUE (its default), no ties:
+    z = (V - n(n+1)/4 - 0.5 sign(V - n(n+1)/4)) / sqrt(n(n+1)(2n+1)/24), p = 2 P(Z > |z|),
+    V the sum of the ranks of the positive differences."""
+    n = d.size
+    ranks = sps.rankdata(np.abs(d))
+    v = ranks[d > 0].sum()
+    centred = v - n * (n + 1) / 4
+    z = (centred - 0.5 * np.sign(centred)) / math.sqrt(n * (n + 1) * (2 * n + 1) / 24)
+    return float(2 * sps.norm.sf(abs(z)))
+
+
+@pytest.mark.parametrize("n", [49, 50])
+def test_wilcoxon_switches_to_normal_approximation_at_50(n):
+    d = _signed(n)
+    assert np.unique(np.abs(d)).size == n and np.all(d != 0)  # no ties, no zeros
+    baseline = np.full(n, 100.0)
+    r = S.paired_comparison(baseline, baseline + d)
+    exact_p = float(sps.wilcoxon(d, method="exact").pvalue)
+    normal_p = _normal_p_continuity(d)
+    # the two p values differ enough that the test tells the variants apart
+    assert abs(exact_p - normal_p) > 1e-4
+    if n == 49:
+        assert S.wilcoxon_method(d) == "exact"
+        assert r["wilcoxon"]["method"] == "exact"
+        assert r["wilcoxon"]["p_value"] == pytest.approx(exact_p, rel=1e-9)
+        assert r["hodges_lehmann"]["method"] == "exact"
+    else:
+        assert S.wilcoxon_method(d) == "normal approximation"
+        assert r["wilcoxon"]["method"] == "normal approximation"
+        assert r["wilcoxon"]["p_value"] == pytest.approx(normal_p, rel=1e-9)
+        ref = sps.wilcoxon(d, method="asymptotic", correction=True)
+        assert r["wilcoxon"]["p_value"] == pytest.approx(ref.pvalue, rel=1e-9)
+        assert r["hodges_lehmann"]["method"] == "normal approximation"
+    # W: the smaller signed-rank sum; multiples of 3 up to n are negative
+    neg = 3 * (n // 3) * (n // 3 + 1) / 2
+    assert r["wilcoxon"]["W"] == min(neg, n * (n + 1) / 2 - neg)
+
+    # the same through build_ard: the ARD names the variant
+    ids = [f"s{i:02d}" for i in range(n)]
+    scores = _scores([(s, 0, 100.0) for s in ids]
+                     + [(s, 2, 100.0 + x) for s, x in zip(ids, d, strict=True)])
+    ard = _ard(_config(), _subjects(ids), scores)
+    method = "wilcoxon_exact" if n == 49 else "wilcoxon_normal"
+    assert _one(ard, analysis="paired", method=method, statistic="p_value") == pytest.approx(
+        exact_p if n == 49 else normal_p, rel=1e-9)
+    assert _one(ard, analysis="paired", method=method, statistic="n_nonzero") == n
