@@ -53,13 +53,14 @@ def describe(values: np.ndarray, confidence: float = 0.95) -> dict[str, float]:
 
 
 def wilcoxon_method(differences: np.ndarray) -> str:
-    """The Wilcoxon variant used: exact when there are at most 50 non-zero differences and
-    no ties among their absolute values; otherwise the normal approximation with tie and
-    continuity corrections (zero differences dropped, Wilcoxon's method)."""
+    """The Wilcoxon variant used: exact when there are fewer than 50 non-zero differences
+    (n < 50, as R's wilcox.test) and no ties among their absolute values; otherwise, from
+    50 on or with ties, the normal approximation with tie and continuity corrections (R's
+    ``correct = TRUE``; zero differences dropped, Wilcoxon's method)."""
     d = np.asarray(differences, dtype=float)
     d = d[d != 0]
     has_ties = np.unique(np.abs(d)).size < d.size
-    return "exact" if (d.size <= 50 and not has_ties) else "normal approximation"
+    return "exact" if (d.size < 50 and not has_ties) else "normal approximation"
 
 
 def paired_comparison(
@@ -172,9 +173,10 @@ def hodges_lehmann(differences: np.ndarray, confidence: float = 0.95) -> dict[st
     [W_(C), W_(M+1-C)] of the ordered Walsh averages (Hollander & Wolfe, *Nonparametric
     Statistical Methods*, 2nd ed., 1999, section 3.3):
 
-    - ``exact`` (no zero differences, no tied absolute differences, n <= 50): C is the
-      smallest v with P(V <= v) >= alpha/2 under the exact signed-rank null distribution
-      (R's ``qsignrank(alpha/2, n)``; the interval of R's ``wilcox.test(conf.int = TRUE)``);
+    - ``exact`` (no zero differences, no tied absolute differences, n < 50, as R's
+      wilcox.test and ``wilcoxon_method``): C is the smallest v with P(V <= v) >= alpha/2
+      under the exact signed-rank null distribution (R's ``qsignrank(alpha/2, n)``; the
+      interval of R's ``wilcox.test(conf.int = TRUE)``);
     - ``normal approximation`` otherwise: C = round(M/2 - z(1-alpha/2) * sqrt(var)), with
       the tie-corrected variance var = [n(n+1)(2n+1) - sum(t^3 - t)/2] / 24 over the tie
       groups t of |d| (Hollander & Wolfe eq. 3.27 with the tie correction of eq. 3.13),
@@ -193,7 +195,7 @@ def hodges_lehmann(differences: np.ndarray, confidence: float = 0.95) -> dict[st
     estimate = (walsh.order_statistic((m + 1) // 2) + walsh.order_statistic(m // 2 + 1)) / 2
     alpha = 1.0 - confidence
     nonzero = d[d != 0]
-    exact = (nonzero.size == n and np.unique(np.abs(d)).size == n and n <= 50)
+    exact = (nonzero.size == n and np.unique(np.abs(d)).size == n and n < 50)
     if exact:
         cdf = signrank_null_cdf(n)
         c = int(np.searchsorted(cdf, alpha / 2 - 1e-12))  # smallest v with cdf[v] >= a/2
