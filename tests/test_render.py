@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import sys
 from pathlib import Path
 
 import nbformat
@@ -96,12 +98,19 @@ def test_quarto_is_called_with_the_format_and_every_parameter(monkeypatch, tmp_p
 
     calls = []
 
-    def fake_run(args, cwd, check):
+    def fake_run(args, cwd=None, check=False, env=None, **kwargs):
+        if args[1:] == ["--version"]:  # asked for the log
+            return subprocess.CompletedProcess(args, 0, stdout="1.7.32\n")
         calls.append(args)
+        # Quarto is pinned to this interpreter, whatever the shell has, and papermill
+        # (which Quarto's Jupyter engine needs for -P parameters) is installed there
+        assert env["QUARTO_PYTHON"] == sys.executable
+        assert env["PATH"].split(os.pathsep)[0] == str(Path(sys.executable).parent)
         (Path(cwd) / ("report" + suffix)).write_bytes(b"rendered")
         return subprocess.CompletedProcess(args, 0)
 
     monkeypatch.setenv("TRIALREPORT_RENDERER", "quarto")
+    monkeypatch.setenv("QUARTO_PYTHON", "/usr/bin/some-other-python")
     monkeypatch.setattr(render.subprocess, "run", fake_run)
     out = tmp_path / ("out" + suffix)
     used = render.render_report(ROOT / "reports" / "report.qmd", out,
@@ -111,3 +120,13 @@ def test_quarto_is_called_with_the_format_and_every_parameter(monkeypatch, tmp_p
                       "-P", "trial:t1", "-P", "results_dir:/abs/results/t1",
                       "-P", "renderer:quarto"]]
     assert out.read_bytes() == b"rendered"
+
+
+def test_papermill_is_installed_for_quartos_parameters() -> None:
+    """Quarto's Jupyter engine needs papermill for `quarto render -P`; it is locked."""
+    import importlib.util
+
+    assert importlib.util.find_spec("papermill") is not None
+    import papermill
+
+    assert papermill.__version__

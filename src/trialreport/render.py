@@ -19,6 +19,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -113,16 +114,44 @@ def render_with_jupyter(qmd: Path, output: Path, params: Mapping[str, Any],
 QUARTO_FORMATS = {"html": ("html", ".html"), "pdf": ("typst", ".pdf")}
 
 
+def quarto_environment(base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment ``quarto render`` runs in: pinned to the interpreter running the
+    workflow, whatever the user's shell has. ``QUARTO_PYTHON`` is this interpreter
+    (``sys.executable``), so Quarto's Jupyter engine, papermill (which it needs for ``-P``
+    parameters) and ``trialreport`` are this environment's; its folder goes first on
+    ``PATH``, so the ``python3`` kernel (whose spec runs ``python``) is this interpreter
+    too."""
+    env = dict(os.environ if base is None else base)
+    env["QUARTO_PYTHON"] = sys.executable
+    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    return env
+
+
+def quarto_version(env: Mapping[str, str] | None = None) -> str:
+    """``quarto --version`` and where that quarto is, for the log."""
+    found = shutil.which("quarto", path=(env or os.environ).get("PATH"))
+    try:
+        version = subprocess.check_output(["quarto", "--version"], text=True,
+                                          env=dict(env or os.environ), timeout=60).strip()
+    except (OSError, subprocess.SubprocessError):
+        version = "unknown version"
+    return f"{version} ({found or 'quarto not found on PATH'})"
+
+
 def render_with_quarto(qmd: Path, output: Path, params: Mapping[str, Any],
                        to: str = "html") -> None:
-    """``quarto render`` in the private folder; ``to="pdf"`` goes through Typst."""
+    """``quarto render`` in the private folder, in ``quarto_environment()``; ``to="pdf"``
+    goes through Typst. The log says which Quarto and which Python rendered."""
     from trialreport.pipeline import StageError
 
     quarto_format, suffix = QUARTO_FORMATS[to]
     args = ["quarto", "render", qmd.name, "--to", quarto_format]
     for key, value in params.items():
         args += ["-P", f"{key}:{value}"]
-    done = subprocess.run(args, cwd=qmd.parent, check=False)
+    env = quarto_environment()
+    log.info("quarto: %s; QUARTO_PYTHON: %s (Python %s)", quarto_version(env),
+             env["QUARTO_PYTHON"], sys.version.split()[0])
+    done = subprocess.run(args, cwd=qmd.parent, check=False, env=env)
     produced = qmd.with_suffix(suffix)
     if done.returncode != 0 or not produced.exists():
         raise StageError(f"quarto render failed (exit status {done.returncode}); its "
