@@ -27,7 +27,7 @@ def test_every_reading_rule_is_explained_in_schemas_readme() -> None:
               + Path(records.__file__).read_text(encoding="utf-8"))
     for rule in ["file_not_found", "empty_file", "no_data_rows", "duplicated_column",
                  "blank_column_name", "field_count", "encoding", "not_parquet", "not_xpt",
-                 "column_map", "unknown_format", "where_column"]:
+                 "column_map", "unknown_format", "where_column", "where_selects_nothing"]:
         assert f'"{rule}"' in source, rule
         assert f"`{rule}`" in DOCS, rule
 

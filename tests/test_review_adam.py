@@ -1,4 +1,4 @@
-"""Review of the ADaM-as-delivered feature: defects found, each as a strict xfail.
+"""Review of the ADaM-as-delivered feature: each defect found, as a test (all now fixed).
 
 Each test states the one change that would make it pass. They use the hand-counted
 three-arm fixture (tests/adam_fixtures.py) and run the stages in-process as
@@ -45,12 +45,11 @@ def three_arm_out(tmp_path_factory):
     return _run(root, fx.three_arm_adam())
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "TEAEs without ASTDY (partial dates) get no derived APHASE, so the whole-study period "
-    "of ae_periods counts 11 subjects / 13 events while the AE overview counts 13 / 15. "
-    "Fix (records.derive_period): give a record with no day the only period when there is "
-    "one, e.g. `day = np.where(np.isnan(day) & (len(periods) == 1), periods[0].first_day, "
-    "day)`."))
+# Found in review, now fixed: TEAEs without ASTDY (partial dates) get no derived APHASE, so
+# the whole-study period of ae_periods counts 11 subjects / 13 events while the AE overview
+# counts 13 / 15. Fix (records.derive_period): give a record with no day the only period
+# when there is one, e.g. `day = np.where(np.isnan(day) & (len(periods) == 1),
+# periods[0].first_day, day)`.
 def test_whole_study_period_counts_every_teae(three_arm_out):
     ard = pipeline.read_ard(three_arm_out / "ard.csv")
     overview = _value(ard, analysis="ae_overview", parameter="ANY", group="Total",
@@ -60,11 +59,11 @@ def test_whole_study_period_counts_every_teae(three_arm_out):
     assert periods == overview
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Delivered BASE is 'used as delivered' (README) only by ANCOVA; the paired analysis "
-    "(_wide) and the baseline table (baseline_values) take AVAL of the baseline record "
-    "whenever it exists, so the report shows two different changes from baseline. Fix "
-    "(analysis._wide): `base = given.reindex(base.index).fillna(base)` (delivered first)."))
+# Found in review, now fixed: Delivered BASE is 'used as delivered' (README) only by ANCOVA;
+# the paired analysis (_wide) and the baseline table (baseline_values) take AVAL of the
+# baseline record whenever it exists, so the report shows two different changes from
+# baseline. Fix (analysis._wide): `base = given.reindex(base.index).fillna(base)` (delivered
+# first).
 def test_delivered_base_is_used_by_the_paired_analysis_too(tmp_path):
     frames = fx.three_arm_adam()
     q = frames["adqs"]
@@ -79,12 +78,12 @@ def test_delivered_base_is_used_by_the_paired_analysis_too(tmp_path):
                   statistic="change_mean") == pytest.approx(2.0, abs=1e-12)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "A `where` that keeps no record (here the codes written in lower case) passes ingest "
-    "and validate with an empty scores dataset; the run then fails far downstream with a "
-    "message about LOCF, ANCOVA or a target ('found 0'). Fix (records.select_records): "
-    "raise InputFileError(rule where_column-like 'where_selects_nothing') naming "
-    "data.<dataset>.where and the values present when `keep.sum() == 0`."))
+# Found in review, now fixed: A `where` that keeps no record (here the codes written in
+# lower case) passes ingest and validate with an empty scores dataset; the run then fails
+# far downstream with a message about LOCF, ANCOVA or a target ('found 0'). Fix
+# (records.select_records): raise InputFileError(rule where_column-like
+# 'where_selects_nothing') naming data.<dataset>.where and the values present when
+# `keep.sum() == 0`.
 def test_a_where_that_keeps_nothing_is_refused_naming_the_key(tmp_path):
     trial = _cfg()
     trial["data"]["scores"]["where"] = {"ANL01FL": "Y", "PARAMCD": ["actot"]}
@@ -93,12 +92,11 @@ def test_a_where_that_keeps_nothing_is_refused_naming_the_key(tmp_path):
         _run(tmp_path, fx.three_arm_adam(), trial, through="validate")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "With TRTEMFL delivered empty and derived from exposure, a partial-date AE (ASTDY "
-    "missing) is flagged N and shown as 'not treatment-emergent (e.g. before the first "
-    "dose)': 2003's PRURITUS and 3003's RASH leave the TEAE counts. Fix "
-    "(safety.derive_var_trtemfl): `on_or_after = ((onset.astype(float) >= start) | "
-    "onset.isna()).to_numpy(dtype=bool)` (unknown onset counted as emergent)."))
+# Found in review, now fixed: With TRTEMFL delivered empty and derived from exposure, a
+# partial-date AE (ASTDY missing) is flagged N and shown as 'not treatment-emergent (e.g.
+# before the first dose)': 2003's PRURITUS and 3003's RASH leave the TEAE counts. Fix
+# (safety.derive_var_trtemfl): `on_or_after = ((onset.astype(float) >= start) |
+# onset.isna()).to_numpy(dtype=bool)` (unknown onset counted as emergent).
 def test_partial_date_events_are_not_called_pre_treatment(tmp_path):
     frames = fx.three_arm_adam()
     frames["adae"]["TRTEMFL"] = ""
@@ -110,11 +108,10 @@ def test_partial_date_events_are_not_called_pre_treatment(tmp_path):
                   statistic="n_events") == 2  # the two negative-day events only
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Open exposure records with no design.study_days (whole-study period without a last "
-    "day) get EXDUR missing, and groupby().sum() turns that into 0: every subject is "
-    "shown with 0 days at dose. Fix (safety.add_dose_exposure): "
-    "`ex.groupby([...])['EXDUR'].sum(min_count=1)`."))
+# Found in review, now fixed: Open exposure records with no design.study_days (whole-study
+# period without a last day) get EXDUR missing, and groupby().sum() turns that into 0: every
+# subject is shown with 0 days at dose. Fix (safety.add_dose_exposure):
+# `ex.groupby([...])['EXDUR'].sum(min_count=1)`.
 def test_open_exposure_without_study_days_is_not_zero_days(tmp_path):
     trial = _cfg()
     del trial["design"]["study_days"]
@@ -127,11 +124,10 @@ def test_open_exposure_without_study_days_is_not_zero_days(tmp_path):
     assert math.isnan(mean) or mean > 0
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "APHASE delivered but design.periods left out: every record is refused with 'is not "
-    "one of the allowed values (from the trial's config): STUDY', a name the user never "
-    "wrote, and no config key. Fix (contracts._describe): for the periods domain add "
-    "'(design.periods lists none: add them, or drop APHASE with extra_columns/columns)'."))
+# Found in review, now fixed: APHASE delivered but design.periods left out: every record is
+# refused with 'is not one of the allowed values (from the trial's config): STUDY', a name
+# the user never wrote, and no config key. Fix (contracts._describe): for the periods domain
+# add '(design.periods lists none: add them, or drop APHASE with extra_columns/columns)'.
 def test_aphase_without_periods_names_design_periods(tmp_path):
     frames = fx.three_arm_adam()
     frames["adae"]["APHASE"] = "DOUBLE-BLIND"
@@ -142,12 +138,11 @@ def test_aphase_without_periods_names_design_periods(tmp_path):
     assert failures["message"].str.contains("design.periods").all()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "records._same compares any two texts that parse as numbers by value, so a `where` "
-    "on an identifier with leading zeros keeps other identifiers ('0701' keeps '701', "
-    "'00701', '7.01e2'); matches_subjects likewise lets SUBJID '001' equal '1'. Fix "
-    "(records._matches): compare by number only when the config value is a number "
-    "(`isinstance(value, (int, float))`), else as text."))
+# Found in review, now fixed: records._same compares any two texts that parse as numbers by
+# value, so a `where` on an identifier with leading zeros keeps other identifiers ('0701'
+# keeps '701', '00701', '7.01e2'); matches_subjects likewise lets SUBJID '001' equal '1'.
+# Fix (records._matches): compare by number only when the config value is a number
+# (`isinstance(value, (int, float))`), else as text.
 def test_where_on_text_identifiers_is_not_numeric():
     frame = pd.DataFrame({"SITEID": ["701", "0701", "00701", "7.01e2"],
                           "SRCROW": [1, 2, 3, 4]})

@@ -228,3 +228,20 @@ def test_locf_is_compared_only_for_parameters_the_sponsor_carried_forward(run):
     _, _, _, out = run
     checks = pd.read_csv(out / "derived" / "checks.csv")
     assert checks.empty  # CIBIC has no sponsor LOCF records: not compared
+
+
+def test_short_form_targets_take_a_group_in_a_multi_arm_trial(run, tmp_path):
+    """"Placebo: ADAS-Cog mean at week 24 27.29" (191/7, counted by hand in the fixture);
+    without the group the target is refused, naming the groups to choose from."""
+    _, trial, _, out = run
+    target = {"id": "m", "description": "m", "statistic": "mean", "parameter": "ACTOT",
+              "visit": "comparison", "published": "27.29"}
+    ok = {**trial, "reproduction": {"targets": [target | {"group": P}]}}
+    pipeline.reproduce_targets(ok, str(out / "ard.csv"), str(tmp_path / "r.csv"),
+                               trial_id=fx.THREE_ARM_ID)
+    row = pd.read_csv(tmp_path / "r.csv", dtype=str).iloc[0]
+    assert (row["reproduced"], row["status"], row["n"]) == ("27.29", "match", "7")
+    bad = {**trial, "reproduction": {"targets": [target]}}
+    with pytest.raises(pipeline.StageError, match="groups Placebo, Low Dose, High Dose"):
+        pipeline.reproduce_targets(bad, str(out / "ard.csv"), str(tmp_path / "r2.csv"),
+                                   trial_id=fx.THREE_ARM_ID)

@@ -202,8 +202,8 @@ def build_ard(
 
 def _wide(scores: pd.DataFrame, base_n: int, comp_n: int) -> tuple[np.ndarray, np.ndarray]:
     """Per subject (sorted), the baseline and the comparison-visit AVAL. The baseline is
-    AVAL at the baseline visit, or, where the subject has none there, the BASE the records
-    carry (data that deliver the baseline only as BASE)."""
+    the BASE the records carry (as delivered, or derived from the baseline record), else
+    AVAL at the baseline visit."""
     wide = scores.pivot_table(index="USUBJID", columns="AVISITN", values="AVAL",
                               aggfunc="first", dropna=False)
     wide = wide.reindex(columns=sorted(set(wide.columns) | {base_n, comp_n})).sort_index()
@@ -211,7 +211,7 @@ def _wide(scores: pd.DataFrame, base_n: int, comp_n: int) -> tuple[np.ndarray, n
     if "BASE" in scores.columns:
         given = (scores.dropna(subset=["BASE"]).groupby("USUBJID")["BASE"].first()
                  .astype(float))
-        base = base.fillna(given.reindex(base.index))
+        base = given.reindex(base.index).fillna(base)
     return (base.to_numpy(float, na_value=math.nan),
             wide[comp_n].to_numpy(float, na_value=math.nan))
 

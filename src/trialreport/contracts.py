@@ -479,6 +479,26 @@ def _rule_mask(df: pd.DataFrame, rule: Rule, domain: Domain) -> pd.Series:
     return rule.check(df, domain)
 
 
+CONFIG_KEYS = {
+    "visit_names": "design.visits", "visit_numbers": "design.visits",
+    "parameter_codes": "design.parameters", "dose_levels": "design.dose_levels",
+    "study_days": "design.study_days", "onset_days": "design.study_days",
+    "age_range": "design.age_range",
+}
+"""The config key that sets each domain (``periods`` is explained on its own)."""
+
+
+def _config_key(spec_values: Any, domain: Domain) -> str:
+    """Where in the trial's config a domain's values come from, for messages."""
+    name = spec_values.get("domain") if isinstance(spec_values, Mapping) else None
+    if name == "periods":
+        names = ", ".join(domain.periods)
+        return ("design.periods" if names != "STUDY" else
+                "design.periods, which lists none, so the one period is STUDY, the whole "
+                "study: list the periods there")
+    return CONFIG_KEYS.get(name, "")
+
+
 def _describe(rule: str, column: str, value: Any, contract: Contract, domain: Domain) -> str:
     spec = contract.columns.get(column)
     if rule == "subject_in_subjects":
@@ -487,13 +507,16 @@ def _describe(rule: str, column: str, value: Any, contract: Contract, domain: Do
         allowed = _resolve(spec.allowed, domain)
         shown = ", ".join(_show(v) for v in list(allowed)[:12])
         more = " ..." if len(allowed) > 12 else ""
-        source = " (from the trial's config)" if isinstance(spec.allowed, Mapping) else ""
+        key = _config_key(spec.allowed, domain)
+        source = f" (from the trial's config, {key})" if key else ""
         return f"is not one of the allowed values{source}: {shown}{more}"
     if rule == "range" and spec is not None:
         lo, hi = _resolve(spec.range, domain)
+        key = _config_key(spec.range, domain)
+        where = f" ({key})" if key else ""
         if lo == -math.inf:
-            return f"is after the last allowed day {hi}"
-        return f"is outside the allowed range {lo} to {hi}"
+            return f"is after the last allowed day {hi}{where}"
+        return f"is outside the allowed range {lo} to {hi}{where}"
     if rule == "not_null":
         return "is empty but the column may not be empty"
     if rule == "unique_key":

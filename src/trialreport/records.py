@@ -46,13 +46,27 @@ def _same(a: pd.Series, b: pd.Series) -> pd.Series:
     return pd.Series(numbers | texts | empty, index=a.index)
 
 
+def _same_text(a: pd.Series, b: pd.Series) -> pd.Series:
+    """Elementwise: both empty, or the same text (stripped)."""
+    ta = a.astype("string").str.strip().replace({"": pd.NA})
+    tb = b.astype("string").str.strip().replace({"": pd.NA})
+    return ((ta == tb).fillna(False) | (ta.isna() & tb.isna())).astype(bool)
+
+
 def _matches(cells: pd.Series, values: Sequence[Any]) -> pd.Series:
-    """Whether each cell is one of the config's ``values`` (None or "": an empty cell)."""
+    """Whether each cell is one of the config's ``values`` (None or "": an empty cell). A
+    number in the config matches by value (``1`` matches ``"1"`` and ``1.0``); text
+    matches as text (``"0701"`` matches only ``"0701"``)."""
     ok = pd.Series(False, index=cells.index)
+    text = cells.astype("string").str.strip().replace({"": pd.NA})
     for value in values:
-        wanted = pd.Series([value] * len(cells), index=cells.index, dtype="object")
-        ok |= _same(cells, wanted)
-    return ok
+        if value is None or (isinstance(value, str) and not value.strip()):
+            ok |= text.isna()
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            ok |= (pd.to_numeric(text, errors="coerce") == float(value)).fillna(False)
+        else:
+            ok |= (text == str(value).strip()).fillna(False)
+    return ok.astype(bool)
 
 
 def _describe_where(column: str, values: Sequence[Any]) -> str:
@@ -90,8 +104,20 @@ def select_records(frame: pd.DataFrame, source: Source,
                        f"not {_describe_where(column, values)} (config "
                        f"{source.config_key}.where)", n_out))
         keep &= ok
+    if not keep.any() and source.where:
+        present = "; ".join(
+            f"{c}: " + ", ".join(map(str, frame[c].dropna().astype(str).str.strip()
+                                     .drop_duplicates().sort_values().head(8)))
+            for c in source.where)
+        raise InputFileError(source.path, "record selection keeps no record", cases=[{
+            "rule": "where_selects_nothing", "row": 1, "column": "+".join(source.where),
+            "value": "; ".join(_describe_where(c, v) for c, v in source.where.items()),
+            "message": f"{source.config_key}.where keeps none of the {len(frame)} records "
+                       f"(values are compared exactly, case included); values in the file: "
+                       f"{present}"}])
     if derived_records and "DTYPE" in frame.columns:
-        dtype = frame["DTYPE"].astype("string").str.strip().replace({"": pd.NA})
+        dtype = frame["DTYPE"].astype("string").str.strip().str.upper().replace({"": pd.NA})
+        frame = frame.assign(DTYPE=dtype)  # DTYPE values in one spelling (LOCF)
         other = dtype.notna() & (dtype != LOCF_DTYPE)
         for value in sorted(dtype[keep & other].dropna().unique()):
             n_out = int((keep & (dtype == value)).sum())
@@ -120,6 +146,8 @@ def subject_copy_failures(frame: pd.DataFrame, subjects: pd.DataFrame, dataset: 
     in every dataset; the subjects dataset is their source, so each copy must equal it, row
     by row (rule ``matches_subjects``; both empty is equal; numbers are compared by value).
     Rows of a subject not in the subjects dataset are left to ``subject_in_subjects``.
+    Numbers are compared by value only where one side is a numeric column (an XPT
+    number against text "63" agrees); text against text is compared as text.
     Returns the copy columns and the failures (columns of ``contracts.FAILURE_COLUMNS``).
     """
     from trialreport.contracts import FAILURE_COLUMNS
@@ -137,7 +165,10 @@ def subject_copy_failures(frame: pd.DataFrame, subjects: pd.DataFrame, dataset: 
         truth = pd.Series(subjects.loc[first, column].astype("string").to_numpy(),
                           index=subject_ids[first].to_numpy())
         expected = pd.Series(ids.map(truth).to_numpy(), index=frame.index, dtype="string")
-        same = _same(frame[column], expected)
+        numeric = (pd.api.types.is_numeric_dtype(frame[column])
+                   or pd.api.types.is_numeric_dtype(subjects[column]))
+        same = (_same(frame[column], expected) if numeric
+                else _same_text(frame[column], expected))
         for idx in frame.index[known & ~same]:
             shown = "" if pd.isna(frame.at[idx, column]) else str(frame.at[idx, column])
             wanted = subjects.loc[first & (subject_ids == ids[idx]), column].iloc[0]
@@ -156,13 +187,17 @@ def derive_period(frame: pd.DataFrame, day_column: str,
                   periods: Sequence[Period]) -> pd.DataFrame:
     """``APHASE``, where the data have none: the period whose first and last day hold the
     record's ``day_column`` (both days included), the first such period in config order;
-    empty where the day is missing, not a whole number, or in no period. Data that carry
-    APHASE are returned as they are."""
+    a record without a day (a partial date) belongs to the only period when there is one
+    (the whole study), and to none when there are several; empty also where the day is in
+    no period (e.g. before the first dose). Data that carry APHASE are returned as they
+    are."""
     if "APHASE" in frame.columns or day_column not in frame.columns:
         return frame
     out = frame.copy()
     day = pd.to_numeric(out[day_column].astype("string").str.strip(), errors="coerce")
     day = day.to_numpy(dtype=float, na_value=np.nan)
+    if len(periods) == 1:
+        day = np.where(np.isnan(day), periods[0].first_day, day)
     phase = np.full(len(out), None, dtype=object)
     for period in reversed(periods):  # the first period listed wins where two overlap
         inside = (day >= period.first_day) & (day <= period.last_day)

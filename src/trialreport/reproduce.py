@@ -80,8 +80,11 @@ def _lookup(ard: pd.DataFrame, where: Mapping[str, Any], target_id: str) -> pd.S
             rows = rows[rows[column] == value]
     if len(rows) != 1:
         shown = ", ".join(f"{k}={v}" for k, v in where.items())
+        groups = list(dict.fromkeys(rows["group"]))
+        hint = (f" (groups {', '.join(groups)}: add group to the target to choose one)"
+                if len(groups) > 1 else "")
         raise TargetError(f"target {target_id!r}: expected one analysis result with {shown}, "
-                          f"found {len(rows)}")
+                          f"found {len(rows)}{hint}")
     return rows.iloc[0]
 
 
@@ -168,23 +171,26 @@ def _reproduce_one(ard: pd.DataFrame, target: Target, design: Design,
             if visitn is None:
                 raise TargetError(f"target {tid!r}: parameter {target.parameter!r} has no "
                                   "baseline visit (design.parameters)")
+            arm = {"group": target.group} if target.group else {}
             row = _lookup(ard, {"analysis": "by_visit", "parameter": target.parameter,
-                                "visitn": float(visitn), "statistic": "mean"}, tid)
+                                "visitn": float(visitn), "statistic": "mean"} | arm, tid)
             n_row = _lookup(ard, {"analysis": "by_visit", "parameter": target.parameter,
-                                  "visitn": float(visitn), "statistic": "n"}, tid)
+                                  "visitn": float(visitn), "statistic": "n"} | arm, tid)
             out["n"] = int(n_row["value"])
             if pcfg.integer and not BOUND.match(published):
                 sizes = grim_sizes(published, n_total)
                 out["grim_sizes"] = " ".join(str(s) for s in sizes)
                 out["grim_consistent"] = "yes" if out["n"] in sizes else "no"
         else:  # p_value
+            arm = {"group": target.group} if target.group else {}
             n_row = _lookup(ard, {"analysis": "paired", "parameter": target.parameter,
-                                  "statistic": "n_pairs"}, tid)
+                                  "statistic": "n_pairs"} | arm, tid)
             out["n"] = int(n_row["value"])
             method = target.method
             where = {"analysis": "paired", "parameter": target.parameter,
-                     "method_prefix": method, "statistic": "p_value"}
+                     "method_prefix": method, "statistic": "p_value"} | arm
             found = ard[(ard["analysis"] == "paired")
+                        & ((ard["group"] == target.group) if target.group else True)
                         & (ard["parameter"] == target.parameter)
                         & ard["method"].str.startswith(method)
                         & (ard["statistic"] == "p_value")]
@@ -261,7 +267,9 @@ def _reproduce_incidence(ard: pd.DataFrame, target: Target) -> dict[str, Any]:
     alpha = target.alpha
     rows = ard[(ard["analysis"] == "ae_periods") & (ard["statistic"] == "p_value")]
     if len(rows) != 1:
-        raise TargetError(f"target {target.id!r}: expected one period comparison "
+        raise TargetError(f"target {target.id!r}: the AE incidence test compares periods "
+                          "(two or more in design.periods, with exposure data); expected "
+                          "one period comparison "
                           f"(ae_periods p_value), found {len(rows)}")
     row = rows.iloc[0]
     p = float(row["value"])

@@ -88,7 +88,9 @@ def derive_var_trtemfl(adverse_events: pd.DataFrame, exposure: pd.DataFrame) -> 
     first_dose = exposure.groupby("USUBJID")["EXSTDY"].min()
     onset = pd.to_numeric(out["ASTDY"], errors="coerce")
     start = pd.to_numeric(out["USUBJID"].map(first_dose), errors="coerce").astype(float)
-    on_or_after = (onset.astype(float) >= start).to_numpy(dtype=bool)  # NaN compares False
+    # An onset day that is missing (a partial date) counts as on treatment: the
+    # conservative reading, as ADaM imputes a partial onset date to the worst case.
+    on_or_after = ((onset.astype(float) >= start) | onset.isna()).to_numpy(dtype=bool)
     derived = pd.Series(np.where(on_or_after, "Y", "N"),
                         index=out.index, dtype="string")
     if given is not None:
@@ -380,7 +382,7 @@ def add_ae_periods(ard: ArdBuilder, ae: pd.DataFrame, subjects: pd.DataFrame,
     for period in periods:
         in_period = ex[ex["APHASE"] == period]
         n_exposed = in_period["USUBJID"].nunique()
-        days = float(in_period["EXDUR"].sum())
+        days = float(in_period["EXDUR"].sum(min_count=1))
         events = ae[ae["APHASE"] == period]
         n = events["USUBJID"].nunique()
         weeks[period], counts[period] = days / 7.0, len(events)
@@ -438,18 +440,18 @@ def _levels(values: pd.Series) -> list[str]:
 
 def baseline_values(efficacy: pd.DataFrame) -> pd.DataFrame:
     """One row per subject and parameter with a baseline: USUBJID, PARAMCD and the baseline
-    as AVAL: the record flagged ``ABLFL = "Y"``, or, for a subject and parameter without
-    one, the BASE the data deliver."""
+    as AVAL: the subject's BASE (as delivered, or derived from the baseline record), or,
+    for a subject and parameter without one, AVAL of the record flagged ``ABLFL = "Y"``."""
     parts = []
-    if "ABLFL" in efficacy.columns:
-        parts.append(efficacy.loc[efficacy["ABLFL"] == "Y", ["USUBJID", "PARAMCD", "AVAL"]])
     if "BASE" in efficacy.columns:
-        given = (efficacy.dropna(subset=["BASE"]).drop_duplicates(["USUBJID", "PARAMCD"])
-                 [["USUBJID", "PARAMCD", "BASE"]].rename(columns={"BASE": "AVAL"}))
+        parts.append(efficacy.dropna(subset=["BASE"]).drop_duplicates(["USUBJID", "PARAMCD"])
+                     [["USUBJID", "PARAMCD", "BASE"]].rename(columns={"BASE": "AVAL"}))
+    if "ABLFL" in efficacy.columns:
+        flagged = efficacy.loc[efficacy["ABLFL"] == "Y", ["USUBJID", "PARAMCD", "AVAL"]]
         if parts:
-            flagged = parts[0].set_index(["USUBJID", "PARAMCD"]).index
-            given = given[~given.set_index(["USUBJID", "PARAMCD"]).index.isin(flagged)]
-        parts.append(given)
+            known = parts[0].set_index(["USUBJID", "PARAMCD"]).index
+            flagged = flagged[~flagged.set_index(["USUBJID", "PARAMCD"]).index.isin(known)]
+        parts.append(flagged)
     if not parts:
         return pd.DataFrame(columns=["USUBJID", "PARAMCD", "AVAL"])
     return pd.concat(parts, ignore_index=True)
@@ -542,7 +544,7 @@ def add_dose_exposure(ard: ArdBuilder, subjects: pd.DataFrame, exposure: pd.Data
     population = subjects["SAFFL"] == "Y"
     ex = derive_exposure_days(exposure, periods)
     max_dose = ex.groupby("USUBJID")["EXDOSE"].max()
-    days = ex.groupby(["USUBJID", "EXDOSE"])["EXDUR"].sum()
+    days = ex.groupby(["USUBJID", "EXDOSE"])["EXDUR"].sum(min_count=1)
     levels = sorted(set(float(d) for d in dose_levels) | set(ex["EXDOSE"].astype(float)))
     for group, rows in _groups(subjects, population, arms):
         ids = list(rows["USUBJID"])
