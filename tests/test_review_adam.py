@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from test_adam_delivery import run_stages
+from test_adam_delivery import _value, run_stages
 
 from trialreport import pipeline
 from trialreport.config import Source
@@ -24,14 +24,6 @@ from trialreport.records import select_records
 
 def _cfg() -> dict:
     return yaml.safe_load(fx.THREE_ARM_CONFIG("adam"))
-
-
-def _value(ard: pd.DataFrame, **where) -> float:
-    rows = ard
-    for column, wanted in where.items():
-        rows = rows[rows[column] == wanted]
-    assert len(rows) == 1, (where, rows)
-    return float(rows["value"].iloc[0])
 
 
 def _run(root: Path, frames: dict, trial: dict | None = None, through: str = "tables"):
