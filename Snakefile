@@ -1,6 +1,6 @@
 # Reproducible clinical-trial reports: ingest -> validate -> derive -> analyse -> reproduce
-# -> tables -> provenance -> report, one job per trial and stage. The trials are listed in
-# config.yaml.
+# -> tables, figures -> provenance -> report, one job per trial and stage. The trials are
+# listed in config.yaml.
 
 
 from snakemake.utils import min_version
@@ -25,6 +25,7 @@ include: "workflow/rules/derive.smk"
 include: "workflow/rules/analyse.smk"
 include: "workflow/rules/reproduce.smk"
 include: "workflow/rules/tables.smk"
+include: "workflow/rules/figures.smk"
 include: "workflow/rules/report.smk"
 
 
@@ -35,6 +36,12 @@ rule all:
         expand(f"{RESULTS}/{{trial}}/reproduction.csv", trial=TRIALS),
         expand(
             f"{RESULTS}/{{trial}}/tables/{{name}}.csv", trial=TRIALS, name=TABLE_NAMES
+        ),
+        expand(
+            f"{RESULTS}/{{trial}}/figures/{{name}}.{{fmt}}",
+            trial=TRIALS,
+            name=FIGURE_NAMES,
+            fmt=FIGURE_FORMATS,
         ),
         expand(f"{RESULTS}/{{trial}}/report.pdf", trial=TRIALS)
         if config.get("report", {}).get("pdf", False)

@@ -22,6 +22,24 @@ TABLE_NAMES = [
     "ae_periods",
 ]
 
+# Figures (results/<trial>/figures/<name>.<format>, written by the figures step), named as in
+# trialreport.figures.FIGURE_NAMES and FORMATS (tests/test_figures.py checks they agree).
+FIGURE_NAMES = [
+    "means_by_visit",
+    "rating_distribution",
+    "trajectories",
+    "subgroup_forest",
+]
+FIGURE_FORMATS = ["png", "svg"]
+
+
+def figure_files(trial):
+    return [
+        f"{RESULTS}/{trial}/figures/{name}.{fmt}"
+        for name in FIGURE_NAMES
+        for fmt in FIGURE_FORMATS
+    ]
+
 
 def trial_config(wildcards):
     return config["trials"][wildcards.trial]
@@ -53,4 +71,5 @@ def report_inputs(wildcards):
         "provenance": f"{results}/provenance.json",
         "trial_config": f"{results}/trial_config.json",
         "tables": [f"{results}/tables/{name}.csv" for name in TABLE_NAMES],
+        "figures": figure_files(wildcards.trial),
     }

@@ -1,0 +1,17 @@
+rule figures:
+    input:
+        ard=f"{RESULTS}/{{trial}}/ard.csv",
+        efficacy=f"{RESULTS}/{{trial}}/derived/efficacy.parquet",
+        subjects=f"{RESULTS}/{{trial}}/validated/subjects.parquet",
+    output:
+        **{
+            f"{name}_{fmt}": f"{RESULTS}/{{trial}}/figures/{name}.{fmt}"
+            for name in FIGURE_NAMES
+            for fmt in FIGURE_FORMATS
+        },
+    log:
+        f"{RESULTS}/{{trial}}/logs/figures.log",
+    params:
+        trial=trial_config,
+    script:
+        "../scripts/figures.py"
