@@ -9,10 +9,15 @@ temporary folder first, so several trials can render at once.
 
 The renderer used is logged, and passed to the report as the parameter ``renderer``.
 ``TRIALREPORT_RENDERER=jupyter`` or ``=quarto`` forces a path.
+
+The report shows everything as Markdown (pipe tables, Quarto callouts), which Quarto turns
+into native HTML and Typst; on the Jupyter path nbconvert renders the Markdown, callouts
+made boxed notes first (``callouts_to_html``).
 """
 
 from __future__ import annotations
 
+import copy
 import html
 import logging
 import os
@@ -52,8 +57,9 @@ def qmd_to_notebook(text: str, params: Mapping[str, Any]) -> tuple[nbformat.Note
         text = text[match.end():]
     cells = []
     title = front.get("title")
-    if title:
-        cells.append(nbformat.v4.new_markdown_cell(f"# {title}"))
+    if title:  # the page title (the PDF route takes it from the front matter instead)
+        cells.append(nbformat.v4.new_markdown_cell(f"# {title}",
+                                                   metadata={"trialreport": "title"}))
     position = 0
     saw_parameters = False
     for cell in CELL.finditer(text):
@@ -79,6 +85,35 @@ def qmd_to_notebook(text: str, params: Mapping[str, Any]) -> tuple[nbformat.Note
     return notebook, front
 
 
+CALLOUT = re.compile(r"^:::+[ \t]*\{\.callout-(\w+)([^}\n]*)\}[ \t]*\n(.*?)^:::+[ \t]*$",
+                     re.MULTILINE | re.DOTALL)
+
+
+def callouts_to_html(markdown: str) -> str:
+    """Quarto callouts (``::: {.callout-warning} ... :::``) as HTML blocks for nbconvert,
+    which knows no fenced divs: a ``div`` of class ``callout callout-<type>`` (styled by
+    report.css) whose content stays Markdown."""
+    def block(match: re.Match) -> str:
+        kind, attributes, body = match.groups()
+        title = re.search(r'title="([^"]*)"', attributes)
+        head = (f'<p class="callout-title">{html.escape(title.group(1))}</p>\n\n'
+                if title else "")
+        return (f'<div class="callout callout-{kind}">\n\n{head}{body.strip()}\n\n'
+                "</div>")
+
+    return CALLOUT.sub(block, markdown)
+
+
+def execute_qmd(qmd: Path, params: Mapping[str, Any], workdir: Path,
+                timeout: int = 600) -> tuple[nbformat.NotebookNode, dict]:
+    """The .qmd as a notebook, executed by nbclient in ``workdir``; and its front matter."""
+    from nbclient import NotebookClient
+
+    notebook, front = qmd_to_notebook(qmd.read_text(encoding="utf-8"), params)
+    client = NotebookClient(notebook, timeout=timeout, kernel_name="python3",
+                            resources={"metadata": {"path": str(workdir)}})
+    client.execute()
+    return notebook, front
 
 
 def notebook_to_html(notebook: nbformat.NotebookNode, title: str, css: str = "") -> str:
@@ -89,6 +124,14 @@ def notebook_to_html(notebook: nbformat.NotebookNode, title: str, css: str = "")
     """
     from nbconvert import HTMLExporter
 
+    notebook = copy.deepcopy(notebook)
+    for cell in notebook.cells:
+        if cell.cell_type == "markdown":
+            cell.source = callouts_to_html(cell.source)
+        for output in cell.get("outputs", []):
+            if "text/markdown" in output.get("data", {}):
+                output["data"]["text/markdown"] = callouts_to_html(
+                    output["data"]["text/markdown"])
     exporter = HTMLExporter(template_name="basic", exclude_input=True,
                             exclude_input_prompt=True, exclude_output_prompt=True)
     body, _ = exporter.from_notebook_node(notebook)
@@ -99,12 +142,7 @@ def notebook_to_html(notebook: nbformat.NotebookNode, title: str, css: str = "")
 
 def render_with_jupyter(qmd: Path, output: Path, params: Mapping[str, Any],
                         workdir: Path, timeout: int = 600) -> None:
-    from nbclient import NotebookClient
-
-    notebook, front = qmd_to_notebook(qmd.read_text(encoding="utf-8"), params)
-    client = NotebookClient(notebook, timeout=timeout, kernel_name="python3",
-                            resources={"metadata": {"path": str(workdir)}})
-    client.execute()
+    notebook, front = execute_qmd(qmd, params, workdir, timeout)
     stylesheet = qmd.parent / "report.css"
     css = stylesheet.read_text(encoding="utf-8") if stylesheet.exists() else ""
     page = notebook_to_html(notebook, str(front.get("title", qmd.stem)), css)
@@ -185,3 +223,4 @@ def render_report(qmd: str | Path, output: str | Path, params: Mapping[str, Any]
         else:
             render_with_jupyter(private, output, params, workdir)
     return renderer
+
