@@ -1,8 +1,10 @@
 """The report's tables and notices as Markdown (report.markdown_table and the CSR layouts,
-render.callouts_to_html): what both renderers show, checked without a kernel."""
+render.callouts_to_html, render.markdown_of_notebook): what both renderers show, checked
+without a kernel, pandoc or typst."""
 
 from __future__ import annotations
 
+import base64
 import re
 
 import nbformat
@@ -10,7 +12,7 @@ import pandas as pd
 import pytest
 from nbconvert.filters.markdown_mistune import markdown2html_mistune
 
-from trialreport.render import callouts_to_html, notebook_to_html
+from trialreport.render import callouts_to_html, markdown_of_notebook, notebook_to_html
 from trialreport.report import (
     MAX_COLUMNS,
     ReportData,
@@ -175,3 +177,43 @@ def test_the_shipped_notice_is_a_callout_not_raw_html(trial) -> None:
     assert notice.startswith("::: {.callout-warning") and notice.rstrip().endswith(":::")
     assert "**Synthetic data.**" in notice and "<" not in notice
 
+
+PNG = base64.b64encode(bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c63000100000500010d0a2db40000000049454e44ae426082")).decode()
+
+
+def test_markdown_of_notebook_writes_outputs_as_quarto_does(tmp_path) -> None:
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("# A report", metadata={"trialreport": "title"}),
+        nbformat.v4.new_markdown_cell("## Section\n\nText."),
+        nbformat.v4.new_code_cell("#| label: fig-x\n#| fig-cap: \"A figure\"\nplot()", outputs=[
+            nbformat.v4.new_output("display_data", data={"image/png": PNG,
+                                                         "text/plain": "<Figure>"})]),
+        nbformat.v4.new_code_cell("show()", outputs=[
+            nbformat.v4.new_output("display_data", data={"text/markdown": "| a |\n|---|\n| 1 |",
+                                                         "text/plain": "<Markdown>"}),
+            nbformat.v4.new_output("display_data", data={
+                "text/html": "<b>x</b>", "text/plain": "<IPython.core.display.HTML object>"}),
+            nbformat.v4.new_output("stream", name="stdout", text="printed\n")]),
+    ])
+    md = markdown_of_notebook(nb, {"title": "A report"}, tmp_path / "report_files",
+                              {"papersize": "a4"})
+    head, body = md.split("\n---\n", 1)
+    assert "title: A report" in head and "papersize: a4" in head
+    assert "# A report" not in body  # the title is the front matter's, as in Quarto
+    assert "## Section\n\nText." in body
+    assert "![A figure](report_files/figure-1.png){#fig-x}" in body
+    assert (tmp_path / "report_files" / "figure-1.png").read_bytes().startswith(b"\x89PNG")
+    assert "| a |\n|---|\n| 1 |" in body
+    # raw HTML falls back to its plain text, as Quarto prints it in a PDF
+    assert "```\n<IPython.core.display.HTML object>\n```" in body
+    assert "```\nprinted\n```" in body
+
+
+def test_markdown_of_notebook_refuses_a_failed_cell(tmp_path) -> None:
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1/0", outputs=[
+        nbformat.v4.new_output("error", ename="ZeroDivisionError", evalue="division by zero",
+                               traceback=[])])])
+    with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+        markdown_of_notebook(nb, {}, tmp_path / "m")
