@@ -9,10 +9,17 @@ temporary folder first, so several trials can render at once.
 
 The renderer used is logged, and passed to the report as the parameter ``renderer``.
 ``TRIALREPORT_RENDERER=jupyter`` or ``=quarto`` forces a path.
+
+The report shows everything as Markdown (pipe tables, Quarto callouts), which Quarto turns
+into native HTML and Typst; on the Jupyter path nbconvert renders the Markdown, callouts
+made boxed notes first (``callouts_to_html``). ``render_pdf_with_pandoc_typst`` builds the
+PDF by Quarto's route (Markdown -> pandoc -> Typst -> typst) without Quarto, for tests.
 """
 
 from __future__ import annotations
 
+import base64
+import copy
 import html
 import logging
 import os
@@ -52,8 +59,9 @@ def qmd_to_notebook(text: str, params: Mapping[str, Any]) -> tuple[nbformat.Note
         text = text[match.end():]
     cells = []
     title = front.get("title")
-    if title:
-        cells.append(nbformat.v4.new_markdown_cell(f"# {title}"))
+    if title:  # the page title (the PDF route takes it from the front matter instead)
+        cells.append(nbformat.v4.new_markdown_cell(f"# {title}",
+                                                   metadata={"trialreport": "title"}))
     position = 0
     saw_parameters = False
     for cell in CELL.finditer(text):
@@ -79,6 +87,35 @@ def qmd_to_notebook(text: str, params: Mapping[str, Any]) -> tuple[nbformat.Note
     return notebook, front
 
 
+CALLOUT = re.compile(r"^:::+[ \t]*\{\.callout-(\w+)([^}\n]*)\}[ \t]*\n(.*?)^:::+[ \t]*$",
+                     re.MULTILINE | re.DOTALL)
+
+
+def callouts_to_html(markdown: str) -> str:
+    """Quarto callouts (``::: {.callout-warning} ... :::``) as HTML blocks for nbconvert,
+    which knows no fenced divs: a ``div`` of class ``callout callout-<type>`` (styled by
+    report.css) whose content stays Markdown."""
+    def block(match: re.Match) -> str:
+        kind, attributes, body = match.groups()
+        title = re.search(r'title="([^"]*)"', attributes)
+        head = (f'<p class="callout-title">{html.escape(title.group(1))}</p>\n\n'
+                if title else "")
+        return (f'<div class="callout callout-{kind}">\n\n{head}{body.strip()}\n\n'
+                "</div>")
+
+    return CALLOUT.sub(block, markdown)
+
+
+def execute_qmd(qmd: Path, params: Mapping[str, Any], workdir: Path,
+                timeout: int = 600) -> tuple[nbformat.NotebookNode, dict]:
+    """The .qmd as a notebook, executed by nbclient in ``workdir``; and its front matter."""
+    from nbclient import NotebookClient
+
+    notebook, front = qmd_to_notebook(qmd.read_text(encoding="utf-8"), params)
+    client = NotebookClient(notebook, timeout=timeout, kernel_name="python3",
+                            resources={"metadata": {"path": str(workdir)}})
+    client.execute()
+    return notebook, front
 
 
 def notebook_to_html(notebook: nbformat.NotebookNode, title: str, css: str = "") -> str:
@@ -89,6 +126,14 @@ def notebook_to_html(notebook: nbformat.NotebookNode, title: str, css: str = "")
     """
     from nbconvert import HTMLExporter
 
+    notebook = copy.deepcopy(notebook)
+    for cell in notebook.cells:
+        if cell.cell_type == "markdown":
+            cell.source = callouts_to_html(cell.source)
+        for output in cell.get("outputs", []):
+            if "text/markdown" in output.get("data", {}):
+                output["data"]["text/markdown"] = callouts_to_html(
+                    output["data"]["text/markdown"])
     exporter = HTMLExporter(template_name="basic", exclude_input=True,
                             exclude_input_prompt=True, exclude_output_prompt=True)
     body, _ = exporter.from_notebook_node(notebook)
@@ -99,12 +144,7 @@ def notebook_to_html(notebook: nbformat.NotebookNode, title: str, css: str = "")
 
 def render_with_jupyter(qmd: Path, output: Path, params: Mapping[str, Any],
                         workdir: Path, timeout: int = 600) -> None:
-    from nbclient import NotebookClient
-
-    notebook, front = qmd_to_notebook(qmd.read_text(encoding="utf-8"), params)
-    client = NotebookClient(notebook, timeout=timeout, kernel_name="python3",
-                            resources={"metadata": {"path": str(workdir)}})
-    client.execute()
+    notebook, front = execute_qmd(qmd, params, workdir, timeout)
     stylesheet = qmd.parent / "report.css"
     css = stylesheet.read_text(encoding="utf-8") if stylesheet.exists() else ""
     page = notebook_to_html(notebook, str(front.get("title", qmd.stem)), css)
@@ -185,3 +225,149 @@ def render_report(qmd: str | Path, output: str | Path, params: Mapping[str, Any]
         else:
             render_with_jupyter(private, output, params, workdir)
     return renderer
+
+
+# -- The PDF route without Quarto: Markdown -> pandoc -> Typst -> typst ---------------------
+# Quarto makes its PDF by executing the notebook, writing the outputs as Markdown (images
+# as files), converting that with pandoc to Typst and compiling it with typst. The same
+# route, with pandoc from pypandoc-binary and the typst package (both in the dev group),
+# lets the PDF be built, looked at and tested where Quarto is not installed. The workflow
+# itself still needs Quarto for report.pdf.
+
+FENCE_OPTION = re.compile(r"^#\|\s*([\w-]+)\s*:\s*(.*)$")
+
+# Callouts as Quarto's Typst output shows them: a box with a coloured border.
+CALLOUT_FILTER = r"""
+local colours = {warning = "#d9480f", important = "#c92a2a", caution = "#e67700",
+                 note = "#1971c2", tip = "#2b8a3e"}
+function Div(el)
+  for _, class in ipairs(el.classes) do
+    local kind = class:match("^callout%-(%a+)$")
+    if kind then
+      local colour = colours[kind] or "#495057"
+      local blocks = {pandoc.RawBlock("typst", string.format(
+        '#block(width: 100%%, inset: 8pt, radius: 2pt, fill: rgb("%s").lighten(90%%), '
+        .. 'stroke: (left: 3pt + rgb("%s"), rest: 0.5pt + rgb("%s")))[', colour, colour,
+        colour))}
+      if el.attributes.title then
+        table.insert(blocks, pandoc.Para({pandoc.Strong(pandoc.Str(el.attributes.title))}))
+      end
+      for _, block in ipairs(el.content) do table.insert(blocks, block) end
+      table.insert(blocks, pandoc.RawBlock("typst", "]"))
+      return blocks
+    end
+  end
+end
+"""
+
+
+def _cell_options(source: str) -> dict[str, str]:
+    options = {}
+    for line in source.splitlines():
+        match = FENCE_OPTION.match(line)
+        if match:
+            options[match.group(1)] = yaml.safe_load(match.group(2))
+    return options
+
+
+def markdown_of_notebook(notebook: nbformat.NotebookNode, front: Mapping[str, Any],
+                         media: Path, metadata: Mapping[str, Any] | None = None) -> str:
+    """An executed notebook as one Markdown document, as Quarto writes it before pandoc:
+    a YAML block (the title and ``metadata``), the Markdown cells, and each output as
+    Markdown: ``text/markdown`` as it is, PNG images as files in ``media`` (with the
+    cell's ``fig-cap`` and ``label``), anything else as its plain text in a code block
+    (so a raw HTML object shows as Quarto shows it in a PDF: its repr)."""
+    media.mkdir(parents=True, exist_ok=True)
+    head = dict(metadata or {})
+    if front.get("title"):
+        head["title"] = front["title"]
+    parts = ["---\n" + yaml.safe_dump(head, sort_keys=False, allow_unicode=True) + "---"]
+    figures = 0
+    for cell in notebook.cells:
+        if cell.cell_type == "markdown":
+            if cell.metadata.get("trialreport") != "title":
+                parts.append(cell.source)
+            continue
+        if cell.cell_type != "code":
+            continue
+        options = _cell_options(cell.source)
+        for output in cell.get("outputs", []):
+            kind = output.get("output_type")
+            if kind == "stream":
+                parts.append("```\n" + output.get("text", "").rstrip("\n") + "\n```")
+            elif kind == "error":
+                raise RuntimeError(f"a cell of the report failed: {output.get('ename')}: "
+                                   f"{output.get('evalue')}")
+            elif kind in ("display_data", "execute_result"):
+                data = output.get("data", {})
+                if "text/markdown" in data:
+                    parts.append(data["text/markdown"])
+                elif "image/png" in data:
+                    figures += 1
+                    name = f"figure-{figures}.png"
+                    (media / name).write_bytes(base64.b64decode(data["image/png"]))
+                    label = options.get("label")
+                    attributes = f"{{#{label}}}" if label else ""
+                    parts.append(f"![{options.get('fig-cap', '')}]({media.name}/{name})"
+                                 + attributes)
+                elif "text/plain" in data:
+                    parts.append("```\n" + data["text/plain"].rstrip("\n") + "\n```")
+    return "\n\n".join(part.strip("\n") for part in parts if part.strip()) + "\n"
+
+
+def typst_options(qmd: Path) -> dict[str, Any]:
+    """The Typst format's options for the page (paper, margins, font size, table of
+    contents) from ``_quarto.yml`` beside the report, overridden by its front matter:
+    the ones Quarto uses."""
+    options: dict[str, Any] = {}
+    project = qmd.parent / "_quarto.yml"
+    sources = [yaml.safe_load(project.read_text(encoding="utf-8")) if project.exists() else {}]
+    match = FRONT_MATTER.match(qmd.read_text(encoding="utf-8"))
+    sources.append(yaml.safe_load(match.group(1)) if match else {})
+    for source in sources:
+        typst = ((source or {}).get("format") or {}).get("typst") or {}
+        if isinstance(typst, dict):
+            options |= typst
+    return options
+
+
+def render_pdf_with_pandoc_typst(qmd: str | Path, output: str | Path,
+                                 params: Mapping[str, Any], workdir: str | Path = ".",
+                                 timeout: int = 600, keep: str | Path | None = None) -> None:
+    """Render ``qmd`` to a PDF the way Quarto does, without Quarto: execute (nbclient),
+    ``markdown_of_notebook``, pandoc (pypandoc-binary) to Typst, typst to PDF.
+    ``keep``: a folder to keep the intermediate Markdown, Typst and images in."""
+    import pypandoc
+    import typst
+
+    qmd, output, workdir = Path(qmd), Path(output), Path(workdir).resolve()
+    params = dict(params) | {"renderer": "pandoc + typst (Quarto's PDF route)"}
+    with tempfile.TemporaryDirectory(prefix="trialreport-pdf-") as tmp:
+        folder = Path(keep) if keep else Path(tmp)
+        folder.mkdir(parents=True, exist_ok=True)
+        for source in qmd.parent.iterdir():
+            if source.is_file():
+                shutil.copy2(source, folder / source.name)
+        private = folder / qmd.name
+        notebook, front = execute_qmd(private, params, workdir, timeout)
+        options = typst_options(private)
+        metadata = {k: v for k, v in options.items()
+                    if k in ("papersize", "margin", "fontsize", "mainfont", "lang",
+                             "section-numbering", "columns")}
+        markdown = markdown_of_notebook(notebook, front, folder / "report_files", metadata)
+        (folder / "report.md").write_text(markdown, encoding="utf-8")
+        (folder / "callouts.lua").write_text(CALLOUT_FILTER, encoding="utf-8")
+        args = ["--standalone", "--lua-filter", str(folder / "callouts.lua")]
+        includes = options.get("include-in-header") or []
+        for n, include in enumerate(includes if isinstance(includes, list) else [includes]):
+            header = folder / f"header-{n}.typ"
+            header.write_text(include["text"] if isinstance(include, dict) else
+                              (folder / str(include)).read_text(encoding="utf-8"),
+                              encoding="utf-8")
+            args += ["--include-in-header", str(header)]
+        if options.get("toc"):
+            args += ["--toc", f"--toc-depth={options.get('toc-depth', 3)}"]
+        pypandoc.convert_file(str(folder / "report.md"), "typst", format="markdown",
+                              outputfile=str(folder / "report.typ"), extra_args=args)
+        pdf = typst.compile(str(folder / "report.typ"), root=str(folder))
+        atomic_write_bytes(output, pdf)

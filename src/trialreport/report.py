@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -97,6 +98,16 @@ class ReportData:
         return (f'<div class="notice"><strong>Synthetic data.</strong> '
                 f"{html.escape(text)}</div>")
 
+    def synthetic_notice(self) -> str:
+        """The synthetic-data notice as a Quarto callout (Markdown, no raw HTML): Quarto
+        renders it natively in HTML and Typst; the Jupyter path turns it into a boxed note
+        (``render.callouts_to_html``)."""
+        if not self.cfg.synthetic:
+            return ""
+        text = self.cfg.data_notice or "The data of this report are synthetic."
+        return (f"::: {{.callout-warning appearance=\"simple\"}}\n**Synthetic data.** "
+                f"{markdown_text(text)}\n:::\n")
+
     def table1(self) -> pd.DataFrame:
         """The publication's summary table, filled from the results: design, participants
         (with the age range where the data have AGE), dosage (where they have exposure),
@@ -168,6 +179,24 @@ class ReportData:
             "n consistent": r["grim_consistent"],
             "From": r["source"],
         })
+
+    def reproduction_summary_table(self) -> pd.DataFrame:
+        """The reproduction table as a reader needs it first: the figure, both values, the
+        status and n (the GRIM check and the source rows are in the two tables below)."""
+        t = self.reproduction_table()
+        return t[["Target", "Published", "Reproduced", "Status", "n"]]
+
+    def grim_table(self) -> pd.DataFrame:
+        """The GRIM check of every published mean of whole-number ratings."""
+        t = self.reproduction_table()
+        t = t[t["n that give the published mean (GRIM)"] != ""]
+        return t[["Target", "Published", "n", "n that give the published mean (GRIM)",
+                  "n consistent"]]
+
+    def reproduction_sources_table(self) -> pd.DataFrame:
+        """Where each reproduced figure comes from: its row of the analysis-results table."""
+        t = self.reproduction_table()
+        return t[["Target", "From"]].rename(columns={"From": "From (row of ard.csv)"})
 
     def by_visit_table(self) -> pd.DataFrame:
         rows = self.ard[self.ard["analysis"] == "by_visit"]
@@ -510,6 +539,128 @@ class ReportData:
         rows += [(name, version) for name, version in self.provenance["packages"].items()]
         return pd.DataFrame(rows, columns=["Item", "Value"])
 
+    # -- layout for the page: CSR tables, narrow enough for a portrait page ---------------
+    # Every method below only rearranges the frames above (no number is computed or
+    # reformatted); each returns (heading, table) pairs, tables at most MAX_COLUMNS wide.
+
+    def by_visit_tables(self) -> list[tuple[str, pd.DataFrame]]:
+        """Descriptive statistics by visit, one table per parameter: visits as rows (one
+        arm), or visits and statistics as rows and arms as columns (several arms)."""
+        table = self.by_visit_table()
+        out = []
+        for label, g in table.groupby("Parameter", sort=False):
+            g = g.drop(columns="Parameter")
+            if "Arm" in g:
+                g = nested_rows(g, "Visit", "Arm", label="Visit / statistic")
+            # one arm: six short columns (visit, n and four statistics) fit a page
+            out += [(label, chunk) for chunk in column_chunks(g, MAX_COLUMNS + 1)]
+        return out
+
+    def paired_tables(self, analysis: str = "paired") -> list[tuple[str, pd.DataFrame]]:
+        """``paired_table`` in CSR layout: statistics as rows, parameters (one arm) or arms
+        (one table per parameter) as columns."""
+        return _csr_by_parameter(self._arm_order(self.paired_table(analysis)))
+
+    def _arm_order(self, table: pd.DataFrame) -> pd.DataFrame:
+        """Rows in the protocol's arm order (``arms()``), otherwise as they are."""
+        if "Arm" not in table:
+            return table
+        rank = {arm: i for i, arm in enumerate(self.arms())}
+        return table.sort_values("Arm", key=lambda s: s.map(rank).fillna(len(rank)),
+                                 kind="stable")
+
+    def subgroup_tables(self) -> list[tuple[str, pd.DataFrame]]:
+        """``subgroup_table`` in CSR layout: per parameter and subgrouping variable,
+        statistics as rows and the subgroups (x arms) as columns."""
+        table = self._arm_order(self.subgroup_table())
+        if table.empty:
+            return []
+        out = []
+        variable = table["Subgroup"].str.split(" = ", n=1).str[0]
+        for (label, var), g in table.groupby([table["Parameter"], variable], sort=False):
+            keys = [k for k in ("Arm", "Subgroup") if k in g]
+            csr = transpose(g.drop(columns="Parameter"), keys)
+            out += [(f"{label}, by {var}", chunk) for chunk in column_chunks(csr)]
+        return out
+
+    def responder_tables(self) -> list[tuple[str, pd.DataFrame]]:
+        """``responder_table``, one table per parameter and rule (named in the heading)."""
+        table = self.responder_table()
+        if table.empty:
+            return []
+        return [(f"{label}: {rule}", chunk)
+                for (label, rule), g in table.groupby(["Parameter", "Responder"], sort=False)
+                for chunk in column_chunks(g.drop(columns=["Parameter", "Responder"]))]
+
+    def mcnemar_tables(self) -> list[tuple[str, pd.DataFrame]]:
+        table = self._arm_order(self.mcnemar_table())
+        if table.empty:
+            return []
+        return [("", chunk) for chunk in column_chunks(transpose(table, ["Parameter", "Arm"]))]
+
+    def one_sample_tables(self) -> list[tuple[str, pd.DataFrame]]:
+        table = self._arm_order(self.one_sample_table())
+        if table.empty:
+            return []
+        return [("", chunk) for chunk in
+                column_chunks(transpose(table, ["Parameter", "Visit", "Arm"]))]
+
+    def between_arm_csr(self) -> list[tuple[str, pd.DataFrame]]:
+        """``between_arm_tables`` in CSR layout: per analysis, parameter and visit, the
+        statistics as rows and the arms as columns (a contrast "A vs B" in A's column)."""
+        arms = self.arms()
+        labels = {c: p.label for c, p in self.parameters().items()}
+        kinds = {"ancova": "ANCOVA", "responders_between_arms": "Responders"}
+        out = []
+        for analysis, wide in self.between_arm_tables().items():
+            stats = [c for c in wide.columns if c not in ("parameter", "visit", "method",
+                                                          "group")]
+            for (code, visit), block in wide.groupby(["parameter", "visit"], sort=False):
+                methods = sorted(dict.fromkeys(block["method"]), key=lambda m: m != "count")
+                columns: dict[str, dict[str, str]] = {}
+                rank: dict[str, tuple[int, int, int]] = {}
+                for _, row in block.iterrows():
+                    group = str(row["group"])
+                    arm, vs, ref = group.partition(" vs ")
+                    column = arm if vs and arm in arms else group
+                    for stat in stats:
+                        value = row[stat]
+                        if not isinstance(value, str) or value == "":
+                            continue
+                        name = stat + (f" (vs {ref})" if vs and column == arm else "")
+                        if len(methods) > 1:
+                            name = f"{row['method']}: {name}"
+                        columns.setdefault(column, {})[name] = value
+                        rank.setdefault(name, (methods.index(row["method"]),
+                                               _STAT_ORDER.get(stat, len(_STAT_ORDER)),
+                                               len(rank)))
+                order = sorted(rank, key=rank.__getitem__)
+                ordered = ([a for a in arms if a in columns]
+                           + [c for c in columns if c not in arms])
+                table = pd.DataFrame({c: [columns[c].get(n, "") for n in order]
+                                      for c in ordered})
+                table.insert(0, "Statistic", order)
+                heading = (f"{kinds.get(analysis, analysis)}: {labels.get(code, code)}, "
+                           f"{visit}" + (f" ({methods[0]})" if len(methods) == 1 else ""))
+                out += [(heading, chunk) for chunk in column_chunks(table)]
+        return out
+
+    def checks_listing(self, first: pd.DataFrame) -> pd.DataFrame:
+        """The first differences of ``delivered_checks_table`` in five columns."""
+        return pd.DataFrame({
+            "Check": first["check"], "USUBJID": first["USUBJID"],
+            "Parameter, visit": first["PARAMCD"] + ", " + first["AVISIT"],
+            "Row": first["row"],
+            "Delivered / derived": first["delivered"] + " / " + first["derived"],
+        })
+
+    def warnings_listing(self) -> pd.DataFrame:
+        """``warnings_table`` in four columns: where (file, row, column), rule, value,
+        message."""
+        w = self.warnings_table()
+        return pd.DataFrame({"Where": w["file"] + ", row " + w["row"] + ", " + w["column"],
+                             "Rule": w["rule"], "Value": w["value"], "Message": w["message"]})
+
 
 def _mean(value: float) -> str:
     return "not available" if value != value else round_half_up(value, 2)
@@ -535,3 +686,174 @@ def html_table(frame: pd.DataFrame, status_column: str | None = None) -> str:
         body.append("<tr>" + "".join(cells) + "</tr>")
     return (f'<table class="tr-table"><thead><tr>{head}</tr></thead><tbody>' + "".join(body)
             + "</tbody></table>")
+
+
+_STAT_ORDER = {s: i for i, s in enumerate((
+    "n", "n_responders", "mean", "sd", "lsmean", "se", "ci_low", "ci_high", "diff",
+    "diff_se", "diff_ci_low", "diff_ci_high", "t", "statistic", "df", "odds_ratio",
+    "common_odds_ratio", "n_strata", "p_value"))}
+
+# -- Markdown tables: rendered natively by Quarto (HTML and Typst) and by nbconvert --------
+
+MAX_COLUMNS = 5
+PAGE_CHARS = 95  # characters of table text across a portrait page (10pt, A4)
+SHORT_COLUMN = 19  # a column of values this wide or narrower keeps them whole
+CELL_PADDING = 4  # a cell's inset on both sides, in characters
+INDENT = "\u00a0" * 4  # nested rows in CSR tables; written as &nbsp; (kept by every renderer)
+_MARKDOWN_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]<>|$~^@#&"})
+
+
+def markdown_text(value: Any) -> str:
+    """``value`` as literal Markdown text on one line: every character Markdown (pandoc's
+    or CommonMark's) could read as markup is backslash-escaped."""
+    value = str(value)
+    lead = len(value) - len(value.lstrip(" \u00a0"))  # indentation, kept as &nbsp;
+    return "&nbsp;" * lead + " ".join(value.split()).translate(_MARKDOWN_SPECIAL)
+
+
+def _status(value: str) -> str:
+    return "**match**" if value == "match" else f"**{value.upper()}**" if value else ""
+
+
+def _text_width(text: str) -> float:
+    """Width of ``text`` in average characters: capitals are wider."""
+    return sum(1.4 if c.isupper() else 1.0 for c in text)
+
+
+def _column_widths(frame: pd.DataFrame) -> list[int]:
+    """Each column's share of the table's width, in characters of a page about
+    PAGE_CHARS wide (cell padding included): its longest text when the table fits.
+    Otherwise a column of short values keeps them on one line (its header wraps at
+    words), and the other columns share the rest in proportion to their longest text,
+    none narrower than its longest word."""
+    natural, compact, words = [], [], []
+    for i, name in enumerate(frame.columns):
+        body = [str(v) for v in frame.iloc[:, i]]
+        cell = max((_text_width(t.strip()) for t in body), default=0)
+        split = [w for t in [str(name), *body] for w in re.split(r"\s+|(?<=/)", t)]
+        word = max((_text_width(w) for w in split), default=1)
+        natural.append(max(cell, _text_width(str(name))) + CELL_PADDING)
+        compact.append(max(cell, word) + CELL_PADDING)
+        words.append(word + CELL_PADDING)
+    if sum(natural) <= PAGE_CHARS:
+        return [round(n) for n in natural]
+    widths: dict[int, float] = {i: c for i, c in enumerate(compact) if c <= SHORT_COLUMN}
+    while True:
+        flexible = [i for i in range(len(natural)) if i not in widths]
+        room = PAGE_CHARS - sum(widths.values())
+        total = sum(natural[i] for i in flexible)
+        shares = {i: natural[i] * room / total for i in flexible}
+        floored = {i: words[i] for i in flexible if shares[i] < words[i]}
+        if not floored:
+            widths |= shares
+            return [max(1, round(widths[i])) for i in range(len(natural))]
+        widths |= floored
+
+
+def markdown_table(frame: pd.DataFrame, status_column: str | None = None) -> str:
+    """A pipe table, every column aligned left. The dashes under each header give the
+    column's share of the width (``_column_widths``), which pandoc uses when a row is
+    longer than its line length: then the table spans the page and its cells wrap. The
+    status column, if named, is in bold (``MISMATCH`` in capitals)."""
+    if frame.shape[1] == 0:
+        return ""
+    header = [markdown_text(c) for c in frame.columns]
+    rows = [[(_status(str(v)) if frame.columns[i] == status_column else markdown_text(v))
+             for i, v in enumerate(row)] for row in frame.itertuples(index=False, name=None)]
+    lines = ["| " + " | ".join(header) + " |",
+             "|" + "|".join(":" + "-" * w for w in _column_widths(frame)) + "|"]
+    lines += ["| " + " | ".join(cells) + " |" for cells in rows]
+    return "\n".join(lines) + "\n"
+
+
+def markdown_tables(parts: list[tuple[str, pd.DataFrame]] | pd.DataFrame,
+                    status_column: str | None = None) -> str:
+    """Tables with their headings (bold), as one Markdown text; a frame wider than
+    MAX_COLUMNS is split, repeating its first column."""
+    if isinstance(parts, pd.DataFrame):
+        parts = [("", chunk) for chunk in column_chunks(parts)]
+    out = []
+    for heading, frame in parts:
+        if heading:
+            out.append(f"**{markdown_text(heading)}**\n")
+        out.append(markdown_table(frame, status_column))
+    return "\n".join(out)
+
+
+def column_chunks(frame: pd.DataFrame, max_columns: int = MAX_COLUMNS) -> list[pd.DataFrame]:
+    """``frame`` split into tables of at most ``max_columns`` columns, each repeating the
+    first (label) column."""
+    if frame.shape[1] <= max_columns:
+        return [frame]
+    step = max_columns - 1
+    return [frame.iloc[:, [0, *range(start, min(start + step, frame.shape[1]))]]
+            for start in range(1, frame.shape[1], step)]
+
+
+def transpose(frame: pd.DataFrame, keys: list[str], label: str = "Statistic") -> pd.DataFrame:
+    """CSR layout: each row of ``frame`` becomes a column, named by its ``keys`` values
+    (those that vary; the first key if none does), and each other column a row. Rows
+    empty in every column are left out."""
+    keys = [k for k in keys if k in frame]
+    varying = [k for k in keys if frame[k].nunique() > 1] or keys[:1]
+    names = [", ".join(str(row[k]) for k in varying) for _, row in frame.iterrows()]
+    rest = frame.drop(columns=keys)
+    body = rest.T.reset_index()
+    body.columns = [label, *names]
+    keep = (body.iloc[:, 1:].astype(str) != "").any(axis=1)
+    return body[keep].reset_index(drop=True)
+
+
+def nested_rows(frame: pd.DataFrame, outer: str, across: str,
+                label: str = "Statistic") -> pd.DataFrame:
+    """CSR layout with nested rows: per value of ``outer`` a heading row, then one indented
+    row per other column; the values of ``across`` become the columns."""
+    groups = list(dict.fromkeys(frame[across]))
+    stats = [c for c in frame.columns if c not in (outer, across)]
+    rows = []
+    for value, g in frame.groupby(outer, sort=False):
+        rows.append([value] + [""] * len(groups))
+        cells = g.set_index(across)
+        rows += [[INDENT + s] + [cells[s].get(grp, "") for grp in groups] for s in stats]
+    return pd.DataFrame(rows, columns=[label, *groups])
+
+
+def _csr_by_parameter(table: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
+    """A paired table in CSR layout: one table, parameters as columns (one arm), or one
+    table per parameter with the arms as columns."""
+    if table.empty:
+        return []
+    if "Arm" not in table:
+        return [("", chunk) for chunk in column_chunks(transpose(table, ["Parameter"]))]
+    return [(label, chunk) for label, g in table.groupby("Parameter", sort=False)
+            for chunk in column_chunks(transpose(g.drop(columns="Parameter"), ["Arm"]))]
+
+
+def display_table(table: pd.DataFrame) -> pd.DataFrame:
+    """A table of ``tables/*.csv`` for the page, in at most MAX_COLUMNS columns where it
+    can be: the label columns before the first group column (headed "... (N = n)") are
+    nested into one, each level indented under the one before, as CSR tables do; a wide
+    table without group columns (one row per period) is transposed."""
+    columns = list(table.columns)
+    groups = [c for c in columns if "(N = " in str(c)]
+    if not groups:
+        if len(columns) > MAX_COLUMNS and len(table) < MAX_COLUMNS:
+            return transpose(table, [columns[0]], label=str(columns[0]) + " / statistic")
+        return table
+    labels = columns[:columns.index(groups[0])]
+    if len(labels) < 2:
+        return table
+    rows, previous = [], [""] * len(labels)
+    for _, row in table.iterrows():
+        values = [str(row[c]) for c in labels]
+        first = next((i for i, v in enumerate(values) if v), 0)
+        values[:first] = previous[:first]  # a blank leading label repeats the one above
+        depth = max(i for i, v in enumerate(values) if v) if any(values) else 0
+        for i in range(depth):  # a heading row for each enclosing level not yet shown
+            if values[i] and values[:i + 1] != previous[:i + 1]:
+                rows.append([INDENT * sum(map(bool, values[:i])) + values[i]]
+                            + [""] * len(groups))
+        previous = values
+        rows.append([INDENT * sum(map(bool, values[:depth])) + values[depth]]
+                    + [str(row[g]) for g in groups])
+    return pd.DataFrame(rows, columns=[" / ".join(labels), *groups])

@@ -1,0 +1,219 @@
+"""The report's tables and notices as Markdown (report.markdown_table and the CSR layouts,
+render.callouts_to_html, render.markdown_of_notebook): what both renderers show, checked
+without a kernel, pandoc or typst."""
+
+from __future__ import annotations
+
+import base64
+import re
+
+import nbformat
+import pandas as pd
+import pytest
+from nbconvert.filters.markdown_mistune import markdown2html_mistune
+
+from trialreport.render import callouts_to_html, markdown_of_notebook, notebook_to_html
+from trialreport.report import (
+    MAX_COLUMNS,
+    ReportData,
+    column_chunks,
+    display_table,
+    markdown_table,
+    markdown_tables,
+    markdown_text,
+    transpose,
+)
+
+
+def cells_of(html: str) -> list[list[str]]:
+    rows = re.findall(r"<tr>(.*?)</tr>", html, re.DOTALL)
+    return [[re.sub(r"<[^>]+>", "", c).strip()
+             for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.DOTALL)]
+            for row in rows]
+
+
+def test_a_pipe_table_is_an_html_table_on_the_jupyter_path_with_every_cell_as_is() -> None:
+    frame = pd.DataFrame({"Target": ["a | b", "x_y *z*", "P < 0.001"],
+                          "Status": ["match", "mismatch", "match"],
+                          "From": ["by_visit/CGII/Week 1/mean", "[1, 2] (normal)", "$5 @a ~b"]})
+    html = markdown2html_mistune(markdown_table(frame, status_column="Status"))
+    assert "<table>" in html
+    got = cells_of(html.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&"))
+    assert got[0] == ["Target", "Status", "From"]
+    assert got[1:] == [["a | b", "match", "by_visit/CGII/Week 1/mean"],
+                       ["x_y *z*", "MISMATCH", "[1, 2] (normal)"],
+                       ["P < 0.001", "match", "$5 @a ~b"]]
+    assert "<strong>MISMATCH</strong>" in html and "<strong>match</strong>" in html
+
+
+def test_indentation_survives_as_non_breaking_spaces() -> None:
+    text = markdown_text("\u00a0\u00a0\u00a0\u00a0Dizziness")
+    assert text == "&nbsp;" * 4 + "Dizziness"
+    assert "\xa0" * 4 + "Dizziness" in markdown2html_mistune(
+        markdown_table(pd.DataFrame({"Term": ["\u00a0" * 4 + "Dizziness"]})))
+
+
+def test_column_widths_follow_the_text_and_keep_short_columns_whole() -> None:
+    frame = pd.DataFrame({"Target": ["AE incidence, placebo week vs active weeks"],
+                          "Status": ["match"], "n": ["29"],
+                          "From": ["ae_periods/TEAE/exact_conditional_poisson/p_value "
+                                   "[ACTIVE vs PLACEBO]; rule: 'no difference' when P >= 0.05"]})
+    separator = markdown_table(frame).splitlines()[1]
+    dashes = [len(c.strip(":")) for c in separator.strip("|").split("|")]
+    assert dashes[1] >= len("Status") + 2 and dashes[2] >= 3  # short columns whole
+    assert dashes[3] > dashes[0] > dashes[1]  # the long ones share the rest, by length
+
+
+def test_wide_tables_are_split_repeating_the_label_column() -> None:
+    frame = pd.DataFrame({"Statistic": ["n"], **{f"c{i}": [str(i)] for i in range(9)}})
+    chunks = column_chunks(frame)
+    assert all(c.shape[1] <= MAX_COLUMNS and c.columns[0] == "Statistic" for c in chunks)
+    assert [c for chunk in chunks for c in chunk.columns[1:]] == [f"c{i}" for i in range(9)]
+
+
+def test_transpose_names_columns_by_the_keys_that_vary_and_drops_empty_rows() -> None:
+    frame = pd.DataFrame({"Arm": ["A", "A"], "Parameter": ["X", "Y"], "n": ["3", "4"],
+                          "Tests": ["", ""]})
+    csr = transpose(frame, ["Arm", "Parameter"])
+    assert list(csr.columns) == ["Statistic", "X", "Y"]
+    assert csr.values.tolist() == [["n", "3", "4"]]
+
+
+def test_display_table_nests_label_columns_into_one_indented_column() -> None:
+    table = pd.DataFrame({
+        "System organ class": ["Any TEAE", "Any TEAE", "Nervous", "Nervous", "Nervous"],
+        "Preferred term": ["", "", "", "Headache", "Headache"],
+        "Maximum severity": ["Mild", "Severe", "Mild", "Mild", "Severe"],
+        "Drug (N = 3)": ["1", "0", "1", "1", "0"], "Total (N = 5)": ["2", "0", "1", "1", "0"]})
+    out = display_table(table)
+    indent = "\u00a0" * 4
+    assert list(out.columns) == ["System organ class / Preferred term / Maximum severity",
+                                 "Drug (N = 3)", "Total (N = 5)"]
+    assert out.iloc[:, 0].tolist() == [
+        "Any TEAE", indent + "Mild", indent + "Severe", "Nervous", indent + "Mild",
+        indent + "Headache", indent * 2 + "Mild", indent * 2 + "Severe"]
+    assert out.iloc[:, 1].tolist() == ["", "1", "0", "", "1", "", "1", "0"]
+    demographics = pd.DataFrame({"Characteristic": ["Age", "", "Sex"],
+                                 "Statistic": ["n", "Mean (SD)", "Male, n (%)"],
+                                 "Drug (N = 3)": ["3", "40 (2)", "1 (33.3)"]})
+    assert display_table(demographics).iloc[:, 0].tolist() == [
+        "Age", indent + "n", indent + "Mean (SD)", "Sex", indent + "Male, n (%)"]
+
+
+def test_a_wide_table_without_group_columns_is_transposed() -> None:
+    periods = pd.DataFrame({"Period": ["Placebo", "Active"],
+                            **{f"Statistic {i}": [str(i), str(i + 1)] for i in range(7)}})
+    out = display_table(periods)
+    assert list(out.columns) == ["Period / statistic", "Placebo", "Active"]
+    assert len(out) == 7
+
+
+@pytest.fixture
+def two_arms() -> ReportData:
+    from test_efficacy_analyses import _trial, build_ard
+
+    config, subjects, efficacy, exposure = _trial(arms=2)
+    ard = build_ard("t", config, subjects, efficacy, exposure)
+    return ReportData("t", config, ard, pd.DataFrame(), pd.DataFrame(), {})
+
+
+def values(frame: pd.DataFrame) -> set[str]:
+    return {v for v in frame.to_numpy().ravel() if v != ""}
+
+
+@pytest.mark.parametrize(("wide", "csr"), [
+    (lambda r: r.paired_table("paired"), lambda r: r.paired_tables("paired")),
+    (lambda r: r.paired_table("paired_locf"), lambda r: r.paired_tables("paired_locf")),
+    (ReportData.subgroup_table, ReportData.subgroup_tables),
+    (ReportData.responder_table, ReportData.responder_tables),
+    (ReportData.by_visit_table, ReportData.by_visit_tables),
+])
+def test_csr_layouts_are_narrow_and_show_every_value_of_the_table(two_arms, wide, csr) -> None:
+    table, parts = wide(two_arms), csr(two_arms)
+    assert parts and all(f.shape[1] <= MAX_COLUMNS + 1 for _, f in parts)
+    shown = set().union(*(values(f) | set(f.columns) | {h} for h, f in parts))
+    # keys moved into headers and headings: "Drug, TIER = 1", "S, by TIER", "S: rule"
+    shown |= {p.removeprefix("by ") for s in list(shown) for p in re.split(r", |: ", s)}
+    assert values(table) <= {s.strip("\u00a0") for s in shown}
+
+
+def test_between_arm_results_have_arms_as_columns_contrasts_in_their_arm(two_arms) -> None:
+    parts = two_arms.between_arm_csr()
+    assert parts
+    for heading, frame in parts:
+        assert list(frame.columns) == ["Statistic", "Placebo", "Drug"], heading
+    ancova = next(f for h, f in parts if h.startswith("ANCOVA"))
+    diff = ancova.set_index("Statistic").loc["diff (vs Placebo)"]
+    assert diff["Placebo"] == "" and diff["Drug"] != ""
+    wide = two_arms.between_arm_tables()["ancova"]
+    assert diff["Drug"] == wide.loc[wide["group"] == "Drug vs Placebo", "diff"].iloc[0]
+
+
+def test_markdown_tables_put_each_heading_in_bold_before_its_table() -> None:
+    frame = pd.DataFrame({"Statistic": ["n"], "A": ["1"]})
+    text = markdown_tables([("CGI-I, by MAXDOSE", frame)])
+    assert text.startswith("**CGI-I, by MAXDOSE**\n\n| Statistic | A |")
+
+
+NOTICE = "::: {.callout-warning appearance=\"simple\"}\n**Synthetic data.** Not real.\n:::\n"
+
+
+def test_a_callout_is_a_boxed_note_on_the_jupyter_path() -> None:
+    html = markdown2html_mistune(callouts_to_html(NOTICE))
+    assert ":::" not in html
+    assert re.search(r'<div class="callout callout-warning">\s*<p><strong>Synthetic data.'
+                     r"</strong> Not real.</p>\s*</div>", html)
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x", outputs=[
+        nbformat.v4.new_output("display_data", data={"text/markdown": NOTICE,
+                                                     "text/plain": "<Markdown>"})])])
+    page = notebook_to_html(nb, "T", css=".callout-warning { border: 2px solid; }")
+    assert '<div class="callout callout-warning">' in page and ":::" not in page
+
+
+def test_the_shipped_notice_is_a_callout_not_raw_html(trial) -> None:
+    r = ReportData("fasoracetam_nfc1", trial, pd.DataFrame(), pd.DataFrame(),
+                   pd.DataFrame(), {})
+    notice = r.synthetic_notice()
+    assert notice.startswith("::: {.callout-warning") and notice.rstrip().endswith(":::")
+    assert "**Synthetic data.**" in notice and "<" not in notice
+
+
+PNG = base64.b64encode(bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c63000100000500010d0a2db40000000049454e44ae426082")).decode()
+
+
+def test_markdown_of_notebook_writes_outputs_as_quarto_does(tmp_path) -> None:
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("# A report", metadata={"trialreport": "title"}),
+        nbformat.v4.new_markdown_cell("## Section\n\nText."),
+        nbformat.v4.new_code_cell("#| label: fig-x\n#| fig-cap: \"A figure\"\nplot()", outputs=[
+            nbformat.v4.new_output("display_data", data={"image/png": PNG,
+                                                         "text/plain": "<Figure>"})]),
+        nbformat.v4.new_code_cell("show()", outputs=[
+            nbformat.v4.new_output("display_data", data={"text/markdown": "| a |\n|---|\n| 1 |",
+                                                         "text/plain": "<Markdown>"}),
+            nbformat.v4.new_output("display_data", data={
+                "text/html": "<b>x</b>", "text/plain": "<IPython.core.display.HTML object>"}),
+            nbformat.v4.new_output("stream", name="stdout", text="printed\n")]),
+    ])
+    md = markdown_of_notebook(nb, {"title": "A report"}, tmp_path / "report_files",
+                              {"papersize": "a4"})
+    head, body = md.split("\n---\n", 1)
+    assert "title: A report" in head and "papersize: a4" in head
+    assert "# A report" not in body  # the title is the front matter's, as in Quarto
+    assert "## Section\n\nText." in body
+    assert "![A figure](report_files/figure-1.png){#fig-x}" in body
+    assert (tmp_path / "report_files" / "figure-1.png").read_bytes().startswith(b"\x89PNG")
+    assert "| a |\n|---|\n| 1 |" in body
+    # raw HTML falls back to its plain text, as Quarto prints it in a PDF
+    assert "```\n<IPython.core.display.HTML object>\n```" in body
+    assert "```\nprinted\n```" in body
+
+
+def test_markdown_of_notebook_refuses_a_failed_cell(tmp_path) -> None:
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1/0", outputs=[
+        nbformat.v4.new_output("error", ename="ZeroDivisionError", evalue="division by zero",
+                               traceback=[])])])
+    with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+        markdown_of_notebook(nb, {}, tmp_path / "m")
