@@ -118,8 +118,8 @@ def arm_order(subjects: pd.DataFrame, cfg: Trial) -> list[str]:
     """The trial's arms in protocol order (``frames.ordered_arms``): TRT01PN, else the
     config's ``design.arms``, else by name; the reference arm
     (``analyses.parallel.reference_arm``, else an arm named Placebo) first."""
-    arms = ordered_arms(subjects, cfg.design.arms)
-    reference = cfg.analyses.parallel.reference_arm or ("Placebo" if "Placebo" in arms
+    named = set(subjects["TRT01P"].dropna().astype(str))
+    reference = cfg.analyses.parallel.reference_arm or ("Placebo" if "Placebo" in named
                                                         else None)
     return ordered_arms(subjects, cfg.design.arms, reference)
 
