@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import sys
@@ -106,11 +107,17 @@ def test_quarto_is_called_with_the_format_and_every_parameter(monkeypatch, tmp_p
         # (which Quarto's Jupyter engine needs for -P parameters) is installed there
         assert env["QUARTO_PYTHON"] == sys.executable
         assert env["PATH"].split(os.pathsep)[0] == str(Path(sys.executable).parent)
+        # ... and so is the report's kernel, `jupyter: python3`, ahead of the user's own
+        first = Path(env["JUPYTER_PATH"].split(os.pathsep)[0])
+        spec = json.loads((first / "kernels" / "python3" / "kernel.json").read_text())
+        assert spec["argv"][0] == sys.executable
+        assert env["JUPYTER_PATH"].split(os.pathsep)[1:] == ["/home/user/other-kernels"]
         (Path(cwd) / ("report" + suffix)).write_bytes(b"rendered")
         return subprocess.CompletedProcess(args, 0)
 
     monkeypatch.setenv("TRIALREPORT_RENDERER", "quarto")
     monkeypatch.setenv("QUARTO_PYTHON", "/usr/bin/some-other-python")
+    monkeypatch.setenv("JUPYTER_PATH", "/home/user/other-kernels")
     monkeypatch.setattr(render.subprocess, "run", fake_run)
     out = tmp_path / ("out" + suffix)
     used = render.render_report(ROOT / "reports" / "report.qmd", out,
@@ -130,3 +137,33 @@ def test_papermill_is_installed_for_quartos_parameters() -> None:
     import papermill
 
     assert papermill.__version__
+
+
+def test_the_pinned_kernel_runs_this_interpreter_over_a_users_python3_kernel(tmp_path) -> None:
+    """A real kernel start through Jupyter's own lookup, as Quarto's Jupyter engine does
+    it: a decoy `python3` kernel of another Python on the user's JUPYTER_PATH loses to
+    the spec the render writes, and the cell reports this interpreter."""
+    import subprocess
+
+    from trialreport.render import quarto_environment, write_kernelspec
+
+    decoy = tmp_path / "user" / "kernels" / "python3"
+    decoy.mkdir(parents=True)
+    (decoy / "kernel.json").write_text(json.dumps(
+        {"argv": ["/nonexistent/python", "-m", "ipykernel_launcher", "-f",
+                  "{connection_file}"], "display_name": "other", "language": "python"}))
+    base = dict(os.environ, JUPYTER_PATH=str(tmp_path / "user"))
+    env = quarto_environment(base, jupyter_dir=write_kernelspec(tmp_path / "pinned"))
+    probe = ("import nbformat, nbclient\n"
+             "nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("
+             "'import sys; print(sys.executable)')])\n"
+             "nbclient.NotebookClient(nb, kernel_name='python3', timeout=120).execute()\n"
+             "print(nb.cells[0].outputs[0]['text'].strip())\n")
+    done = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True,
+                          text=True, timeout=180, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == sys.executable
+    # without the pinned spec the decoy is what Jupyter would start
+    done = subprocess.run([sys.executable, "-c", probe], env=base, capture_output=True,
+                          text=True, timeout=180, check=False)
+    assert done.returncode != 0 and "/nonexistent/python" in done.stderr

@@ -154,16 +154,40 @@ def render_with_jupyter(qmd: Path, output: Path, params: Mapping[str, Any],
 QUARTO_FORMATS = {"html": ("html", ".html"), "pdf": ("typst", ".pdf")}
 
 
-def quarto_environment(base: Mapping[str, str] | None = None) -> dict[str, str]:
+KERNEL_NAME = "python3"  # the report's `jupyter: python3`
+
+
+def write_kernelspec(folder: Path) -> Path:
+    """A Jupyter kernel spec named ``python3`` under ``folder/kernels`` that starts this
+    interpreter by its absolute path; ``folder`` is then put first on ``JUPYTER_PATH``, so
+    Quarto runs the report in this environment even where the user has a ``python3``
+    kernel of another Python (``~/.local/share/jupyter/kernels``, a conda base ...)."""
+    import json
+
+    spec = folder / "kernels" / KERNEL_NAME
+    spec.mkdir(parents=True, exist_ok=True)
+    (spec / "kernel.json").write_text(json.dumps({
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": f"Python {sys.version.split()[0]} (trialreport, {sys.prefix})",
+        "language": "python",
+    }, indent=1), encoding="utf-8")
+    return folder
+
+
+def quarto_environment(base: Mapping[str, str] | None = None,
+                       jupyter_dir: Path | None = None) -> dict[str, str]:
     """The environment ``quarto render`` runs in: pinned to the interpreter running the
     workflow, whatever the user's shell has. ``QUARTO_PYTHON`` is this interpreter
     (``sys.executable``), so Quarto's Jupyter engine, papermill (which it needs for ``-P``
     parameters) and ``trialreport`` are this environment's; its folder goes first on
-    ``PATH``, so the ``python3`` kernel (whose spec runs ``python``) is this interpreter
-    too."""
+    ``PATH``; and ``jupyter_dir`` (from ``write_kernelspec``), first on ``JUPYTER_PATH``,
+    makes the ``python3`` kernel this interpreter too."""
     env = dict(os.environ if base is None else base)
     env["QUARTO_PYTHON"] = sys.executable
     env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    if jupyter_dir is not None:
+        rest = env.get("JUPYTER_PATH", "")
+        env["JUPYTER_PATH"] = str(jupyter_dir) + (os.pathsep + rest if rest else "")
     return env
 
 
@@ -188,10 +212,12 @@ def render_with_quarto(qmd: Path, output: Path, params: Mapping[str, Any],
     args = ["quarto", "render", qmd.name, "--to", quarto_format]
     for key, value in params.items():
         args += ["-P", f"{key}:{value}"]
-    env = quarto_environment()
-    log.info("quarto: %s; QUARTO_PYTHON: %s (Python %s)", quarto_version(env),
-             env["QUARTO_PYTHON"], sys.version.split()[0])
-    done = subprocess.run(args, cwd=qmd.parent, check=False, env=env)
+    with tempfile.TemporaryDirectory(prefix="trialreport-kernel-") as jupyter_dir:
+        env = quarto_environment(jupyter_dir=write_kernelspec(Path(jupyter_dir)))
+        log.info("quarto: %s; QUARTO_PYTHON: %s (Python %s); kernel %s: %s",
+                 quarto_version(env), env["QUARTO_PYTHON"], sys.version.split()[0],
+                 KERNEL_NAME, sys.executable)
+        done = subprocess.run(args, cwd=qmd.parent, check=False, env=env)
     produced = qmd.with_suffix(suffix)
     if done.returncode != 0 or not produced.exists():
         raise StageError(f"quarto render failed (exit status {done.returncode}); its "
