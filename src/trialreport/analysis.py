@@ -279,8 +279,9 @@ def _add_paired(ard: ArdBuilder, scores: pd.DataFrame, paramcd: str, pcfg: Param
 def _rule(rule: ResponderRule | Mapping[str, Any]) -> ResponderRule:
     if isinstance(rule, ResponderRule):
         return rule
-    return ResponderRule(rule["variable"], rule["operator"], float(rule["threshold"]),
-                         rule.get("label", ""))
+    from trialreport.config import _responder_rule
+
+    return _responder_rule(rule)
 
 
 def _add_one_sample(ard: ArdBuilder, scores: pd.DataFrame, pcfg: Parameter, arm: str,
@@ -322,26 +323,39 @@ def _add_one_sample(ard: ArdBuilder, scores: pd.DataFrame, pcfg: Parameter, arm:
 def rule_text(rule: ResponderRule | Mapping[str, Any]) -> str:
     """A responder rule as text, e.g. ``AVAL <= 2``."""
     rule = _rule(rule)
+    if rule.operator == "in":
+        values = ", ".join(format_value(float(v)) for v in rule.values)
+        return f"{rule.variable} in {{{values}}}"
     return f"{rule.variable} {rule.operator} {format_value(float(rule.threshold))}"
 
 
 def responder_flags(scores: pd.DataFrame, rule: ResponderRule | Mapping[str, Any],
                     baseline_visit: int) -> pd.Series:
-    """1.0/0.0 per record by the config's rule on AVAL or CHG; NaN where not evaluable.
+    """1.0/0.0 per record by the config's rule on AVAL, CHG or PCHG; NaN where not
+    evaluable.
 
     For a rule on CHG the change is AVAL - BASE after the baseline visit; at and before
-    the baseline visit it is not evaluable (NaN): there is no baseline responder status."""
+    the baseline visit it is not evaluable (NaN): there is no baseline responder status.
+    PCHG is the percent change, 100 * CHG / BASE (as ``derive.derive_var_pchg``), not
+    evaluable where BASE is 0. Operator ``in``: the value is one of the rule's values."""
     rule = _rule(rule)
-    op = OPERATORS[rule.operator]
     if rule.variable == "AVAL":
         x = scores["AVAL"].astype(float)
-    elif rule.variable == "CHG":
-        x = scores["AVAL"].astype(float) - scores["BASE"].astype(float)
+    elif rule.variable in ("CHG", "PCHG"):
+        base = scores["BASE"].astype(float)
+        x = scores["AVAL"].astype(float) - base
+        if rule.variable == "PCHG":
+            x = (x * 100.0 / base).where(base != 0)
         x = x.where(scores["AVISITN"] > baseline_visit)
     else:
-        raise ValueError(f"responder rule variable must be AVAL or CHG, not {rule.variable}")
-    flags = pd.Series(op(x.to_numpy(float, na_value=math.nan), float(rule.threshold)),
-                      index=scores.index).astype(float)
+        raise ValueError(f"responder rule variable must be AVAL, CHG or PCHG, not "
+                         f"{rule.variable}")
+    values = x.to_numpy(float, na_value=math.nan)
+    if rule.operator == "in":
+        hit = np.isin(values, np.asarray(rule.values, dtype=float))
+    else:
+        hit = OPERATORS[rule.operator](values, float(rule.threshold))
+    flags = pd.Series(hit, index=scores.index).astype(float)
     return flags.where(x.notna())
 
 
@@ -540,17 +554,37 @@ def _add_parallel(ard: ArdBuilder, eff: pd.DataFrame, subjects: pd.DataFrame,
             continue
         flags = responder_flags(at.rename(columns={"ARM": "TRT01P"}), rule,
                                 pcfg.baseline_visit)
-        aset_r = f"{aset}; responder: {rule_text(rule)}"
         order = [a for a in arms if a != reference] + [reference]
-        tab = responder_tables(at["ARM"].to_numpy(object), flags.to_numpy(float), order)
+        arm_of, response = at["ARM"].to_numpy(object), flags.to_numpy(float)
+        evaluable = pd.Series(response, index=at.index).notna()
+        evaluated = set(at.loc[evaluable.to_numpy(), "USUBJID"])
+        population = subjects.loc[subjects["EFFFL"] == "Y", ["USUBJID", "TRT01P"]]
+        no_response = population[~member_of(population["USUBJID"], evaluated)]
+        if rule.missing == "non_responder":
+            aset_r = (f"efficacy population at the comparison visit, a missing response "
+                      f"counted as non-response; responder: {rule_text(rule)}")
+            arm_of = np.concatenate([arm_of[evaluable.to_numpy()],
+                                     no_response["TRT01P"].to_numpy(object)])
+            response = np.concatenate([response[evaluable.to_numpy()],
+                                       np.zeros(len(no_response))])
+        else:
+            aset_r = f"{aset}; responder: {rule_text(rule)}"
+        tab = responder_tables(arm_of, response, order)
         for i, arm in enumerate(tab["arms"]):
+            n_arm, k_arm = tab["table"][i].sum(), tab["table"][i, 0]
             ard.add_many("responders_between_arms",
-                         {"n": tab["table"][i].sum(), "n_responders": tab["table"][i, 0]},
+                         {"n": n_arm, "n_responders": k_arm,
+                          "percent": 100.0 * k_arm / n_arm if n_arm else math.nan,
+                          "n_missing": int((no_response["TRT01P"] == arm).sum())},
                          method="count", group=arm, analysis_set=aset_r, **keys)
         between = " vs ".join(tab["arms"])
         if "chi_square" in tab:
             ard.add_many("responders_between_arms", tab["chi_square"],
                          method="chi_square_pearson", group=between, analysis_set=aset_r,
+                         **keys)
+        if "chi_square_yates" in tab:
+            ard.add_many("responders_between_arms", tab["chi_square_yates"],
+                         method="chi_square_yates", group=between, analysis_set=aset_r,
                          **keys)
         if "fisher" in tab:
             ard.add_many("responders_between_arms", tab["fisher"], method="fisher_exact",

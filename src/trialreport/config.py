@@ -148,10 +148,20 @@ class Design:
 
 @dataclass(frozen=True)
 class ResponderRule:
+    """A record is a response when ``variable`` (AVAL, CHG or PCHG, the percent change
+    from baseline) compares with ``threshold`` by ``operator``, or, with operator ``in``,
+    when it is one of ``values`` (categories such as CGI-I 1 and 2). ``missing`` says how
+    the between-arm rates at the comparison visit treat a subject of the efficacy
+    population without an evaluable response: ``exclude`` (the denominator is the
+    subjects with one) or ``non_responder`` (counted as a non-response; the denominator is
+    the efficacy population of the arm)."""
+
     variable: str
     operator: str
-    threshold: float
+    threshold: float = math.nan
     label: str = ""
+    values: tuple[float, ...] = ()
+    missing: str = "exclude"
 
 
 @dataclass(frozen=True)
@@ -363,8 +373,7 @@ def _analyses(a: Mapping[str, Any], design: Design) -> Analyses:
     return Analyses(
         confidence=float(paired.get("confidence", 0.95)),
         alternative=paired.get("alternative", "two-sided"),
-        responders={code: ResponderRule(r["variable"], r["operator"], float(r["threshold"]),
-                                        r.get("label", ""))
+        responders={code: _responder_rule(r)
                     for code, r in (a.get("responders") or {}).items()},
         locf=locf,
         subgroups=Subgroups(tuple(sub["variables"]), int(sub.get("min_n", 6))) if sub else None,
@@ -373,6 +382,13 @@ def _analyses(a: Mapping[str, Any], design: Design) -> Analyses:
         parallel=Parallel(par.get("reference_arm"), tuple(par.get("strata", []))),
         models=tuple(_model(m, design) for m in a.get("models", [])),
     )
+
+
+def _responder_rule(r: Mapping[str, Any]) -> ResponderRule:
+    return ResponderRule(r["variable"], r["operator"],
+                         float(r["threshold"]) if "threshold" in r else math.nan,
+                         r.get("label", ""), tuple(float(v) for v in r.get("values", [])),
+                         r.get("missing", "exclude"))
 
 
 def _model(m: Mapping[str, Any], design: Design) -> ModelSpec:

@@ -52,11 +52,29 @@ def derive_var_chg(scores: pd.DataFrame, baseline_visits: Mapping[str, int]) -> 
     return out
 
 
+def derive_var_pchg(scores: pd.DataFrame) -> pd.DataFrame:
+    """``PCHG = 100 * CHG / BASE``, percent change from baseline, where CHG is there and
+    BASE is not zero (missing otherwise: a change from a baseline of 0 has no percent).
+
+    Computed as ``100 * CHG`` divided by BASE, so whole-number scores give an exact result
+    wherever it is representable (100 * -3 / 10 is exactly -30, which a responder rule
+    ``PCHG <= -30`` must count)."""
+    out = scores.copy()
+    base = out["BASE"].astype("Float64")
+    chg = out["CHG"].astype("Float64")
+    ok = (chg.notna() & base.notna() & (base != 0)).fillna(False).astype(bool)
+    pchg = pd.Series(pd.NA, index=out.index, dtype="Float64")
+    pchg[ok] = (chg[ok] * 100.0) / base[ok]
+    out["PCHG"] = pchg
+    return out
+
+
 def derive_efficacy(scores: pd.DataFrame, baseline_visits: Mapping[str, int]) -> pd.DataFrame:
-    """All efficacy derivations in order: ABLFL, BASE, CHG."""
+    """All efficacy derivations in order: ABLFL, BASE, CHG, PCHG."""
     out = derive_var_ablfl(scores, baseline_visits)
     out = derive_var_base(out)
     out = derive_var_chg(out, baseline_visits)
+    out = derive_var_pchg(out)
     return out.sort_values(["USUBJID", "PARAMCD", "AVISITN"], ignore_index=True)
 
 
@@ -171,7 +189,7 @@ def derive_efficacy_as_delivered(
     are there they are compared, and so is a delivered ABLFL with the pipeline's; every
     difference is a row of the second frame (columns ``CHECK_COLUMNS``).
     """
-    given = {c: scores[c] for c in ("ABLFL", "BASE", "CHG") if c in scores.columns}
+    given = {c: scores[c] for c in ("ABLFL", "BASE", "CHG", "PCHG") if c in scores.columns}
     ours = derive_efficacy(scores.drop(columns=list(given)), baseline_visits)
     if not given:
         return ours, pd.DataFrame(columns=CHECK_COLUMNS)
@@ -202,6 +220,14 @@ def derive_efficacy_as_delivered(
         out["CHG"] = chg_dlv.fillna(own_chg)
     else:
         out["CHG"] = own_chg
+    own_pchg = derive_var_pchg(out)["PCHG"]
+    if "PCHG_DLV" in out:
+        pchg_dlv = out["PCHG_DLV"].astype("Float64")
+        checks.append(_differences("PCHG", out.assign(_d=pchg_dlv, _o=own_pchg), "_d", "_o",
+                                   "PCHG as delivered against 100 * CHG / BASE"))
+        out["PCHG"] = pchg_dlv.fillna(own_pchg)
+    else:
+        out["PCHG"] = own_pchg
     out = out.drop(columns=[c for c in out.columns if c.endswith("_DLV")])
     return out, pd.concat(checks, ignore_index=True)
 

@@ -129,6 +129,8 @@ def _reproduce_one(ard: pd.DataFrame, target: Target, design: Design,
                      & (ard["method"] == row["method"]) & (ard["statistic"] == "n")]
         if len(n_rows) == 1:
             out["n"] = int(n_rows["value"].iloc[0])
+        if published.strip().lower() in QUALITATIVE:
+            return out | _qualitative(value, published, target.alpha, out["source"])
         return out | _compare(value, published)
     if statistic in NEEDS:
         analysis, parameter, needs = NEEDS[statistic]
@@ -206,6 +208,32 @@ def _reproduce_one(ard: pd.DataFrame, target: Target, design: Design,
         value, out["source"] = float(row["value"]), _source(row)
 
     return out | _compare(value, published)
+
+
+QUALITATIVE = {"no difference": False, "not met": False, "not significant": False,
+               "difference": True, "met": True, "significant": True}
+"""Published words for a test's outcome, and whether each says P < alpha."""
+
+
+def _qualitative(p: float, published: str, alpha: float, source: str) -> dict[str, Any]:
+    """A test's outcome as published in words (``not met``, ``no difference`` ...), for a
+    target that addresses a p value: matched when P < alpha is what the words say. The
+    rule is written into the row's ``source``."""
+    word = published.strip().lower()
+    says_significant = QUALITATIVE[word]
+    found = p < alpha
+    shown = "P < 0.001" if p < 0.001 else f"P = {round_half_up(p, 3)}"
+    if says_significant == found:
+        reproduced = f"{word} ({shown})"
+    else:
+        pairs = {"no difference": "difference", "not met": "met",
+                 "not significant": "significant"}
+        opposite = pairs.get(word) or {v: k for k, v in pairs.items()}[word]
+        reproduced = f"{opposite} ({shown})"
+    rule = (f"'{word}' when P {'<' if says_significant else '>='} {format_value(alpha)}")
+    return {"reproduced": reproduced, "reproduced_value": format_value(p),
+            "status": "match" if says_significant == found else "mismatch",
+            "source": f"{source}; rule: {rule}"}
 
 
 def _compare(value: float, published: str) -> dict[str, Any]:

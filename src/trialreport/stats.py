@@ -480,6 +480,8 @@ def responder_tables(arm: np.ndarray, responder: np.ndarray,
 
     - Pearson's chi-square, no continuity correction: sum (O - E)^2 / E with
       E = row total * column total / n, df = arms - 1 (scipy ``chi2_contingency``);
+    - for two arms, the same with Yates' continuity correction (``chi_square_yates``:
+      |O - E| reduced by 0.5, not below 0; scipy ``chi2_contingency(correction=True)``);
     - for two arms, Fisher's exact test, two-sided (scipy ``fisher_exact``; the p of R's
       ``fisher.test``: the sum of the hypergeometric probabilities no larger than the
       observed one) and the sample odds ratio of response, first arm against second
@@ -496,6 +498,10 @@ def responder_tables(arm: np.ndarray, responder: np.ndarray,
     if len(arms) >= 2 and (table.sum(axis=0) > 0).all():
         chi2, p, dof, _ = sps.chi2_contingency(table, correction=False)
         out["chi_square"] = {"statistic": float(chi2), "df": float(dof), "p_value": float(p)}
+        if len(arms) == 2:
+            chi2, p, dof, _ = sps.chi2_contingency(table, correction=True)
+            out["chi_square_yates"] = {"statistic": float(chi2), "df": float(dof),
+                                       "p_value": float(p)}
     if len(arms) == 2:
         res = sps.fisher_exact(table, alternative="two-sided")
         out["fisher"] = {"odds_ratio": float(res.statistic), "p_value": float(res.pvalue)}
