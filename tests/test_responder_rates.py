@@ -228,3 +228,24 @@ def test_qualitative_target_on_any_p_value(p, published, status):
     row = reproduce(ard, trial).iloc[0]
     assert row["status"] == status
     assert "rule:" in row["source"]
+
+
+def test_report_table_shows_the_ard_rates_with_arms_as_columns():
+    from trialreport.report import ReportData
+
+    config, subjects, scores = _two_arm("non_responder")
+    ard = build_ard("t", config, subjects, scores, None)
+    r = ReportData("t", config, ard, pd.DataFrame(), pd.DataFrame(), {})
+    [(heading, table)] = r.responders_by_arm_tables()
+    assert "PCHG <= -30" in heading and "counted as non-response" in heading
+    assert list(table.columns) == ["Statistic", "Placebo", "Drug"]  # reference arm first
+    rows = table.set_index("Statistic")
+    assert rows.loc["Responders, n / N (%)", "Drug"] == "6 / 10 (60.0%)"
+    assert rows.loc["Responders, n / N (%)", "Placebo"] == "3 / 10 (30.0%)"
+    assert rows.loc["No evaluable response", "Drug"] == "2"
+    p = sps.chi2_contingency(np.array([[6, 4], [3, 7]]), correction=False)[1]
+    pearson = rows.loc["Chi-square (Pearson, no continuity correction)"]
+    assert f"P = {p:.4f}" in pearson["Drug"] and pearson["Placebo"] == ""
+    single = ReportData("t", config, ard[ard["analysis"] != "responders_between_arms"],
+                        pd.DataFrame(), pd.DataFrame(), {})
+    assert single.responders_by_arm_tables() == []

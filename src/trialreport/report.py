@@ -645,6 +645,59 @@ class ReportData:
                 out += [(heading, chunk) for chunk in column_chunks(table)]
         return out
 
+    RESPONDER_TESTS = {"chi_square_pearson": "Chi-square (Pearson, no continuity correction)",
+                       "chi_square_yates": "Chi-square with Yates' continuity correction",
+                       "fisher_exact": "Fisher's exact test (two-sided)"}
+
+    def responders_by_arm_tables(self) -> list[tuple[str, pd.DataFrame]]:
+        """Per parameter with a responder rule, the between-arm responder rates at the
+        comparison visit (ARD ``responders_between_arms``): arms as columns, rows the
+        responders n / N (%), the subjects without an evaluable response, and each test's
+        statistic and P (in the column of the arm compared with the reference arm). The
+        heading names the rule and how a missing response is counted. Empty for a trial
+        with one arm."""
+        a = self.ard[self.ard["analysis"] == "responders_between_arms"]
+        if a.empty:
+            return []
+        arms = self.arms()
+        labels = {c: p.label for c, p in self.parameters().items()}
+        out = []
+        for (code, visit), block in a.groupby(["parameter", "visit"], sort=False):
+            counts = block[block["method"] == "count"]
+            aset = counts["analysis_set"].iloc[0] if len(counts) else ""
+            present = [arm for arm in arms if arm in set(counts["group"])]
+            cols: dict[str, list[str]] = {arm: [] for arm in present}
+            names = ["Responders, n / N (%)", "No evaluable response"]
+            for arm in present:
+                get = dict(zip(counts.loc[counts["group"] == arm, "statistic"],
+                               counts.loc[counts["group"] == arm, "value"], strict=True))
+                cols[arm] += [f"{get['n_responders']:g} / {get['n']:g} "
+                              f"({round_half_up(get['percent'], 1)}%)",
+                              f"{get['n_missing']:g}"]
+            for method, name in self.RESPONDER_TESTS.items():
+                rows = block[block["method"] == method]
+                if rows.empty:
+                    continue
+                names.append(name)
+                group = rows["group"].iloc[0]
+                get = dict(zip(rows["statistic"], rows["value"], strict=True))
+                p = get["p_value"]
+                shown = "P < 0.0001" if p < 0.0001 else f"P = {round_half_up(p, 4)}"
+                text = (f"chi-square = {round_half_up(get['statistic'], 2)}, {shown}"
+                        if "statistic" in get else
+                        f"odds ratio = {round_half_up(get['odds_ratio'], 2)}, {shown}")
+                first = group.split(" vs ", 1)[0]
+                for arm in present:
+                    cols[arm].append(f"{text} ({group})" if arm == first else "")
+            table = pd.DataFrame({"Statistic": names} | cols)
+            missing = ("a missing response counted as non-response"
+                       if "counted as non-response" in aset
+                       else "subjects without an evaluable response left out")
+            rule = aset.rsplit("responder: ", 1)[-1]
+            heading = f"{labels.get(code, code)}, {visit}: responder {rule}; {missing}"
+            out += [(heading, chunk) for chunk in column_chunks(table)]
+        return out
+
     def checks_listing(self, first: pd.DataFrame) -> pd.DataFrame:
         """The first differences of ``delivered_checks_table`` in five columns."""
         return pd.DataFrame({
