@@ -249,3 +249,12 @@ def test_report_table_shows_the_ard_rates_with_arms_as_columns():
     single = ReportData("t", config, ard[ard["analysis"] != "responders_between_arms"],
                         pd.DataFrame(), pd.DataFrame(), {})
     assert single.responders_by_arm_tables() == []
+
+
+def test_a_change_rule_on_a_parameter_without_baseline_is_refused_naming_the_key():
+    from trialreport.config import AnalysisConfigError
+
+    config, subjects, scores = _two_arm("exclude")
+    config["design"]["parameters"]["IA"]["baseline_visit"] = None
+    with pytest.raises(AnalysisConfigError, match=r"analyses\.responders\.IA: variable PCHG"):
+        build_ard("t", config, subjects, scores, None)

@@ -168,6 +168,13 @@ def build_ard(
     if locf is not None:
         locf = locf.merge(subjects[["USUBJID", "TRT01P", "EFFFL"]], on="USUBJID", how="left")
         locf = locf[locf["EFFFL"] == "Y"]
+    for paramcd, rule in analyses.responders.items():
+        pcfg = design.parameters.get(paramcd)
+        if pcfg is not None and rule.variable in ("CHG", "PCHG") and not pcfg.has_baseline:
+            raise AnalysisConfigError(
+                f"analyses.responders.{paramcd}: variable {rule.variable} is a change from "
+                f"baseline, and {paramcd} has no baseline_visit (design.parameters."
+                f"{paramcd}); use variable AVAL for a rating of change")
     for paramcd, pcfg in design.parameters.items():
         p = eff[eff["PARAMCD"] == paramcd]
         for arm in arms:
