@@ -176,7 +176,8 @@ def test_related_names_the_study_treatment_where_a_period_gives_placebo(ard):
         "1 (33.3) [1]", "1 (50.0) [1]", "3 (100.0) [3]"]
     assert "  related to study drug" not in t["Category"].tolist()
     rel = ae_relationship_table(ard, trial)
-    assert f"Relationship to {STUDY_TREATMENT}" in rel.columns
+    assert "Relationship to study treatment" in rel.columns
+    assert "  leading to discontinuation of study treatment" in t["Category"].tolist()
     assert set(ae_soc_pt_table(ard, trial).columns) >= set(HEADERS)
     assert set(ae_severity_table(ard, trial).columns) >= set(HEADERS)
 
@@ -188,6 +189,7 @@ def test_related_is_to_the_study_drug_where_no_period_gives_placebo_only():
     trial = as_trial(_trial(periods), "one-arm")
     t = ae_overview_table(ard, trial)
     assert f"  related to {STUDY_DRUG}" in t["Category"].tolist()
+    assert "  leading to discontinuation of study drug" in t["Category"].tolist()
     assert "Relationship" in ae_relationship_table(ard, trial).columns
 
 

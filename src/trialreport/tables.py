@@ -151,7 +151,10 @@ def _n_pct_events(a: Ard, parameter: str, group: str) -> str:
 
 def ae_overview_table(ard: pd.DataFrame, trial: Trial) -> pd.DataFrame:
     a = Ard(ard, "ae_overview")
-    labels = OVERVIEW_LABELS | {"RELATED": f"  related to {related_to(a, trial)}"}
+    labels = dict(OVERVIEW_LABELS)
+    if related_to(a, trial) == STUDY_TREATMENT:
+        labels["RELATED"] = f"  related to {STUDY_TREATMENT}"
+        labels["DISCONTINUATION"] = "  leading to discontinuation of study treatment"
     rows = []
     for parameter in a.parameters():
         row = {"Category": labels.get(parameter, parameter)}
@@ -218,7 +221,7 @@ def ae_severity_table(ard: pd.DataFrame, trial: Trial) -> pd.DataFrame:
 
 def ae_relationship_table(ard: pd.DataFrame, trial: Trial) -> pd.DataFrame:
     what = related_to(Ard(ard, "ae_relationship"), trial)
-    header = "Relationship" if what == STUDY_DRUG else f"Relationship to {what}"
+    header = "Relationship" if what == STUDY_DRUG else "Relationship to study treatment"
     return _category_table(ard, trial, "ae_relationship",
                            {"RELATED": "Related", "NOT_RELATED": "Not related"}, header)
 
