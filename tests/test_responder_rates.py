@@ -193,6 +193,18 @@ def test_between_arm_tests_equal_scipy_on_the_hand_table(missing, table):
     dev = np.maximum(np.abs(t - expected) - 0.5, 0)
     assert yates["statistic"] == pytest.approx((dev ** 2 / expected).sum())
     assert pearson["p_value"] == pytest.approx(sps.chi2.sf(pearson["statistic"], 1))
+    # Fisher's two-sided p by enumerating the tables with the same margins: the sum of the
+    # hypergeometric probabilities no larger than the observed one
+    (a, b), (c, d) = t
+    r1, r2, c1 = a + b, c + d, a + c
+
+    def prob(x):
+        return math.comb(r1, x) * math.comb(r2, c1 - x) / math.comb(r1 + r2, c1)
+
+    observed = prob(a)
+    support = range(max(0, c1 - r2), min(r1, c1) + 1)
+    by_hand = sum(prob(x) for x in support if prob(x) <= observed * (1 + 1e-7))
+    assert fisher["p_value"] == pytest.approx(by_hand)
 
 
 def test_new_rows_fit_the_ard_columns():
