@@ -54,6 +54,7 @@ TIED_SAMPLES = [
     [1, 1, 1, 1],                        # all tied, all positive
     [-1, -1, -1, 1, 2, 2, -4, 5, 5, 5, 0, 7],
     [2, -2, 2, -2, 2],
+    [1, -1, 0],                          # T+ at the centre: 2 * 3/4 capped at p = 1
 ]
 
 
@@ -152,6 +153,11 @@ def test_switch_to_normal_approximation_at_50_nonzero(n):
         assert S.wilcoxon_method(d) == "normal approximation"
         assert r["wilcoxon"]["method"] == "normal approximation"
         assert r["wilcoxon"]["p_value"] == pytest.approx(normal.pvalue, rel=1e-12)
+
+
+def test_two_sided_p_is_capped_at_one():
+    # |d| 1, 1 -> midranks 1.5, 1.5; T+ = 1.5: P(T+ <= 1.5) = P(T+ >= 1.5) = 3/4
+    assert S.wilcoxon_exact(np.array([1.0, -1.0, 0.0]))["p_value"] == 1.0
 
 
 def test_no_nonzero_difference_and_bad_alternative():
