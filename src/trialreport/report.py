@@ -193,6 +193,15 @@ class ReportData:
         return t[["Target", "Published", "n", "n that give the published mean (GRIM)",
                   "n consistent"]]
 
+    def inconsistent_table(self) -> pd.DataFrame:
+        """The targets no whole-number data could give under their stated assumptions
+        (status ``inconsistent``), with the reason (rounding rule, denominators, test)."""
+        r = self.reproduction
+        reason = r["reason"] if "reason" in r.columns else pd.Series("", index=r.index)
+        t = pd.DataFrame({"Target": r["description"], "Published": r["published"],
+                          "Reproduced": r["reproduced"], "Why no data can give it": reason})
+        return t[r["status"] == "inconsistent"]
+
     def reproduction_sources_table(self) -> pd.DataFrame:
         """Where each reproduced figure comes from: its row of the analysis-results table."""
         t = self.reproduction_table()
