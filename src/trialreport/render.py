@@ -10,8 +10,10 @@ temporary folder first, so several trials can render at once.
 The renderer used is logged, and passed to the report as the parameter ``renderer``.
 ``TRIALREPORT_RENDERER=jupyter`` or ``=quarto`` forces a path.
 
-The report shows everything as Markdown (pipe tables, Quarto callouts), which Quarto turns
-into native HTML and Typst; on the Jupyter path nbconvert renders the Markdown, callouts
+The report shows everything as Markdown (pipe tables, Quarto callouts, figures as
+``![caption](figures/x.png){#fig-x fig-alt="..."}`` of the PNG files the figures step wrote,
+which ``copy_figures`` puts beside the private copy), which Quarto turns into native HTML
+and Typst; on the Jupyter path nbconvert renders the Markdown, callouts
 made boxed notes first (``callouts_to_html``). ``render_pdf_with_pandoc_typst`` builds the
 PDF by Quarto's route (Markdown -> pandoc -> Typst -> typst) without Quarto, for tests.
 """
