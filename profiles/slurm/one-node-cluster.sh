@@ -165,7 +165,7 @@ case ${1:-start} in
         ;;
     stop) stop_all ;;
     status)
-        sinfo
+        sinfo || true
         for pidfile in /run/munge/munged.pid /run/slurmctld.pid /run/slurmd.pid; do
             if pid_alive "$pidfile"; then echo "$pidfile: $(cat "$pidfile")"
             else echo "$pidfile: not running"; fi
