@@ -83,6 +83,10 @@ def qmd_to_notebook(text: str, params: Mapping[str, Any]) -> tuple[nbformat.Note
         cells.append(nbformat.v4.new_markdown_cell(tail))
     if params and not saw_parameters:
         raise ValueError("the report has no code cell tagged 'parameters'")
+    for number, made in enumerate(cells):
+        # nbformat gives each new cell a random id, which nbconvert writes into the page;
+        # numbered ids keep the same report byte-identical from one run to the next.
+        made["id"] = f"cell-{number}"
     notebook = nbformat.v4.new_notebook(cells=cells)
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
                                        "language": "python"}
