@@ -49,6 +49,23 @@ def test_paired_ttest_agrees_with_scipy_one_sided():
     assert r["ttest"]["p_value"] == pytest.approx(ref.pvalue)
 
 
+@pytest.mark.parametrize("alternative", ["two-sided", "less", "greater"])
+def test_paired_ttest_equals_pingouin_exactly(alternative):
+    # pingouin.ttest(paired=True) was the method until the analyse stage stopped importing
+    # pingouin (it pulls statsmodels, scikit-learn and seaborn): same t, df and p to the bit,
+    # incomplete pairs dropped alike.
+    rng = np.random.default_rng(11)
+    base = rng.integers(1, 8, 40).astype(float)
+    comp = base - rng.integers(-1, 3, 40)
+    base[[3, 17]] = np.nan
+    comp[[5, 17, 30]] = np.nan
+    r = S.paired_comparison(base, comp, alternative=alternative)
+    ref = pg.ttest(comp, base, paired=True, alternative=alternative)
+    assert r["ttest"]["t"] == float(ref["T"].iloc[0])
+    assert r["ttest"]["df"] == float(ref["dof"].iloc[0]) == 40 - 4 - 1
+    assert r["ttest"]["p_value"] == float(ref["p_val"].iloc[0])
+
+
 def test_excluded_pairs_are_counted_with_their_reason():
     base = np.array([1, np.nan, 3, np.nan, 5, 6], dtype=float)
     comp = np.array([2, 2, np.nan, np.nan, 4, 8], dtype=float)

@@ -30,8 +30,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
-from scipy import stats as sps
-
 TESTS = {
     "chisq": "Pearson chi-square test without continuity correction",
     "chisq_yates": "chi-square test with Yates' continuity correction",
@@ -126,6 +124,8 @@ def two_by_two_p(k1: int, n1: int, k2: int, n2: int, method: str) -> float:
     if method == "chisq_yates":
         cross = max(Fraction(0), cross - Fraction(n, 2))
     statistic = Fraction(n) * Fraction(cross) ** 2 / (r1 * r2 * c1 * c2)
+    from scipy import stats as sps  # late: only a chi-square target needs it
+
     return float(sps.chi2.sf(float(statistic), 1))
 
 

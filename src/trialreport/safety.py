@@ -43,7 +43,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sps
 
 from trialreport.config import AnalysisConfigError, Covariate, Period, Trial, as_trial
 from trialreport.formatting import format_value
@@ -393,6 +392,8 @@ def poisson_rate_comparison(events: int, exposure: float, ref_events: int,
            "n_events_total": float(n)}
     if n == 0:
         return out | {"p_value": math.nan, "ci_low": math.nan, "ci_high": math.nan}
+    from scipy import stats as sps  # late: the display tables import this module's names
+
     result = sps.binomtest(int(events), n, share)
     ci = result.proportion_ci(confidence_level=confidence, method="exact")
     odds = ref_exposure / exposure

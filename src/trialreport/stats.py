@@ -11,7 +11,6 @@ import math
 from typing import Any
 
 import numpy as np
-import pingouin as pg
 from scipy import stats as sps
 from scipy.optimize import brentq
 
@@ -135,9 +134,11 @@ def paired_comparison(
     - n of pairs, mean and SD at each visit (among the pairs);
     - mean change with its two-sided t-based confidence interval (``describe`` of the
       changes; the same interval as R's ``t.test(..., paired = TRUE)``);
-    - paired t-test (Student, 1908) via ``pingouin.ttest(paired=True)``: t, df = n - 1, p
-      (pingouin rounds its own CI to two decimals, so the CI is taken from ``describe``);
-      not computed (no ``ttest`` entry) with fewer than 2 pairs or constant changes (SD 0);
+    - paired t-test (Student, 1908) via ``scipy.stats.ttest_rel``: t, df = n - 1, p (what
+      ``pingouin.ttest(paired=True)`` calls for t and p; pingouin itself is not imported,
+      since it pulls statsmodels, scikit-learn and seaborn into every analysis; the tests
+      check that both give the same numbers); not computed (no ``ttest`` entry) with
+      fewer than 2 pairs or constant changes (SD 0);
     - Wilcoxon signed-rank test (zero changes dropped), the variant chosen by
       ``wilcoxon_method``: below 50 non-zero changes the exact conditional distribution with
       ties kept (``wilcoxon_exact``), from 50 on the normal approximation with tie and
@@ -183,11 +184,11 @@ def paired_comparison(
     # result (R's t.test stops: "data are essentially constant"). No "ttest" entry then,
     # so the ARD has no t-test rows and the report says "not computed".
     if np.std(change, ddof=1) > 0:
-        tt = pg.ttest(c, b, paired=True, alternative=alternative, confidence=confidence)
+        tt = sps.ttest_rel(c, b, alternative=alternative)
         out["ttest"] = {
-            "t": float(tt["T"].iloc[0]),
-            "df": float(tt["dof"].iloc[0]),
-            "p_value": float(tt["p_val"].iloc[0]),
+            "t": float(tt.statistic),
+            "df": float(n - 1),
+            "p_value": float(tt.pvalue),
         }
     method = wilcoxon_method(change)
     if np.any(change != 0):
