@@ -36,14 +36,39 @@ def scaled(tmp_path_factory) -> dict[str, Any]:
     return {"dataset": ds, "paths": paths, "trial": trial, "folder": folder}
 
 
+def _vm(field: str) -> int | None:
+    """A size from /proc/self/status (VmRSS, VmHWM), in bytes; None where there is none."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        return None
+    return None
+
+
+def _reset_peak() -> bool:
+    """Set this process's peak resident set (VmHWM) to its current size (Linux: write 5 to
+    /proc/self/clear_refs). A forked child otherwise starts with its parent's peak, so
+    whatever it allocates below that peak would not show in ``ru_maxrss``."""
+    try:
+        with open("/proc/self/clear_refs", "w", encoding="ascii") as refs:
+            refs.write("5")
+    except OSError:
+        return False
+    return _vm("VmHWM") is not None
+
+
 def _child(func: Callable[[], Any], conn: Any) -> None:
     gc.collect()
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    exact = _reset_peak()
+    before = _vm("VmRSS") if exact else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     start = time.perf_counter()
     func()
     elapsed = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    conn.send((elapsed, max(after - before, 0) * 1024))
+    after = _vm("VmHWM") if exact else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    conn.send((elapsed, max(after - before, 0)))
     conn.close()
 
 

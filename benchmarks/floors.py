@@ -45,7 +45,11 @@ class Rows:
 
 
 def _isin(values: pd.Series, members: Any) -> np.ndarray:
-    return values.astype(object).isin(set(members)).to_numpy()
+    """``values.isin(members)``, looked up once per distinct value (text columns are
+    Arrow-backed, whose ``isin`` is slow; their factorisation is fast)."""
+    codes, uniques = pd.factorize(values)
+    hit = pd.Index(np.asarray(uniques, dtype=object), dtype=object).isin(list(members))
+    return np.append(hit, False)[codes]  # code -1 (missing) is never a member
 
 
 # ---------------------------------------------------------------------------------------
@@ -230,11 +234,12 @@ def _pairs_table(records: pd.DataFrame, base_n: int, comp_n: int) -> pd.DataFram
     """Per subject with a record of the parameter (sorted): base (BASE as carried, else
     AVAL at the baseline visit), comp (AVAL at the comparison visit), DTYPE at both."""
     visit = records["AVISITN"].to_numpy()
-    ids = records["USUBJID"].astype(object)
+    codes, uniques = pd.factorize(records["USUBJID"])
+    ids = pd.Series(np.asarray(uniques, dtype=object)[codes], dtype=object)
     aval = records["AVAL"].astype(float).to_numpy()
     at_base = pd.Series(aval[visit == base_n], index=ids[visit == base_n].to_numpy())
     at_comp = pd.Series(aval[visit == comp_n], index=ids[visit == comp_n].to_numpy())
-    subjects = pd.Index(np.sort(ids.unique()))
+    subjects = pd.Index(np.sort(np.asarray(uniques, dtype=object)), dtype=object)
     out = pd.DataFrame({"base": at_base.reindex(subjects), "comp": at_comp.reindex(subjects)},
                        index=subjects)
     if "BASE" in records.columns:
@@ -362,8 +367,8 @@ def _level_text(level: Any) -> str:
 def _subgroups(rows: Rows, cfg: dict[str, Any], subjects: pd.DataFrame,
                exposure: pd.DataFrame | None, tables: dict[str, pd.DataFrame],
                design: dict[str, Any], arm: str, confidence: float) -> int:
-    cov = subjects.loc[subjects["EFFFL"] == "Y"].set_index(
-        subjects.loc[subjects["EFFFL"] == "Y", "USUBJID"].astype(object))
+    cov = subjects.loc[subjects["EFFFL"] == "Y"]
+    cov = cov.set_index(pd.Index(cov["USUBJID"].to_numpy(object), dtype=object))
     if "MAXDOSE" in cfg["variables"]:
         maxdose = exposure.groupby(exposure["USUBJID"].astype(object))["EXDOSE"].max()
         cov = cov.assign(MAXDOSE=maxdose.reindex(cov.index).to_numpy())
