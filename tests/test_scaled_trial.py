@@ -108,17 +108,26 @@ def test_one_subject_is_enough(tmp_path: Path) -> None:
     ("lots", "whole number, not 'lots'"),
     ("1e5", "whole number, not '1e5'"),
 ])
-def test_a_bad_subject_count_is_refused_with_a_message(n: str, message: str,
-                                                       tmp_path: Path) -> None:
-    done = subprocess.run([sys.executable, "-m", "trialreport.cli", "make-scaled-trial", n,
-                           str(tmp_path / "out")], cwd=ROOT, capture_output=True, text=True)
-    assert done.returncode == 2
-    assert message in done.stderr and "Traceback" not in done.stderr
+def test_a_bad_subject_count_is_refused_with_a_message(n: str, message: str, tmp_path: Path,
+                                                       capsys) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["make-scaled-trial", n, str(tmp_path / "out")])
+    assert exit_.value.code == 2
+    assert message in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
 
 
-def test_a_missing_reference_config_is_refused_with_a_message(tmp_path: Path) -> None:
-    done = subprocess.run([sys.executable, "-m", "trialreport.cli", "make-scaled-trial", "10",
+def test_a_missing_reference_config_is_refused_with_a_message(tmp_path: Path,
+                                                              capsys) -> None:
+    assert main(["make-scaled-trial", "10", str(tmp_path / "out"), "--reference-config",
+                 str(tmp_path / "none.yaml")]) == 2
+    assert "none.yaml does not exist; run from the repository root" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_command_line_refuses_without_a_traceback(tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, "-m", "trialreport.cli", "make-scaled-trial", "0",
                            str(tmp_path / "out")], cwd=tmp_path, capture_output=True, text=True)
     assert done.returncode == 2
-    assert "config.yaml does not exist" in done.stderr and "Traceback" not in done.stderr
+    assert "at least 1, not 0" in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "out").exists()
