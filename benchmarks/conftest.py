@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import gc
 import json
 import multiprocessing
@@ -60,8 +62,17 @@ def _reset_peak() -> bool:
     return _vm("VmHWM") is not None
 
 
+def _release_free_memory() -> None:
+    """Give the C heap's free pages back to the system (glibc ``malloc_trim``). The child
+    inherits its parent's heap, freed blocks included; allocations that reuse those
+    resident pages would not raise the resident set, and the run would look smaller."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
 def _child(func: Callable[[], Any], conn: Any) -> None:
     gc.collect()
+    _release_free_memory()
     exact = _reset_peak()
     before = _vm("VmRSS") if exact else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     start = time.perf_counter()
