@@ -11,6 +11,10 @@ min_version("9.0")
 configfile: "config.yaml"
 
 
+# The run record of `snakemake --report`: its front page, then the outputs marked report().
+report: "workflow/report/workflow.rst"
+
+
 include: "workflow/rules/common.smk"
 
 

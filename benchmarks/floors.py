@@ -428,7 +428,7 @@ def _levels(values: pd.Series) -> list[str]:
 def safety_floor(trial: dict[str, Any], subjects: pd.DataFrame, adverse_events: pd.DataFrame,
                  exposure: pd.DataFrame, efficacy: pd.DataFrame) -> pd.DataFrame:
     """The numbers of ``trialreport.safety.build_safety_ard`` for a one-arm trial with
-    periods (so the adverse-event tables have a column per period)."""
+    periods (so the adverse-event tables have a column per period, then All periods)."""
     design = trial["design"]
     arms = subjects["TRT01P"].dropna().unique()
     assert len(arms) == 1, "the floor covers one-arm trials"
@@ -514,7 +514,7 @@ def safety_floor(trial: dict[str, Any], subjects: pd.DataFrame, adverse_events: 
         "USUBJID": ae["USUBJID"].astype(object).to_numpy(),
         "soc": ae["AEBODSYS"].astype(str).to_numpy(object),
         "pt": (ae["AEBODSYS"].astype(str) + " / " + ae["AEDECOD"].astype(str)).to_numpy(object),
-        "period": ae["APHASE"].astype(str).to_numpy(object),
+        "period": ae["APHASE"].astype("string").fillna("").astype(str).to_numpy(object),
         "RELATED": related, "SEVERE": sev == 3,
         "SERIOUS": ae["AESER"].astype("string").eq("Y").fillna(False).to_numpy(bool),
         "DISCONTINUATION": ae["AEACN"].astype("string").eq("DRUG WITHDRAWN").fillna(False)
@@ -524,8 +524,8 @@ def safety_floor(trial: dict[str, Any], subjects: pd.DataFrame, adverse_events: 
     other = events[~emergent & in_safe]
     exposed = {p: set(ex.loc[(ex["APHASE"] == p).to_numpy(), "USUBJID"]) & safe_ids
                for p in periods}
-    columns = [(arm, safe_ids, None), *[(p, exposed[p], p) for p in periods],
-               ("Total", safe_ids, None)]
+    # one-arm trial with periods: a column per period, then All periods (no arm column)
+    columns = [*[(p, exposed[p], p) for p in periods], ("All periods", safe_ids, None)]
     terms = ["ANY", *sorted(teae["soc"].unique()), *sorted(teae["pt"].unique())]
     for group, members, period in columns:
         mine = teae[_isin(teae["USUBJID"], members)]
@@ -539,6 +539,12 @@ def safety_floor(trial: dict[str, Any], subjects: pd.DataFrame, adverse_events: 
             n = hit["USUBJID"].nunique()
             rows.add("ae_overview", "count", name, math.nan, group,
                      {"n_subjects": n, "pct_subjects": _pct(n, size), "n_events": len(hit)})
+        no_period = mine[(mine["period"] == "").to_numpy()]
+        if period is None and len(no_period):
+            n = no_period["USUBJID"].nunique()
+            rows.add("ae_overview", "count: APHASE empty", "NO_PERIOD", math.nan, group,
+                     {"n_subjects": n, "pct_subjects": _pct(n, size),
+                      "n_events": len(no_period)})
         if period is None and len(other):
             theirs = other[_isin(other["USUBJID"], members)]
             n = theirs["USUBJID"].nunique()

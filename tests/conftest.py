@@ -128,3 +128,17 @@ def trial_copy(tmp_path: Path) -> TrialCopy:
     for source in trial["data"].values():
         source["path"] = f"data/{TRIAL_ID}/{Path(source['path']).name}"
     return TrialCopy(tmp_path, trial)
+
+
+# --- A whole run of the workflow on the reference trial, shared by the tests that only read
+# its outputs (the browser test, the run record of snakemake --report) ----------------------
+
+
+@pytest.fixture(scope="session")
+def reference_run(tmp_path_factory) -> Path:
+    """A copy of the repository in which ``snakemake --cores 2`` (the default target: every
+    trial's report.html, tables and figures) has run once for the session; its root."""
+    repo = copy_repository(tmp_path_factory.mktemp("reference-run") / "repo")
+    proc = run_snakemake(repo)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    return repo

@@ -64,3 +64,19 @@ def test_efficacy_only_report_says_which_sections_are_absent_and_why(adam_run):
     assert "names no adverse-events dataset (data.adverse_events)" in page
     assert "names no exposure dataset (data.exposure)" in page
     assert "the subjects dataset has no AGE column" in page
+
+
+def test_a_figure_that_cannot_be_drawn_is_replaced_by_its_reason(adam_run):
+    """Neither trial has subgroups, nor a parameter on few enough categories for the
+    rating distribution: the report says so in place of those two figures, and shows the
+    other two (means and trajectories) as images."""
+    repo, _ = adam_run
+    for trial in (fx.THREE_ARM_ID, fx.EFFICACY_ONLY_ID):
+        page = (repo / "results" / trial / "report.html").read_text(encoding="utf-8")
+        assert "Forest plot of the subgroups: not drawn.</strong> The trial&#x27;s config " \
+            "names no subgroup variables (analyses.subgroups)." in page.replace("'", "&#x27;")
+        assert "Distribution of ratings by visit: not drawn.</strong> No parameter of the " \
+            "trial&#x27;s config is declared integer with at most 10 categories" in \
+            page.replace("'", "&#x27;")
+        assert re.findall(r'<figure class="figure" id="(fig-[\w-]+)"', page) == [
+            "fig-means-by-visit", "fig-trajectories"]

@@ -69,6 +69,7 @@ def built(tmp_path_factory):
                     "installs it): the PDF cannot be read back")
     pytest.importorskip("pypandoc", reason="pypandoc-binary (dev group) is not installed")
     pytest.importorskip("typst", reason="typst (dev group) is not installed")
+    from trialreport.figures import FIGURE_NAMES
     from trialreport.render import render_pdf_with_pandoc_typst
     from trialreport.tables import TABLES
 
@@ -76,7 +77,8 @@ def built(tmp_path_factory):
     results = repo / "results" / REFERENCE_TRIAL
     targets = [f"results/{REFERENCE_TRIAL}/{name}" for name in (
         "provenance.json", "trial_config.json", "reproduction.csv",
-        *(f"tables/{spec.name}.csv" for spec in TABLES))]
+        *(f"tables/{spec.name}.csv" for spec in TABLES),
+        *(f"figures/{name}.png" for name in FIGURE_NAMES))]
     proc = run_snakemake(repo, *targets)
     assert proc.returncode == 0, proc.stderr[-4000:]
     build = tmp_path_factory.mktemp("pdf")
@@ -89,7 +91,7 @@ def built(tmp_path_factory):
         return subprocess.run(["pdftotext", *args, str(pdf), "-"], capture_output=True,
                               text=True, check=True).stdout
 
-    return {"results": results, "pdf": pdf,
+    return {"results": results, "pdf": pdf, "sources": build / "sources",
             "markdown": (build / "sources" / "report.md").read_text(encoding="utf-8"),
             "layout": pdftotext("-layout"), "raw": pdftotext("-raw"),
             "bbox": pdftotext("-bbox")}
@@ -191,10 +193,33 @@ def test_no_two_words_overlap_and_none_leaves_the_text_area(built) -> None:
 
 
 def test_the_intermediate_markdown_is_what_quarto_would_convert(built) -> None:
-    """Outputs as Markdown (tables, callout), the figure as a PNG file: no raw HTML."""
+    """Outputs as Markdown (tables, callout), the figures as Quarto figures of the PNG
+    files the figures step wrote, copied beside the report: no raw HTML."""
     md = built["markdown"]
     assert "::: {.callout-warning" in md
-    assert re.search(r"!\[Mean CGI scores by visit[^\]]*\]\(report_files/figure-1\.png\)"
-                     r"\{#fig-means\}", md)
     assert "<table" not in md and "<div" not in md
     assert Path(built["pdf"]).read_bytes().startswith(b"%PDF")
+    shown = re.findall(r'^!\[(.+)\]\(figures/(\w+)\.png\)\{#fig-([\w-]+) fig-alt="(.+)"\}$', md,
+                       re.MULTILINE)
+    names = ["means_by_visit", "rating_distribution", "trajectories", "subgroup_forest"]
+    assert [name for _, name, _, _ in shown] == names
+    for caption, name, label, alt in shown:
+        assert label == name.replace("_", "-")
+        assert len(caption) > 60 and len(alt) > 60, name
+        assert ((built["sources"] / "figures" / f"{name}.png").read_bytes()
+                == (built["results"] / "figures" / f"{name}.png").read_bytes())
+
+
+def test_every_figure_is_in_the_pdf_with_its_numbered_caption(built) -> None:
+    """Four images on the pages (pdfimages, poppler's), each under its caption, numbered
+    as Quarto numbers them."""
+    if shutil.which("pdfimages") is None:
+        pytest.skip("pdfimages (poppler-utils) is not installed")
+    listing = subprocess.run(["pdfimages", "-list", str(built["pdf"])], capture_output=True,
+                             text=True, check=True).stdout.splitlines()[2:]
+    assert len([line for line in listing if line.split()[2] == "image"]) == 4
+    text = normalise(built["layout"])
+    for number, start in enumerate(["Mean rating by visit", "Distribution of ratings by visit",
+                                    "Individual trajectories", "Mean change from baseline"],
+                                   start=1):
+        assert f"Figure {number}: {start}" in text, start

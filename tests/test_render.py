@@ -47,6 +47,20 @@ def test_qmd_becomes_markdown_and_code_cells_with_parameters_injected() -> None:
     assert nb.cells[-1].source == "Closing words."
 
 
+def test_cell_ids_are_the_same_on_every_conversion_so_the_page_is_too() -> None:
+    # nbformat's own ids are random; a page that differs run to run breaks the promise of
+    # byte-identical results (and the comparison of a SLURM run with a local one).
+    first, _ = qmd_to_notebook(QMD, {"trial": "mine"})
+    second, _ = qmd_to_notebook(QMD, {"trial": "mine"})
+    ids = [cell.id for cell in first.cells]
+    assert ids == [f"cell-{i}" for i in range(len(first.cells))]
+    assert ids == [cell.id for cell in second.cells]
+    nbformat.validate(first)
+    page = notebook_to_html(first, "A report")
+    assert 'id="cell-id=cell-0"' in page
+    assert page == notebook_to_html(second, "A report")
+
+
 def test_a_report_without_a_parameters_cell_is_refused() -> None:
     with pytest.raises(ValueError, match="parameters"):
         qmd_to_notebook("```{python}\nx = 1\n```\n", {"trial": "x"})

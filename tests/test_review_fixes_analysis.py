@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats as sps
 
 from trialreport.analysis import AnalysisConfigError, build_ard
 from trialreport.derive import derive_efficacy
@@ -61,30 +64,44 @@ def _one(ard, **where):
 
 # --- 1. The Holm family does not depend on the Wilcoxon variant the data triggered --------
 
-# CGI-I changes -1..-6: no ties, no zeros -> exact Wilcoxon, p = 2 / 2^6 = 0.03125.
-# CGI-S changes -3, -3, -2, 0, 1, 1: ties and a zero -> normal approximation. Non-zero
-# |d| 3, 3, 2, 1, 1 have ranks 4.5, 4.5, 3, 1.5, 1.5; W = T+ = 3; mean 7.5; variance
-# 5*6*11/24 - 2*(2^3 - 2)/48 = 13.5; z = (3 - 7.5 + 0.5)/sqrt(13.5) = -1.0887; p = 0.27630.
+# CGI-I changes -1..-6 and 44 zeros: 6 non-zero -> exact Wilcoxon, p = 2 / 2^6 = 0.03125.
+# CGI-S changes (-3, -3, -2, 1, 1) x 10: 50 non-zero -> normal approximation. Ties: |d| 1
+# (20 values, midrank 10.5), 2 (10, midrank 25.5), 3 (20, midrank 40.5); W = T+ = 20 * 10.5
+# = 210; mean 50*51/4 = 637.5; variance 50*51*101/24 - (2*(20^3 - 20) + (10^3 - 10))/48
+# = 10731.25 - 353.125 = 10378.125; z = (210 - 637.5 + 0.5)/sqrt(10378.125).
 HOLM_SCORES = _scores({
-    "CGII": {1: [7] * 6, 5: [6, 5, 4, 3, 2, 1]},
-    "CGIS": {0: [5] * 6, 5: [2, 2, 3, 5, 6, 6]},
+    "CGII": {1: [7] * 50, 5: [6, 5, 4, 3, 2, 1] + [7] * 44},
+    "CGIS": {0: [5] * 50, 5: [2, 2, 3, 6, 6] * 10},
 })
+CGIS_NORMAL_P = 2 * float(sps.norm.cdf((210 - 637.5 + 0.5) / math.sqrt(10378.125)))
 
 
 @pytest.mark.parametrize("method", ["wilcoxon_exact", "wilcoxon_normal"])
 def test_holm_family_spans_both_wilcoxon_variants(method):
-    ard = _ard(_config(method, ["CGII", "CGIS"]), HOLM_SCORES)
+    ard = _ard(_config(method, ["CGII", "CGIS"]), HOLM_SCORES, _subjects(50))
     assert _one(ard, parameter="CGII", method="wilcoxon_exact",
                 statistic="p_value") == pytest.approx(0.03125)
     assert _one(ard, parameter="CGIS", method="wilcoxon_normal",
-                statistic="p_value") == pytest.approx(0.27630, abs=5e-6)
+                statistic="p_value") == pytest.approx(CGIS_NORMAL_P, rel=1e-9)
     holm = ard[ard["statistic"] == "p_value_holm"].set_index("parameter")
     assert (holm["method"] == "holm:wilcoxon").all()
-    # Holm, family of 2: CGII 2 * 0.03125 = 0.0625; CGIS max(0.0625, 1 * 0.27630)
-    assert holm.loc["CGII", "value"] == pytest.approx(0.0625)
-    assert holm.loc["CGIS", "value"] == pytest.approx(0.27630, abs=5e-6)
+    # Holm, family of 2: CGIS (the smaller p) 2 * p; CGII max(2 * p_CGIS, 1 * 0.03125)
+    assert holm.loc["CGIS", "value"] == pytest.approx(2 * CGIS_NORMAL_P, rel=1e-9)
+    assert holm.loc["CGII", "value"] == pytest.approx(0.03125)
     sizes = ard[ard["statistic"] == "holm_family_size"]["value"]
     assert sizes.tolist() == [2.0, 2.0]
+
+
+def test_tied_changes_below_50_get_the_exact_wilcoxon():
+    # CGI-S changes -3, -3, -2, 0, 1, 1: the zero dropped; |d| 3, 3, 2, 1, 1 have midranks
+    # 4.5, 4.5, 3, 1.5, 1.5; T+ = 3. Of the 32 sign assignments, T+ <= 3 in 5 (none
+    # positive; either 1.5; both 1.5s; the 3): P = 5/32, two-sided p = 10/32 = 0.3125.
+    scores = _scores({"CGII": {1: [7] * 6, 5: [6, 5, 4, 3, 2, 1]},
+                      "CGIS": {0: [5] * 6, 5: [2, 2, 3, 5, 6, 6]}})
+    ard = _ard(_config("wilcoxon", ["CGII", "CGIS"]), scores)
+    assert _one(ard, parameter="CGIS", method="wilcoxon_exact",
+                statistic="p_value") == pytest.approx(10 / 32)
+    assert not (ard["method"] == "wilcoxon_normal").any()
 
 
 def test_primary_member_without_p_value_is_refused_not_dropped():
@@ -212,9 +229,9 @@ def test_constant_changes_give_no_t_test_and_a_p_target_mismatch():
     # every change is -1: SD 0, t = -inf and p = 0 were reported before
     r = paired_comparison(np.array([5.0, 4, 6, 5]), np.array([4.0, 3, 5, 4]))
     assert "ttest" not in r
-    # Wilcoxon still runs (tied |d|: normal approximation): ranks all 2.5, W = 0, mean 5,
-    # variance 4*5*9/24 - (4^3 - 4)/48 = 6.25, z = (0 - 5 + 0.5)/2.5 = -1.8, p = 0.07186
-    assert r["wilcoxon"]["p_value"] == pytest.approx(0.0718606, abs=1e-6)
+    # Wilcoxon still runs (tied |d|, exact conditional): ranks all 2.5, T+ = 0, reached by
+    # 1 of the 2^4 sign assignments on each side: p = 2/16 = 0.125
+    assert r["wilcoxon"]["p_value"] == pytest.approx(0.125)
     assert "ttest" not in paired_comparison(np.array([5.0]), np.array([4.0]))  # n < 2
 
     scores = _scores({"CGII": {1: [4, 4, 5, 5, 4, 3], 5: [3, 3, 4, 4, 3, 2]},

@@ -247,7 +247,8 @@ def test_single_arm_trial_gets_period_columns():
         {"name": "LATE", "first_day": 8, "last_day": 28}])}
     ard = build_safety_ard("one-arm", trial, subjects, ae, exposure)
     groups = ard.loc[(ard["analysis"] == "ae_overview") & (ard["statistic"] == "N"), "group"]
-    assert groups.tolist() == ["Drug", "TREATMENT", "LATE", "Total"]
+    # no arm column (it would count both periods under the drug's name), no Total
+    assert groups.tolist() == ["TREATMENT", "LATE", "All periods"]
     # TE events on days 8+: e3 (A1 d9), e16 (C3 d10), e17 (C3 d12); all nine of the safety
     # population are exposed in both periods.
     assert value(ard, "ae_overview", "ANY", "LATE", "n_subjects") == 2
@@ -257,7 +258,7 @@ def test_single_arm_trial_gets_period_columns():
     assert value(ard, "ae_overview", "", "TREATMENT", "N") == 9
     assert value(ard, "ae_soc_pt", f"{SK} / Rash", "TREATMENT", "n_subjects") == 1  # B1 d6
     assert value(ard, "ae_soc_pt", f"{SK} / Rash", "LATE", "n_subjects") == 1  # C3 d10
-    assert value(ard, "ae_soc_pt", f"{SK} / Rash", "Total", "n_subjects") == 2
+    assert value(ard, "ae_soc_pt", f"{SK} / Rash", "All periods", "n_subjects") == 2
 
 
 # -- the period test -------------------------------------------------------------------------

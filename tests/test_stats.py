@@ -49,6 +49,23 @@ def test_paired_ttest_agrees_with_scipy_one_sided():
     assert r["ttest"]["p_value"] == pytest.approx(ref.pvalue)
 
 
+@pytest.mark.parametrize("alternative", ["two-sided", "less", "greater"])
+def test_paired_ttest_equals_pingouin_exactly(alternative):
+    # pingouin.ttest(paired=True) was the method until the analyse stage stopped importing
+    # pingouin (it pulls statsmodels, scikit-learn and seaborn): same t, df and p to the bit,
+    # incomplete pairs dropped alike.
+    rng = np.random.default_rng(11)
+    base = rng.integers(1, 8, 40).astype(float)
+    comp = base - rng.integers(-1, 3, 40)
+    base[[3, 17]] = np.nan
+    comp[[5, 17, 30]] = np.nan
+    r = S.paired_comparison(base, comp, alternative=alternative)
+    ref = pg.ttest(comp, base, paired=True, alternative=alternative)
+    assert r["ttest"]["t"] == float(ref["T"].iloc[0])
+    assert r["ttest"]["df"] == float(ref["dof"].iloc[0]) == 40 - 4 - 1
+    assert r["ttest"]["p_value"] == float(ref["p_val"].iloc[0])
+
+
 def test_excluded_pairs_are_counted_with_their_reason():
     base = np.array([1, np.nan, 3, np.nan, 5, 6], dtype=float)
     comp = np.array([2, 2, np.nan, np.nan, 4, 8], dtype=float)
@@ -64,14 +81,20 @@ def test_excluded_pairs_are_counted_with_their_reason():
 
 # -- Wilcoxon signed-rank ------------------------------------------------------------------
 
-def test_wilcoxon_normal_reproduces_r_sleep_output():
-    # R: wilcox.test(extra ~ group, data = sleep, paired = TRUE)
-    # V = 0, p-value = 0.009091 (ties and a zero: normal approximation with corrections)
+def test_wilcoxon_sleep_data_exact_with_ties_and_a_zero():
+    # R: wilcox.test(extra ~ group, data = sleep, paired = TRUE) gives V = 0,
+    # p-value = 0.009091 by its normal approximation (ties and a zero). The exact
+    # conditional test used below 50 non-zero differences: all 9 non-zero changes are
+    # positive, so T- = 0 is reached by 1 of the 2^9 sign assignments on each side, ties
+    # or not: p = 2/512.
     r = S.paired_comparison(SLEEP_2, SLEEP_1)
-    assert r["wilcoxon"]["method"] == "normal approximation"
+    assert r["wilcoxon"]["method"] == "exact"
     assert r["wilcoxon"]["W"] == 0
-    assert r["wilcoxon"]["p_value"] == pytest.approx(0.009091, abs=5e-7)
+    assert r["wilcoxon"]["p_value"] == pytest.approx(2 / 512)
     assert r["wilcoxon"]["n_nonzero"] == 9
+    # R's number is still what the normal approximation (used from 50 on) gives here
+    normal = sps.wilcoxon(SLEEP_2 - SLEEP_1, method="asymptotic", correction=True)
+    assert normal.pvalue == pytest.approx(0.009091, abs=5e-7)
 
 
 def test_wilcoxon_exact_reproduces_r_depression_example():
@@ -89,8 +112,10 @@ def test_wilcoxon_exact_reproduces_r_depression_example():
 
 def test_wilcoxon_method_rule():
     assert S.wilcoxon_method(np.array([1.0, -2.0, 3.5])) == "exact"
-    assert S.wilcoxon_method(np.array([1.0, -1.0, 3.0])) == "normal approximation"  # ties
-    assert S.wilcoxon_method(np.arange(1, 52, dtype=float)) == "normal approximation"  # n > 50
+    assert S.wilcoxon_method(np.array([1.0, -1.0, 3.0])) == "exact"  # ties: still exact
+    assert S.wilcoxon_method(np.arange(1, 50, dtype=float)) == "exact"  # 49 non-zero
+    assert S.wilcoxon_method(np.arange(0, 50, dtype=float)) == "exact"  # + a zero: 49
+    assert S.wilcoxon_method(np.arange(1, 51, dtype=float)) == "normal approximation"  # 50
 
 
 # -- Hodges-Lehmann ------------------------------------------------------------------------
@@ -358,10 +383,12 @@ def test_walsh_order_statistics_by_counting_equal_the_enumerated_ones():
 
 
 def test_wilcoxon_in_paired_comparison_equals_scipy_and_pingouin():
+    # from 50 non-zero changes on, the normal approximation (tie and continuity corrected)
     rng = np.random.default_rng(3)
-    b = rng.integers(2, 7, 40).astype(float)
-    c = b - rng.integers(-1, 3, 40)
+    b = rng.integers(2, 7, 90).astype(float)
+    c = b - rng.integers(-1, 3, 90)
     r = S.paired_comparison(b, c)["wilcoxon"]
+    assert r["n_nonzero"] >= 50 and r["method"] == "normal approximation"
     ref = pg.wilcoxon(c, b, method="asymptotic", correction=True)
     assert r["W"] == float(ref["W_val"].iloc[0])
     assert r["p_value"] == pytest.approx(float(ref["p_val"].iloc[0]), rel=1e-12)

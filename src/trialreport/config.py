@@ -229,6 +229,19 @@ class Target:
     its analysis, parameter, visit (name or number), group (an arm, or a contrast such as
     ``High Dose vs Placebo``), method (a prefix) and statistic."""
     group: str | None = None
+    denominator: int | None = None
+    """A published percentage's denominator: the check lists the whole-number counts of
+    it that round to the percentage (``trialreport.consistency``)."""
+    proportions: tuple[Proportion, ...] = ()
+    """For a published p comparing two proportions: the two published percentages with
+    their denominators; ``method`` then names the test (chisq, chisq_yates, fisher)."""
+
+
+@dataclass(frozen=True)
+class Proportion:
+    """A published percentage and its denominator, e.g. ``70%`` of 46."""
+    published: str
+    denominator: int
 
 
 @dataclass(frozen=True)
@@ -393,5 +406,7 @@ def _target(t: Mapping[str, Any]) -> Target:
                   visit=t.get("visit"),
                   method=t.get("method", "" if t.get("analysis") else "paired_ttest"),
                   alpha=float(t.get("alpha", 0.05)), analysis=t.get("analysis"),
-                  group=t.get("group"))
+                  group=t.get("group"), denominator=t.get("denominator"),
+                  proportions=tuple(Proportion(str(p["published"]), int(p["denominator"]))
+                                    for p in t.get("proportions") or ()))
 

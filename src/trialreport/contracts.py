@@ -18,14 +18,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-import pandera.pandas as pa
 import yaml
 
 from trialreport.config import Parameter, Trial, as_trial
 from trialreport.io import ROW_COLUMN
+
+if TYPE_CHECKING:  # pandera is imported where a frame is validated: ingest needs the
+    import pandera.pandas as pa  # contracts' columns, not pandera's 1-2 s of imports
 
 FAILURE_COLUMNS = ["dataset", "file", "row", "column", "rule", "value", "message", "severity"]
 TYPES = {"string": "string", "integer": "Int64", "number": "Float64"}
@@ -439,6 +441,8 @@ def build_schema(contract: Contract, domain: Domain,
                  columns_present: Any = None) -> pa.DataFrameSchema:
     """The pandera schema of a contract, with the trial's domains filled in (the key less
     the optional key columns not in ``columns_present``, when given)."""
+    import pandera.pandas as pa
+
     columns = {}
     for name, spec in contract.columns.items():
         checks = []
@@ -530,6 +534,8 @@ def validate_frame(
     frame: pd.DataFrame, contract: Contract, domain: Domain, file: str
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Validate one dataset; returns the typed frame and its failures (possibly none)."""
+    import pandera.pandas as pa
+
     rows: list[dict] = []
     present = set(frame.columns)
     hint = ""

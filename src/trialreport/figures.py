@@ -166,6 +166,41 @@ def captions(trial: Trial | Mapping[str, Any] | None = None,
             for name, (caption, alt) in texts.items()}
 
 
+def unavailable(trial: Trial | Mapping[str, Any], ard: pd.DataFrame,
+                trial_id: str = "") -> dict[str, str]:
+    """``{name: why}`` for each figure of ``FIGURE_NAMES`` that has nothing to show (and is
+    written as a placeholder with a centred message): the reason as a sentence a reader of
+    the report understands, naming the config key or the results it comes from. The
+    conditions are the figures' own (``*_figure`` draws a placeholder in exactly these
+    cases: tests/test_report_figures.py), from the config and ard.csv alone."""
+    cfg = as_trial(trial, trial_id)
+    by_visit_rows = ard[ard["analysis"] == "by_visit"]
+    measured = [c for c in cfg.design.parameters if (by_visit_rows["parameter"] == c).any()]
+    no_ratings = ("ard.csv has no by-visit results (analysis by_visit) for the parameters "
+                  "of the trial's config: no subject of the efficacy set was rated")
+    why: dict[str, str] = {}
+    if not measured:
+        why["means_by_visit"] = no_ratings
+        why["trajectories"] = no_ratings
+    rated = _rated_parameters(cfg)
+    if not rated:
+        why["rating_distribution"] = (
+            f"no parameter of the trial's config is declared integer with at most "
+            f"{MAX_CATEGORIES} categories (design.parameters: integer, min, max), so there "
+            "are no rating categories to count")
+    elif not any(code in measured for code in rated):
+        why["rating_distribution"] = no_ratings
+    subgroups = cfg.analyses.subgroups
+    if subgroups is None or not subgroups.variables:
+        why["subgroup_forest"] = ("the trial's config names no subgroup variables "
+                                  "(analyses.subgroups)")
+    elif not ((ard["analysis"] == "subgroup")
+              & ard["parameter"].isin(list(cfg.design.parameters))).any():
+        why["subgroup_forest"] = ("ard.csv has no subgroup results (analysis subgroup): no "
+                                  "parameter has a baseline to change from")
+    return {name: why[name] for name in FIGURE_NAMES if name in why}
+
+
 # ---------------------------------------------------------------------------------------
 # reading the results
 # ---------------------------------------------------------------------------------------

@@ -10,8 +10,10 @@ temporary folder first, so several trials can render at once.
 The renderer used is logged, and passed to the report as the parameter ``renderer``.
 ``TRIALREPORT_RENDERER=jupyter`` or ``=quarto`` forces a path.
 
-The report shows everything as Markdown (pipe tables, Quarto callouts), which Quarto turns
-into native HTML and Typst; on the Jupyter path nbconvert renders the Markdown, callouts
+The report shows everything as Markdown (pipe tables, Quarto callouts, figures as
+``![caption](figures/x.png){#fig-x fig-alt="..."}`` of the PNG files the figures step wrote,
+which ``copy_figures`` puts beside the private copy), which Quarto turns into native HTML
+and Typst; on the Jupyter path nbconvert renders the Markdown, callouts
 made boxed notes first (``callouts_to_html``). ``render_pdf_with_pandoc_typst`` builds the
 PDF by Quarto's route (Markdown -> pandoc -> Typst -> typst) without Quarto, for tests.
 """
@@ -81,6 +83,10 @@ def qmd_to_notebook(text: str, params: Mapping[str, Any]) -> tuple[nbformat.Note
         cells.append(nbformat.v4.new_markdown_cell(tail))
     if params and not saw_parameters:
         raise ValueError("the report has no code cell tagged 'parameters'")
+    for number, made in enumerate(cells):
+        # nbformat gives each new cell a random id, which nbconvert writes into the page;
+        # numbered ids keep the same report byte-identical from one run to the next.
+        made["id"] = f"cell-{number}"
     notebook = nbformat.v4.new_notebook(cells=cells)
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
                                        "language": "python"}
@@ -106,6 +112,49 @@ def callouts_to_html(markdown: str) -> str:
     return CALLOUT.sub(block, markdown)
 
 
+FIGURE = re.compile(r'^!\[((?:[^\]\\]|\\.)*)\]\(([^)\s]+\.png)\)'
+                    r'\{#([\w-]+)(?:\s+fig-alt="((?:[^"\\]|\\.)*)")?\}[ \t]*$', re.MULTILINE)
+
+
+def _unescape(text: str) -> str:
+    return re.sub(r"\\(.)", r"\1", text)
+
+
+def figures_to_html(markdown: str, folder: Path, numbers: dict[str, int]) -> str:
+    """Quarto figures (``![caption](figures/x.png){#fig-x fig-alt="..."}``, as
+    ``ReportData.figure_markdown`` writes them) as HTML for nbconvert, which knows no
+    attributes: ``<figure id="fig-x">`` holding the PNG as a ``data:`` URI (so the page
+    stays self-contained), its alt text, and the caption numbered as Quarto numbers it
+    ("Figure 1: ..."). ``folder`` is where the image paths lead from; ``numbers`` maps the
+    labels seen so far to their numbers, and is updated."""
+    def block(match: re.Match) -> str:
+        caption, src, label, alt = match.groups()
+        image = folder / src
+        if not image.is_file():
+            raise FileNotFoundError(f"the report shows figure {src}, but {image} is missing")
+        number = numbers.setdefault(label, len(numbers) + 1)
+        data = base64.b64encode(image.read_bytes()).decode("ascii")
+        alt_text = html.escape(_unescape(alt or ""), quote=True)
+        return (f'<figure id="{html.escape(label)}" class="figure">'
+                f'<img src="data:image/png;base64,{data}" alt="{alt_text}">'
+                f"<figcaption>Figure {number}: {html.escape(_unescape(caption))}"
+                "</figcaption></figure>")
+
+    return FIGURE.sub(block, markdown)
+
+
+def copy_figures(params: Mapping[str, Any], dest: Path) -> None:
+    """The figures the workflow's figures step wrote (``<results_dir>/figures/*.png``),
+    copied to ``dest/figures`` beside the private copy of the report, where its Markdown
+    (``figures/<name>.png``) finds them."""
+    source = Path(str(params.get("results_dir", ""))) / "figures"
+    if not params.get("results_dir") or not source.is_dir():
+        return
+    (dest / "figures").mkdir(parents=True, exist_ok=True)
+    for image in sorted(source.glob("*.png")):
+        shutil.copy2(image, dest / "figures" / image.name)
+
+
 def execute_qmd(qmd: Path, params: Mapping[str, Any], workdir: Path,
                 timeout: int = 600) -> tuple[nbformat.NotebookNode, dict]:
     """The .qmd as a notebook, executed by nbclient in ``workdir``; and its front matter."""
@@ -118,22 +167,27 @@ def execute_qmd(qmd: Path, params: Mapping[str, Any], workdir: Path,
     return notebook, front
 
 
-def notebook_to_html(notebook: nbformat.NotebookNode, title: str, css: str = "") -> str:
-    """One self-contained page: no script, stylesheet or font is fetched from elsewhere.
+def notebook_to_html(notebook: nbformat.NotebookNode, title: str, css: str = "",
+                     folder: Path | None = None) -> str:
+    """One self-contained page: no script, stylesheet, font or image is fetched from
+    elsewhere.
 
     ``css`` is inlined: the report's own stylesheet (``reports/report.css``, which Quarto
-    embeds on its path too).
+    embeds on its path too). Figures (``figures_to_html``) are embedded from ``folder``
+    (the private copy of the report's folder; the working directory if not given).
     """
     from nbconvert import HTMLExporter
 
+    folder = Path(folder) if folder is not None else Path.cwd()
+    numbers: dict[str, int] = {}
     notebook = copy.deepcopy(notebook)
     for cell in notebook.cells:
         if cell.cell_type == "markdown":
-            cell.source = callouts_to_html(cell.source)
+            cell.source = figures_to_html(callouts_to_html(cell.source), folder, numbers)
         for output in cell.get("outputs", []):
             if "text/markdown" in output.get("data", {}):
-                output["data"]["text/markdown"] = callouts_to_html(
-                    output["data"]["text/markdown"])
+                output["data"]["text/markdown"] = figures_to_html(callouts_to_html(
+                    output["data"]["text/markdown"]), folder, numbers)
     exporter = HTMLExporter(template_name="basic", exclude_input=True,
                             exclude_input_prompt=True, exclude_output_prompt=True)
     body, _ = exporter.from_notebook_node(notebook)
@@ -147,7 +201,7 @@ def render_with_jupyter(qmd: Path, output: Path, params: Mapping[str, Any],
     notebook, front = execute_qmd(qmd, params, workdir, timeout)
     stylesheet = qmd.parent / "report.css"
     css = stylesheet.read_text(encoding="utf-8") if stylesheet.exists() else ""
-    page = notebook_to_html(notebook, str(front.get("title", qmd.stem)), css)
+    page = notebook_to_html(notebook, str(front.get("title", qmd.stem)), css, qmd.parent)
     atomic_write_bytes(output, page.encode("utf-8"))
 
 
@@ -245,6 +299,7 @@ def render_report(qmd: str | Path, output: str | Path, params: Mapping[str, Any]
         for source in qmd.parent.iterdir():
             if source.is_file():
                 shutil.copy2(source, Path(tmp) / source.name)
+        copy_figures(params, Path(tmp))
         private = Path(tmp) / qmd.name
         if renderer == "quarto":
             render_with_quarto(private, output, params, to)
@@ -374,6 +429,7 @@ def render_pdf_with_pandoc_typst(qmd: str | Path, output: str | Path,
         for source in qmd.parent.iterdir():
             if source.is_file():
                 shutil.copy2(source, folder / source.name)
+        copy_figures(params, folder)
         private = folder / qmd.name
         notebook, front = execute_qmd(private, params, workdir, timeout)
         options = typst_options(private)

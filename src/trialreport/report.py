@@ -20,6 +20,20 @@ from trialreport.pipeline import read_ard
 from trialreport.reproduce import round_half_up
 from trialreport.tables import fmt_num
 
+FIGURE_TITLES = {
+    "means_by_visit": "Mean rating by visit",
+    "rating_distribution": "Distribution of ratings by visit",
+    "trajectories": "Individual trajectories",
+    "subgroup_forest": "Forest plot of the subgroups",
+}
+"""A short name of each figure of ``figures.FIGURE_NAMES``, for the sentence that says why
+a figure is not drawn."""
+
+
+def figure_label(name: str) -> str:
+    """The cross-reference label of a figure: ``fig-`` and its name, ``_`` as ``-``."""
+    return "fig-" + name.replace("_", "-")
+
 
 @dataclass
 class ReportData:
@@ -31,6 +45,7 @@ class ReportData:
     provenance: dict[str, Any]
     selection: pd.DataFrame | None = None
     checks: pd.DataFrame | None = None
+    results_dir: Path | None = None
 
     @property
     def cfg(self) -> Trial:
@@ -55,6 +70,7 @@ class ReportData:
             provenance=json.loads((results / "provenance.json").read_text(encoding="utf-8")),
             selection=optional(results / "ingested" / "selection.csv"),
             checks=optional(results / "derived" / "checks.csv"),
+            results_dir=results,
         )
 
     # -- lookups ---------------------------------------------------------------------------
@@ -192,6 +208,15 @@ class ReportData:
         t = t[t["n that give the published mean (GRIM)"] != ""]
         return t[["Target", "Published", "n", "n that give the published mean (GRIM)",
                   "n consistent"]]
+
+    def inconsistent_table(self) -> pd.DataFrame:
+        """The targets no whole-number data could give under their stated assumptions
+        (status ``inconsistent``), with the reason (rounding rule, denominators, test)."""
+        r = self.reproduction
+        reason = r["reason"] if "reason" in r.columns else pd.Series("", index=r.index)
+        t = pd.DataFrame({"Target": r["description"], "Published": r["published"],
+                          "Reproduced": r["reproduced"], "Why no data can give it": reason})
+        return t[r["status"] == "inconsistent"]
 
     def reproduction_sources_table(self) -> pd.DataFrame:
         """Where each reproduced figure comes from: its row of the analysis-results table."""
@@ -467,32 +492,31 @@ class ReportData:
             out.append((heading + ".", table))
         return out
 
-    def means_by_visit_figure(self):  # -> matplotlib Figure
-        import matplotlib.pyplot as plt
+    # -- figures: the files the figures step wrote (results/<trial>/figures/) -----------
 
-        fig, ax = plt.subplots(figsize=(7, 4), dpi=110)
-        rows = self.ard[self.ard["analysis"] == "by_visit"]
-        arms = self.arms()
-        for code, p in self.parameters().items():
-            for arm in arms:
-                sel = rows[(rows["parameter"] == code) & (rows["group"] == arm)]
-                mean = sel[sel["statistic"] == "mean"].sort_values("visitn")
-                low = sel[sel["statistic"] == "ci_low"].sort_values("visitn")
-                high = sel[sel["statistic"] == "ci_high"].sort_values("visitn")
-                x = mean["visitn"].to_numpy()
-                y = mean["value"].to_numpy()
-                ax.errorbar(x, y, yerr=[y - low["value"].to_numpy(),
-                                        high["value"].to_numpy() - y],
-                            marker="o", capsize=3,
-                            label=p.label + (f", {arm}" if len(arms) > 1 else ""))
-        visits = self.cfg.design.visit_names
-        ax.set_xticks(list(visits), list(visits.values()))
-        ax.set_ylabel("Mean score (95% CI)")
-        ax.set_title("Mean score by visit (observed cases)")
-        ax.legend()
-        ax.grid(alpha=0.3)
-        fig.tight_layout()
-        return fig
+    def figure_markdown(self, name: str) -> str:
+        """Figure ``name`` of ``figures.FIGURE_NAMES`` as Quarto Markdown,
+        ``![caption](figures/<name>.png){#fig-<name> fig-alt="..."}``: the PNG the figures
+        step wrote, which the renderer copies beside the report (``render.copy_figures``),
+        with the caption and alt text it wrote into the file (``figures.captions``). Where
+        the figure has nothing to show, or its file is missing, a sentence saying why."""
+        from trialreport import figures
+
+        title = FIGURE_TITLES[name]
+        why = figures.unavailable(self.cfg, self.ard).get(name)
+        path = self.results_dir / "figures" / f"{name}.png" if self.results_dir else None
+        if why is None and (path is None or not path.exists()):
+            why = f"the figures step did not write figures/{name}.png"
+        if why is not None:
+            why = markdown_text(why[0].upper() + why[1:])
+            return f"**{markdown_text(title)}: not drawn.** {why}."
+        caption, alt = figures.captions(self.cfg, self.ard)[name]
+        alt = " ".join(alt.split()).replace("\\", "\\\\").replace('"', '\\"')
+        return (f"![{markdown_text(caption)}](figures/{name}.png)"
+                f'{{#{figure_label(name)} fig-alt="{alt}"}}')
+
+    def figures_markdown(self, names: list[str]) -> str:
+        return "\n\n".join(self.figure_markdown(name) for name in names)
 
     def absent_sections(self) -> list[str]:
         """What the report leaves out because the trial does not deliver the data, and why."""

@@ -10,6 +10,14 @@ A target is written as printed in the publication:
 For a published mean of an integer-valued score, the GRIM test (Brown & Heathers, 2017)
 lists the sample sizes n for which some whole-number total divided by n rounds to the
 published mean; a reproduction whose n is not among them cannot be right.
+
+A target may also state the assumptions under which whole-number data must give it
+(``trialreport.consistency``): a percentage's ``denominator``, or for a p comparing two
+proportions the two ``proportions`` (percentage and denominator) and the test (``method``).
+Status is then, in this order: ``match`` if the data reproduce the figure; else
+``inconsistent`` if no whole-number counts could give it under those assumptions; else
+``mismatch``. The ``reason`` column states the rounding rule, denominators and test, and
+what the check found. Only ``mismatch`` fails the workflow (``on_mismatch``).
 """
 
 from __future__ import annotations
@@ -23,12 +31,21 @@ from typing import Any
 import pandas as pd
 
 from trialreport.config import Design, Target, Trial, as_trial
+from trialreport.consistency import (
+    ARD_METHODS,
+    ConsistencyError,
+    Finding,
+    check_percentage,
+    check_proportions_p,
+    test_of,
+)
 from trialreport.formatting import format_value
 
 REPRODUCTION_COLUMNS = [
     "id", "description", "published", "reproduced", "status", "reproduced_value", "n",
-    "grim_sizes", "grim_consistent", "source",
+    "grim_sizes", "grim_consistent", "source", "reason",
 ]
+STATUSES = ("match", "inconsistent", "mismatch")
 BOUND = re.compile(r"^\s*(?:[A-Za-z]+\s*)?(<=|>=|<|>|=)\s*([0-9.eE+-]+)\s*$")
 RANGE = re.compile(r"^\s*(-?[0-9.]+)\s*(?:-|–|to)\s*(-?[0-9.]+)\s*$")
 
@@ -100,8 +117,29 @@ def reproduce(ard: pd.DataFrame, trial: Trial | Mapping[str, Any]) -> pd.DataFra
                           & (ard["statistic"] == "n_subjects"), "value"].sum())
     rows = []
     for target in trial.reproduction.targets:
-        rows.append(_reproduce_one(ard, target, trial.design, n_total))
+        finding = consistency_finding(target)  # first: a bad assumption is a config error
+        row = _reproduce_one(ard, target, trial.design, n_total)
+        row["reason"] = finding.reason if finding else ""
+        if finding and not finding.consistent and row["status"] != "match":
+            row["status"] = "inconsistent"
+        rows.append(row)
     return pd.DataFrame(rows, columns=REPRODUCTION_COLUMNS)
+
+
+def consistency_finding(target: Target) -> Finding | None:
+    """The whole-number check of a target that states its assumptions: ``proportions``
+    (with the test in ``method``) for a p, else ``denominator`` for a percentage; None for a
+    target with neither."""
+    try:
+        if target.proportions:
+            return check_proportions_p([(p.published, p.denominator)
+                                        for p in target.proportions],
+                                       test_of(target.method), target.published)
+        if target.denominator is not None:
+            return check_percentage(target.published, target.denominator)
+    except ConsistencyError as exc:
+        raise TargetError(f"target {target.id!r}: {exc}") from exc
+    return None
 
 
 NEEDS = {
@@ -212,13 +250,22 @@ def _compare(value: float, published: str) -> dict[str, Any]:
     """The reproduced text at the published precision (or the bound), and the status."""
     out: dict[str, Any] = {"reproduced_value": format_value(value)}
     bound = BOUND.match(published)
-    if bound:
+    if bound and bound.group(1) == "=":  # "p = 0.0155": a value at its printed precision
+        out["reproduced"] = round_half_up(value, decimals_of(bound.group(2)))
+        ok = out["reproduced"] == bound.group(2)
+        out["reproduced"] = (published.strip().split("=")[0].strip() + " = "
+                             + out["reproduced"]).strip()
+    elif bound:
         op, limit = bound.group(1), float(bound.group(2))
         ok = _satisfies(value, op, limit)
         prefix = published.strip().split(op)[0].strip()
         shown = round_half_up(value, max(decimals_of(bound.group(2)), 3))
         out["reproduced"] = (f"{prefix} {op} {bound.group(2)}" if ok
                              else f"{prefix} = {shown}").strip()
+    elif published.strip().endswith("%"):  # a percentage: the value is in percent
+        number = published.strip()[:-1].strip()
+        out["reproduced"] = round_half_up(value, decimals_of(number)) + "%"
+        ok = out["reproduced"] == number + "%"
     else:
         out["reproduced"] = round_half_up(value, decimals_of(published))
         ok = out["reproduced"] == published.strip()
@@ -244,7 +291,12 @@ def _lookup_row(ard: pd.DataFrame, target: Target, design: Design) -> pd.Series:
     if target.group:
         rows = rows[rows["group"] == target.group]
     if target.method:
-        rows = rows[rows["method"].str.startswith(target.method)]
+        # a method named in full wins over longer names it prefixes (chisq, chisq_yates)
+        method = target.method
+        if method in ARD_METHODS and not rows["method"].str.startswith(method).any():
+            method = ARD_METHODS[method]  # chisq -> chi_square_pearson ...
+        exact = rows[rows["method"] == method]
+        rows = exact if len(exact) else rows[rows["method"].str.startswith(method)]
     if len(rows) != 1:
         shown = "; ".join(sorted({f"{r.parameter}/{r.visit}/{r.group}/{r.method}"
                                   for r in rows.itertuples()})[:6])
@@ -291,10 +343,15 @@ def _reproduce_incidence(ard: pd.DataFrame, target: Target) -> dict[str, Any]:
     }
 
 
-def mismatch_message(table: pd.DataFrame) -> str:
-    bad = table[table["status"] != "match"]
-    lines = [f"{len(bad)} published target(s) not reproduced:"]
+def mismatch_message(table: pd.DataFrame, status: str = "mismatch") -> str:
+    """The targets of ``status`` (``mismatch``: not reproduced; ``inconsistent``: no
+    whole-number data could give them), one line each."""
+    bad = table[table["status"] == status]
+    what = ("not reproduced" if status == "mismatch"
+            else "that no whole-number data could give (inconsistent)")
+    lines = [f"{len(bad)} published target(s) {what}:"]
     for _, r in bad.iterrows():
+        reason = f"; {r['reason']}" if r.get("reason", "") else ""
         lines.append(f"  {r['id']} ({r['description']}): published {r['published']}, "
-                     f"reproduced {r['reproduced']} (from {r['source']})")
+                     f"reproduced {r['reproduced']} (from {r['source']}){reason}")
     return "\n".join(lines)

@@ -13,9 +13,13 @@ Conventions (stated again in the report's table notes):
   percentages are ``100 * n / N``. Disposition is the exception: its denominator is the
   number enrolled.
 - Columns: one per arm (``TRT01P``), then ``Total``. In a single-arm trial with more than
-  one period (e.g. a placebo run-in), the AE tables also have one column per period: the
+  one period (e.g. a placebo run-in), the AE tables instead have one column per period (the
   subjects of the safety population exposed in that period, and the events whose period
-  (``APHASE``) is that period.
+  ``APHASE`` is that period), then ``All periods`` (the safety population and every event,
+  those with no period included); no arm column, which would count the placebo period's
+  events under the drug's name. An event with no period (no onset day, so ``APHASE`` is
+  empty) is counted in ``All periods`` only, and the overview counts such events on a row
+  of its own (``NO_PERIOD``), shown only when there are any.
 - Only treatment-emergent events (``TRTEMFL = "Y"``) are counted; events that are not
   (pre-treatment, ``TRTEMFL = "N"``) are kept and counted on their own row of the overview
   (``NOT_TEAE``), shown only when there are any.
@@ -39,7 +43,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sps
 
 from trialreport.config import AnalysisConfigError, Covariate, Period, Trial, as_trial
 from trialreport.formatting import format_value
@@ -49,6 +52,10 @@ if TYPE_CHECKING:  # trialreport.analysis imports pingouin; the display tables n
     from trialreport.analysis import ArdBuilder  # this module's names, so import it late
 
 TOTAL = "Total"
+ALL_PERIODS = "All periods"
+"""Group of the column over every period, in a single-arm trial with periods (AE tables)."""
+NO_PERIOD = "NO_PERIOD"
+"""Overview row: events with no period (``APHASE`` empty), counted in All periods only."""
 ANY = "ANY"
 TERM_SEP = " / "  # parameter of a preferred-term row: "<system organ class> / <preferred term>"
 RELATED_VALUES = ("POSSIBLY RELATED", "PROBABLY RELATED", "RELATED")
@@ -150,16 +157,19 @@ def arms_of(subjects: pd.DataFrame) -> list[str]:
 def safety_columns(subjects: pd.DataFrame, exposure: pd.DataFrame,
                    periods: Sequence[str] = (), by_period: bool = False,
                    arms: Sequence[str] | None = None) -> list[Column]:
-    """Arms, then (``by_period``, single-arm trials) periods, then Total; safety population."""
+    """Arms, then Total; or (``by_period``, single-arm trials with periods) the periods, then
+    All periods. Safety population; a period column holds the subjects exposed in it."""
     safe = subjects[subjects["SAFFL"] == "Y"]
     ids = safe["USUBJID"].astype(object)  # iterating Arrow strings one by one is slow
-    cols = [Column(arm, "safety", frozenset(ids[safe["TRT01P"] == arm]))
-            for arm in (arms_of(subjects) if arms is None else arms)]
     if by_period:
+        cols = []
         for period in periods:
             exposed = set(exposure.loc[exposure["APHASE"] == period, "USUBJID"].astype(object))
             cols.append(Column(period, f"safety, exposed in period {period}",
                                frozenset(set(ids) & exposed), period))
+        return [*cols, Column(ALL_PERIODS, "safety", frozenset(ids))]
+    cols = [Column(arm, "safety", frozenset(ids[safe["TRT01P"] == arm]))
+            for arm in (arms_of(subjects) if arms is None else arms)]
     cols.append(Column(TOTAL, "safety", frozenset(ids)))
     return cols
 
@@ -188,8 +198,10 @@ def teae_frame(adverse_events: pd.DataFrame, exposure: pd.DataFrame | None,
     safe = set(subjects.loc[subjects["SAFFL"] == "Y", "USUBJID"].astype(object))
     flag = (ae["TRTEMFL"] == "Y").fillna(False).astype(bool)
     ae = ae[(flag if emergent else ~flag) & member_of(ae["USUBJID"], safe)].copy()
-    for column in ("AEBODSYS", "AEDECOD", "APHASE"):
+    for column in ("AEBODSYS", "AEDECOD"):
         ae[column] = ae[column].astype(str)
+    # no period (APHASE empty: no onset day) is "", which matches no period's name
+    ae["APHASE"] = ae["APHASE"].astype("string").fillna("").astype(str)
     ae["AESEV"] = ae["AESEV"].astype("string").str.upper()
     return ae
 
@@ -228,6 +240,28 @@ def add_ae_overview(ard: ArdBuilder, ae: pd.DataFrame, columns: Sequence[Column]
             ard.add("ae_overview", "n_subjects", n, **keys)
             ard.add("ae_overview", "pct_subjects", _pct(n, len(col.subjects)), **keys)
             ard.add("ae_overview", "n_events", len(hit), **keys)
+
+
+def add_no_period(ard: ArdBuilder, ae: pd.DataFrame, columns: Sequence[Column]) -> None:
+    """Overview row ``NO_PERIOD``, with period columns only: subjects with a treatment-emergent
+    event that has no period (APHASE empty, e.g. no onset day), n, % and events. Such events
+    are in no period column and in All periods; the row holds values in the columns that
+    are not a period's (All periods), and is added only when there are any."""
+    if not any(col.period is not None for col in columns):
+        return
+    none = ae[ae["APHASE"] == ""]
+    if none.empty:
+        return
+    for col in columns:
+        if col.period is not None:
+            continue
+        rows = none[member_of(none["USUBJID"], col.subjects)]
+        n = rows["USUBJID"].nunique()
+        keys = {"parameter": NO_PERIOD, "group": col.group, "analysis_set": col.analysis_set,
+                "method": "count: APHASE empty"}
+        ard.add("ae_overview", "n_subjects", n, **keys)
+        ard.add("ae_overview", "pct_subjects", _pct(n, len(col.subjects)), **keys)
+        ard.add("ae_overview", "n_events", len(rows), **keys)
 
 
 def add_not_emergent(ard: ArdBuilder, other: pd.DataFrame, columns: Sequence[Column]) -> None:
@@ -358,6 +392,8 @@ def poisson_rate_comparison(events: int, exposure: float, ref_events: int,
            "n_events_total": float(n)}
     if n == 0:
         return out | {"p_value": math.nan, "ci_low": math.nan, "ci_high": math.nan}
+    from scipy import stats as sps  # late: the display tables import this module's names
+
     result = sps.binomtest(int(events), n, share)
     ci = result.proportion_ci(confidence_level=confidence, method="exact")
     odds = ref_exposure / exposure
@@ -607,6 +643,7 @@ def build_safety_ard(trial_id: str, trial: Trial | Mapping[str, Any], subjects: 
                                  by_period=single_arm and len(design.periods) > 1, arms=arms)
         ae = teae_frame(adverse_events, exposure, subjects)
         add_ae_overview(ard, ae, columns)
+        add_no_period(ard, ae, columns)
         add_not_emergent(ard, teae_frame(adverse_events, exposure, subjects, emergent=False),
                          columns)
         add_ae_soc_pt(ard, ae, columns)

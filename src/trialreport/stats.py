@@ -11,7 +11,6 @@ import math
 from typing import Any
 
 import numpy as np
-import pingouin as pg
 from scipy import stats as sps
 from scipy.optimize import brentq
 
@@ -52,15 +51,73 @@ def describe(values: np.ndarray, confidence: float = 0.95) -> dict[str, float]:
     }
 
 
+EXACT_WILCOXON_BELOW = 50
+
+
 def wilcoxon_method(differences: np.ndarray) -> str:
-    """The Wilcoxon variant used: exact when there are fewer than 50 non-zero differences
-    (n < 50, as R's wilcox.test) and no ties among their absolute values; otherwise, from
-    50 on or with ties, the normal approximation with tie and continuity corrections (R's
-    ``correct = TRUE``; zero differences dropped, Wilcoxon's method)."""
+    """The Wilcoxon variant used: ``exact`` when there are fewer than 50 non-zero
+    differences (``EXACT_WILCOXON_BELOW``), with or without ties among their absolute values
+    (``wilcoxon_exact``: the exact conditional distribution, ties kept); from 50 on, the
+    ``normal approximation`` with tie and continuity corrections (R's ``correct = TRUE``).
+    Zero differences are dropped first (Wilcoxon's method) and are not counted."""
     d = np.asarray(differences, dtype=float)
     d = d[d != 0]
-    has_ties = np.unique(np.abs(d)).size < d.size
-    return "exact" if (d.size < 50 and not has_ties) else "normal approximation"
+    return "exact" if d.size < EXACT_WILCOXON_BELOW else "normal approximation"
+
+
+def wilcoxon_exact(differences: np.ndarray, alternative: str = "two-sided") -> dict[str, Any]:
+    """Exact conditional (permutation) Wilcoxon signed-rank test, ties kept.
+
+    Zero differences are dropped (``zero_method='wilcox'``); the n non-zero absolute
+    differences get midranks (tied values share the mean of their ranks). Under H0 each of
+    the 2^n sign assignments to these fixed midranks is equally likely; T+ is the sum of
+    the midranks of the positive differences. Its distribution is counted exactly by
+    dynamic programming over the doubled midranks (integers, since a midrank is a whole or
+    half number): counts[s] = number of sign assignments whose doubled T+ equals s. Without
+    ties this is the distribution of R's ``psignrank`` (and scipy's ``method='exact'``);
+    with ties it is the conditional distribution of, e.g., coin's ``wilcoxsign_test(...,
+    distribution = "exact")``.
+
+    p values, with t the observed T+: ``greater`` P(T+ >= t), ``less`` P(T+ <= t),
+    ``two-sided`` min(1, 2 min(P(T+ <= t), P(T+ >= t))).
+
+    ``paired_comparison`` uses it when there are fewer than 50 non-zero differences
+    (``EXACT_WILCOXON_BELOW``; 2^n is then at most 2^49, so the counts are exact in
+    int64) and the normal approximation from 50 on. Returned: ``T_plus``, ``T_minus``,
+    ``p_value``, ``n_nonzero``. With no non-zero difference there is no test (p NaN).
+    """
+    if alternative not in ALTERNATIVES:
+        raise ValueError(f"alternative must be one of {ALTERNATIVES}, not {alternative!r}")
+    d = np.asarray(differences, dtype=float)
+    d = d[~np.isnan(d)]
+    d = d[d != 0]
+    n = int(d.size)
+    if n == 0:
+        return {"T_plus": 0.0, "T_minus": 0.0, "p_value": math.nan, "n_nonzero": 0}
+    if n >= 63:
+        raise ValueError(f"wilcoxon_exact counts 2^n sign assignments in int64; n = {n} "
+                         "non-zero differences is too many (use the normal approximation)")
+    doubled = np.rint(2 * sps.rankdata(np.abs(d))).astype(np.int64)  # 2 x midrank
+    total = int(doubled.sum())
+    counts = np.zeros(total + 1, dtype=np.int64)
+    counts[0] = 1
+    for a in doubled:
+        a = int(a)
+        shifted = np.zeros_like(counts)
+        shifted[a:] = counts[:total + 1 - a]
+        counts = counts + shifted
+    t2 = int(doubled[d > 0].sum())
+    n_all = float(2**n)
+    p_le = float(counts[:t2 + 1].sum()) / n_all
+    p_ge = float(counts[t2:].sum()) / n_all
+    if alternative == "greater":
+        p = p_ge
+    elif alternative == "less":
+        p = p_le
+    else:
+        p = min(1.0, 2.0 * min(p_le, p_ge))
+    return {"T_plus": t2 / 2.0, "T_minus": (total - t2) / 2.0, "p_value": p,
+            "n_nonzero": n}
 
 
 def paired_comparison(
@@ -77,14 +134,18 @@ def paired_comparison(
     - n of pairs, mean and SD at each visit (among the pairs);
     - mean change with its two-sided t-based confidence interval (``describe`` of the
       changes; the same interval as R's ``t.test(..., paired = TRUE)``);
-    - paired t-test (Student, 1908) via ``pingouin.ttest(paired=True)``: t, df = n - 1, p
-      (pingouin rounds its own CI to two decimals, so the CI is taken from ``describe``);
-      not computed (no ``ttest`` entry) with fewer than 2 pairs or constant changes (SD 0);
-    - Wilcoxon signed-rank test via ``scipy.stats.wilcoxon`` (what ``pingouin.wilcoxon``
-      calls; pingouin's wrapper also builds an n x n matrix for its CLES, which does not
-      fit in memory for large trials), with the
-      variant chosen by ``wilcoxon_method``: W is the smaller of the signed-rank sums for a
-      two-sided test, p as scipy computes it.
+    - paired t-test (Student, 1908) via ``scipy.stats.ttest_rel``: t, df = n - 1, p (what
+      ``pingouin.ttest(paired=True)`` calls for t and p; pingouin itself is not imported,
+      since it pulls statsmodels, scikit-learn and seaborn into every analysis; the tests
+      check that both give the same numbers); not computed (no ``ttest`` entry) with
+      fewer than 2 pairs or constant changes (SD 0);
+    - Wilcoxon signed-rank test (zero changes dropped), the variant chosen by
+      ``wilcoxon_method``: below 50 non-zero changes the exact conditional distribution with
+      ties kept (``wilcoxon_exact``), from 50 on the normal approximation with tie and
+      continuity corrections via ``scipy.stats.wilcoxon`` (what ``pingouin.wilcoxon`` calls;
+      pingouin's wrapper also builds an n x n matrix for its CLES, which does not fit in
+      memory for large trials). W is the smaller of the signed-rank sums for a two-sided
+      test and T+ (sum of the ranks of the positive changes) for a one-sided one.
     - median change (``describe``), Hodges-Lehmann estimate with CI (``hodges_lehmann``),
       Cohen's d_z with CI (``cohens_dz``), matched-pairs rank-biserial
       (``rank_biserial_paired``).
@@ -123,20 +184,27 @@ def paired_comparison(
     # result (R's t.test stops: "data are essentially constant"). No "ttest" entry then,
     # so the ARD has no t-test rows and the report says "not computed".
     if np.std(change, ddof=1) > 0:
-        tt = pg.ttest(c, b, paired=True, alternative=alternative, confidence=confidence)
+        tt = sps.ttest_rel(c, b, alternative=alternative)
         out["ttest"] = {
-            "t": float(tt["T"].iloc[0]),
-            "df": float(tt["dof"].iloc[0]),
-            "p_value": float(tt["p_val"].iloc[0]),
+            "t": float(tt.statistic),
+            "df": float(n - 1),
+            "p_value": float(tt.pvalue),
         }
     method = wilcoxon_method(change)
     if np.any(change != 0):
-        kwargs = ({"method": "exact", "correction": False} if method == "exact"
-                  else {"method": "asymptotic", "correction": True})
-        wx = sps.wilcoxon(c, b, alternative=alternative, zero_method="wilcox", **kwargs)
+        if method == "exact":
+            ex = wilcoxon_exact(change, alternative)
+            # W as scipy reports it: the smaller signed-rank sum when two-sided, else T+
+            w = (min(ex["T_plus"], ex["T_minus"]) if alternative == "two-sided"
+                 else ex["T_plus"])
+            wx_w, wx_p = float(w), float(ex["p_value"])
+        else:
+            wx = sps.wilcoxon(c, b, alternative=alternative, zero_method="wilcox",
+                              method="asymptotic", correction=True)
+            wx_w, wx_p = float(wx.statistic), float(wx.pvalue)
         out["wilcoxon"] = {
-            "W": float(wx.statistic),
-            "p_value": float(wx.pvalue),
+            "W": wx_w,
+            "p_value": wx_p,
             "method": method,
             "n_nonzero": int(np.count_nonzero(change)),
         }
@@ -174,9 +242,11 @@ def hodges_lehmann(differences: np.ndarray, confidence: float = 0.95) -> dict[st
     Statistical Methods*, 2nd ed., 1999, section 3.3):
 
     - ``exact`` (no zero differences, no tied absolute differences, n < 50, as R's
-      wilcox.test and ``wilcoxon_method``): C is the smallest v with P(V <= v) >= alpha/2
-      under the exact signed-rank null distribution (R's ``qsignrank(alpha/2, n)``; the
-      interval of R's ``wilcox.test(conf.int = TRUE)``);
+      wilcox.test; unchanged when the test itself became exact with ties, so a sample with
+      ties or zeros gets ``wilcoxon_exact`` beside a normal-approximation interval): C is
+      the smallest v with P(V <= v) >= alpha/2 under the exact signed-rank null
+      distribution (R's ``qsignrank(alpha/2, n)``; the interval of R's
+      ``wilcox.test(conf.int = TRUE)``);
     - ``normal approximation`` otherwise: C = round(M/2 - z(1-alpha/2) * sqrt(var)), with
       the tie-corrected variance var = [n(n+1)(2n+1) - sum(t^3 - t)/2] / 24 over the tie
       groups t of |d| (Hollander & Wolfe eq. 3.27 with the tie correction of eq. 3.13),

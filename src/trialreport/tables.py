@@ -5,9 +5,12 @@ Each builder takes the analysis-results table (``ard.csv`` read back by
 it formats numbers and orders rows, and computes nothing else. ``write_tables`` writes every
 table as CSV to ``results/<trial>/tables/``; the report shows those same files.
 
-Columns are the table's groups in ARD order (arms, then periods in a single-arm trial with
-periods, then Total), each headed with its denominator, ``"<group> (N = n)"``. In a
-single-arm trial the Total column equals the arm's and is left out.
+Columns are the table's groups in ARD order, each headed with its denominator,
+``"<group> (N = n)"``: the arms, then Total (left out in a single-arm trial, where it
+equals the arm's). The AE tables of a single-arm trial with periods have instead the
+periods, headed with their labels, then All periods: a column named for the drug would
+also count the events of a placebo period. There, a row about relationship says "study
+treatment (placebo or study drug)" where a period gives placebo only (dose_levels [0]).
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ import pandas as pd
 from trialreport.config import Trial, as_trial
 from trialreport.formatting import format_value
 from trialreport.reproduce import round_half_up
-from trialreport.safety import ANY, MISSING, SEVERITIES, TERM_SEP, TOTAL
+from trialreport.safety import ALL_PERIODS, ANY, MISSING, NO_PERIOD, SEVERITIES, TERM_SEP, TOTAL
 
 
 @dataclass(frozen=True)
@@ -77,7 +80,8 @@ class Ard:
         n_rows = self.rows[self.rows["statistic"] == "N"]
         groups = list(dict.fromkeys(n_rows["group"]))
         arms = [g for g, s in zip(n_rows["group"], n_rows["analysis_set"], strict=True)
-                if g != TOTAL and not s.startswith("safety, exposed in period")]
+                if g not in (TOTAL, ALL_PERIODS)
+                and not s.startswith("safety, exposed in period")]
         if len(set(arms)) == 1 and TOTAL in groups:
             groups.remove(TOTAL)
         return groups
@@ -99,22 +103,47 @@ def _header(a: Ard, group: str, trial: Trial) -> str:
     return f"{label} (N = {fmt_int(a.denominator(group))})"
 
 
+STUDY_DRUG = "study drug"
+STUDY_TREATMENT = "study treatment (placebo or study drug)"
+
+
+def placebo_periods(trial: Trial) -> list[str]:
+    """Periods that give placebo only: every dose level the config allows there is 0."""
+    return [p.name for p in trial.design.periods
+            if p.dose_levels and all(float(d) == 0 for d in p.dose_levels)]
+
+
+def related_to(a: Ard, trial: Trial) -> str:
+    """What "related" refers to in a table: the study drug, or, where a column is a placebo
+    period or spans one (All periods), the study treatment (placebo or study drug)."""
+    groups = set(a.groups())
+    placebo = set(placebo_periods(trial))
+    if groups & placebo or (ALL_PERIODS in groups and placebo):
+        return STUDY_TREATMENT
+    return STUDY_DRUG
+
+
 # ---------------------------------------------------------------------------------------
 # adverse events
 # ---------------------------------------------------------------------------------------
 
 OVERVIEW_LABELS = {
     ANY: "Subjects with at least one TEAE",
-    "RELATED": "  related to study drug",
+    "RELATED": "  related to study drug",  # or to study treatment: see related_to
     "SEVERE": "  severe",
     "SERIOUS": "  serious",
     "DISCONTINUATION": "  leading to discontinuation of study drug",
     "NOT_TEAE": "Subjects with an AE that is not treatment-emergent (TRTEMFL = N, e.g. "
                 "before the first dose; not counted above)",
+    NO_PERIOD: "  in no period (no onset day; counted under All periods only)",
 }
 
 
 def _n_pct_events(a: Ard, parameter: str, group: str) -> str:
+    """``n (%) [events]``; empty where the ARD has no such row (e.g. a period column of a
+    row counted only over all periods)."""
+    if not a.has(parameter, group, "n_subjects"):
+        return ""
     n = a.get(parameter, group, "n_subjects")
     return (f"{fmt_n_pct(n, a.get(parameter, group, 'pct_subjects'))} "
             f"[{fmt_int(a.get(parameter, group, 'n_events'))}]")
@@ -122,9 +151,13 @@ def _n_pct_events(a: Ard, parameter: str, group: str) -> str:
 
 def ae_overview_table(ard: pd.DataFrame, trial: Trial) -> pd.DataFrame:
     a = Ard(ard, "ae_overview")
+    labels = dict(OVERVIEW_LABELS)
+    if related_to(a, trial) == STUDY_TREATMENT:
+        labels["RELATED"] = f"  related to {STUDY_TREATMENT}"
+        labels["DISCONTINUATION"] = "  leading to discontinuation of study treatment"
     rows = []
     for parameter in a.parameters():
-        row = {"Category": OVERVIEW_LABELS.get(parameter, parameter)}
+        row = {"Category": labels.get(parameter, parameter)}
         for group in a.groups():
             row[_header(a, group, trial)] = _n_pct_events(a, parameter, group)
         rows.append(row)
@@ -187,9 +220,10 @@ def ae_severity_table(ard: pd.DataFrame, trial: Trial) -> pd.DataFrame:
 
 
 def ae_relationship_table(ard: pd.DataFrame, trial: Trial) -> pd.DataFrame:
+    what = related_to(Ard(ard, "ae_relationship"), trial)
+    header = "Relationship" if what == STUDY_DRUG else "Relationship to study treatment"
     return _category_table(ard, trial, "ae_relationship",
-                           {"RELATED": "Related", "NOT_RELATED": "Not related"},
-                           "Relationship")
+                           {"RELATED": "Related", "NOT_RELATED": "Not related"}, header)
 
 
 def ae_periods_table(ard: pd.DataFrame, trial: Trial) -> pd.DataFrame:
@@ -353,6 +387,13 @@ def exposure_table(ard: pd.DataFrame, trial: Trial) -> pd.DataFrame:
 
 _PCT = ("n (%) of subjects, % of the column's N (safety population, SAFFL = Y); "
         "[events] counts every event.")
+_PERIODS = (" Where the columns are periods (a single-arm trial with periods), a period "
+            "column counts the events that began in it (APHASE) among the subjects exposed "
+            "in it; All periods counts every event of the safety population, including any "
+            "with no period (no onset day), which are in no period column.")
+_RELATED = (" Where a period gives placebo only, related there means related to the "
+            "study treatment of that period, placebo, and All periods counts events related "
+            "to placebo or to the study drug.")
 
 TABLES: tuple[TableSpec, ...] = (
     TableSpec("demographics", "Demographics and baseline characteristics",
@@ -370,20 +411,21 @@ TABLES: tuple[TableSpec, ...] = (
     TableSpec("ae_overview", "Overview of treatment-emergent adverse events (TEAE)",
               _PCT + " Related: AEREL POSSIBLY RELATED, PROBABLY RELATED or RELATED, or "
               "missing. Severe: AESEV = SEVERE. Leading to discontinuation: AEACN = DRUG "
-              "WITHDRAWN. A period column counts the events that began in that period among "
-              "the subjects exposed in it.", ae_overview_table),
+              "WITHDRAWN." + _PERIODS + _RELATED, ae_overview_table),
     TableSpec("ae_soc_pt", "TEAEs by system organ class and preferred term",
               _PCT + " A subject is counted once per class and once per term. Sorted by "
-              "descending Total frequency of subjects, ties by name.", ae_soc_pt_table),
+              "descending frequency of subjects in the last column (Total or All periods), "
+              "ties by name." + _PERIODS, ae_soc_pt_table),
     TableSpec("ae_severity", "TEAEs by maximum severity",
               "n (%) of subjects, each counted once per row at the highest severity of its "
               "events there (mild < moderate < severe). Missing: every event of the subject "
-              "there lacks a severity (the row is shown only when it occurs).",
+              "there lacks a severity (the row is shown only when it occurs)." + _PERIODS,
               ae_severity_table),
-    TableSpec("ae_relationship", "TEAEs by relationship to study drug",
+    TableSpec("ae_relationship", "TEAEs by relationship to study treatment",
               "n (%) of subjects, each counted once per row: Related if any of its events "
               "there is possibly, probably or definitely related, or has no assessment "
-              "(counted as related); otherwise Not related.", ae_relationship_table),
+              "(counted as related); otherwise Not related." + _PERIODS + _RELATED,
+              ae_relationship_table),
     TableSpec("ae_periods", "TEAE incidence by period, per subject-week of exposure",
               "Events by period of onset (APHASE). Subject-weeks: exposure days (EXENDY - "
               "EXSTDY + 1) / 7, summed over the safety population. Rate ratio against the "

@@ -5,7 +5,13 @@ rule figures:
         subjects=f"{RESULTS}/{{trial}}/validated/subjects.parquet",
     output:
         **{
-            f"{name}_{fmt}": f"{RESULTS}/{{trial}}/figures/{name}.{fmt}"
+            f"{name}_{fmt}": report(
+                f"{RESULTS}/{{trial}}/figures/{name}.{fmt}",
+                caption=f"../report/figure_{name}.rst",
+                category="Figures",
+                subcategory="{trial}",
+                labels={"trial": "{trial}", "figure": name, "format": fmt},
+            )
             for name in FIGURE_NAMES
             for fmt in FIGURE_FORMATS
         },

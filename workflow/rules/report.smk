@@ -4,7 +4,12 @@ rule provenance:
         ard=f"{RESULTS}/{{trial}}/ard.csv",
         reproduction=f"{RESULTS}/{{trial}}/reproduction.csv",
     output:
-        provenance=f"{RESULTS}/{{trial}}/provenance.json",
+        provenance=report(
+            f"{RESULTS}/{{trial}}/provenance.json",
+            caption="../report/provenance.rst",
+            category="Provenance",
+            labels={"trial": "{trial}", "file": "provenance.json"},
+        ),
         trial_config=f"{RESULTS}/{{trial}}/trial_config.json",
     log:
         f"{RESULTS}/{{trial}}/logs/provenance.log",
@@ -18,7 +23,12 @@ rule report:
     input:
         unpack(report_inputs),
     output:
-        html=f"{RESULTS}/{{trial}}/report.html",
+        html=report(
+            f"{RESULTS}/{{trial}}/report.html",
+            caption="../report/report.rst",
+            category="Report",
+            labels={"trial": "{trial}", "format": "HTML"},
+        ),
     log:
         f"{RESULTS}/{{trial}}/logs/report.log",
     script:
@@ -30,7 +40,12 @@ rule report_pdf:
     input:
         unpack(report_inputs),
     output:
-        pdf=f"{RESULTS}/{{trial}}/report.pdf",
+        pdf=report(
+            f"{RESULTS}/{{trial}}/report.pdf",
+            caption="../report/report.rst",
+            category="Report",
+            labels={"trial": "{trial}", "format": "PDF"},
+        ),
     log:
         f"{RESULTS}/{{trial}}/logs/report_pdf.log",
     script:

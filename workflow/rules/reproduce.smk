@@ -2,7 +2,12 @@ rule reproduce:
     input:
         ard=f"{RESULTS}/{{trial}}/ard.csv",
     output:
-        reproduction=f"{RESULTS}/{{trial}}/reproduction.csv",
+        reproduction=report(
+            f"{RESULTS}/{{trial}}/reproduction.csv",
+            caption="../report/reproduction.rst",
+            category="Reproduction",
+            labels={"trial": "{trial}", "file": "reproduction.csv"},
+        ),
     log:
         f"{RESULTS}/{{trial}}/logs/reproduce.log",
     params:

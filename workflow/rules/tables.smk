@@ -2,7 +2,16 @@ rule tables:
     input:
         ard=f"{RESULTS}/{{trial}}/ard.csv",
     output:
-        **{name: f"{RESULTS}/{{trial}}/tables/{name}.csv" for name in TABLE_NAMES},
+        **{
+            name: report(
+                f"{RESULTS}/{{trial}}/tables/{name}.csv",
+                caption="../report/tables.rst",
+                category="Tables",
+                subcategory="{trial}",
+                labels={"trial": "{trial}", "table": name},
+            )
+            for name in TABLE_NAMES
+        },
     log:
         f"{RESULTS}/{{trial}}/logs/tables.log",
     params:
