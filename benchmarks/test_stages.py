@@ -1,14 +1,19 @@
-"""Each stage on a large trial, as ratios against a floor measured in the same run."""
+"""Each stage on a large trial, as ratios against a floor measured in the same run.
+
+The floors of derive and analyse (benchmarks/floors.py) compute the same numbers as the
+stage; tests/test_benchmark_floors.py checks that on a small trial, and the tests here
+check it again at full size."""
 
 from __future__ import annotations
 
+import floors
 import pandas as pd
-from scipy import stats as sps
+import pytest
 
 from trialreport import contracts, io
 from trialreport.analysis import build_ard
 from trialreport.config import Trial
-from trialreport.derive import derive_efficacy
+from trialreport.derive import attach_base, derive_efficacy_as_delivered, derive_locf_records
 from trialreport.safety import build_safety_ard
 
 from conftest import ROOT, compare
@@ -49,65 +54,60 @@ def test_validating_a_large_scores_file(scaled) -> None:
     assert failures.empty
 
 
-def test_deriving_baseline_and_change(scaled) -> None:
+def _design(scaled):
+    return Trial.parse("scaled", scaled["trial"]).design
+
+
+def _derive(scores, design):
+    """What the derive stage computes (``pipeline.derive``): ABLFL, BASE, CHG, then the
+    LOCF records with BASE."""
+    efficacy, _ = derive_efficacy_as_delivered(scores, design.baseline_visits)
+    locf = derive_locf_records(efficacy, sorted(design.visit_names), design.visit_names,
+                               baseline_visits=design.locf_from)
+    return efficacy, attach_base(locf, efficacy)
+
+
+@pytest.fixture(scope="module")
+def derived(scaled):
     scores = scaled["dataset"].scores.astype({"AVAL": "Float64"})
-    visits = Trial.parse("scaled", scaled["trial"]).design.baseline_visits
-
-    def floor() -> pd.DataFrame:
-        base = scores[scores["AVISITN"] == scores["PARAMCD"].map(visits)]
-        merged = scores.merge(base[["USUBJID", "PARAMCD", "AVAL"]].rename(
-            columns={"AVAL": "BASE"}), on=["USUBJID", "PARAMCD"], how="left")
-        return merged.assign(CHG=merged["AVAL"] - merged["BASE"])
-
-    out = compare("derive BASE/CHG", ours=lambda: derive_efficacy(scores, visits),
-                  floor=floor, max_time_ratio=6, max_memory_ratio=6)
-    assert out["CHG"].notna().sum() > 0
+    return _derive(scores, _design(scaled))
 
 
-def test_analysing_a_large_trial(scaled) -> None:
+def test_deriving_baseline_change_and_locf(scaled) -> None:
+    scores = scaled["dataset"].scores.astype({"AVAL": "Float64"})
+    design = _design(scaled)
+    efficacy, _ = compare(
+        "derive: BASE, CHG, LOCF",
+        ours=lambda: _derive(scores, design),
+        floor=lambda: floors.derive_floor(scores, dict(design.baseline_visits),
+                                          dict(design.locf_from), sorted(design.visit_names)),
+        max_time_ratio=3, max_memory_ratio=3)
+    assert efficacy["CHG"].notna().sum() > 0
+
+
+def test_analysing_a_large_trial(scaled, derived) -> None:
     ds, trial = scaled["dataset"], scaled["trial"]
-    efficacy = derive_efficacy(ds.scores.astype({"AVAL": "Float64"}),
-                               Trial.parse("scaled", trial).design.baseline_visits)
-    parameters = trial["design"]["parameters"]
-
-    def floor() -> None:
-        # The core of the efficacy analysis in plain pandas and scipy: by-visit descriptives
-        # and, per parameter, the paired t-test and Wilcoxon test on complete pairs.
-        efficacy.groupby(["PARAMCD", "AVISITN"])["AVAL"].agg(
-            ["count", "mean", "std", "median", "min", "max"])
-        for code, p in parameters.items():
-            wide = efficacy[efficacy["PARAMCD"] == code].pivot(
-                index="USUBJID", columns="AVISITN", values="AVAL").astype(float)
-            pairs = wide[[p["baseline_visit"], p["comparison_visit"]]].dropna()
-            b, c = pairs.iloc[:, 0].to_numpy(), pairs.iloc[:, 1].to_numpy()
-            sps.ttest_rel(c, b)
-            sps.wilcoxon(c - b, method="asymptotic", correction=True)
-
-    # Ours does much more than the floor: Hodges-Lehmann and Cohen's d_z with their CIs,
-    # LOCF, responders, McNemar and subgroups; the bound allows for that.
+    efficacy, locf = derived
+    # The floor computes every number of the efficacy ARD (tests/test_benchmark_floors.py):
+    # by-visit descriptives, paired t and Wilcoxon, Hodges-Lehmann and d_z with their CIs,
+    # rank-biserial, Holm, the same on LOCF data, responders and McNemar, subgroups.
+    floor = floors.efficacy_floor(trial, ds.subjects, efficacy, locf, ds.exposure)
+    assert floor.attrs["skipped"] == 0  # nothing left out at this size
     ard = compare(
-        "analyse efficacy (ARD)",
-        ours=lambda: build_ard("scale", trial, ds.subjects, efficacy, ds.exposure),
-        floor=floor, max_time_ratio=40, max_memory_ratio=30, repeat=2,
-    )
-    assert (ard["analysis"] == "paired").any()
+        "analyse: efficacy ARD",
+        ours=lambda: build_ard("scale", trial, ds.subjects, efficacy, ds.exposure, locf),
+        floor=lambda: floors.efficacy_floor(trial, ds.subjects, efficacy, locf, ds.exposure),
+        max_time_ratio=3, max_memory_ratio=3)
+    assert floors.match_ard(floor, ard).empty
 
 
-def test_safety_tables_of_a_large_trial(scaled) -> None:
+def test_safety_tables_of_a_large_trial(scaled, derived) -> None:
     ds, trial = scaled["dataset"], scaled["trial"]
-    ae = ds.adverse_events
-
-    def floor() -> None:
-        # Subjects and events by organ class and term, by severity and by period.
-        ae.groupby(["AEBODSYS", "AEDECOD"])["USUBJID"].agg(["nunique", "size"])
-        ae.groupby("AEBODSYS")["USUBJID"].nunique()
-        ae.groupby(["USUBJID"])["AESEV"].max().value_counts()
-        ae.groupby("APHASE")["USUBJID"].agg(["nunique", "size"])
-
+    efficacy, _ = derived
+    args = (ds.subjects, ds.adverse_events, ds.exposure, efficacy)
     ard = compare(
-        "safety, demographics, disposition, exposure (ARD)",
-        ours=lambda: build_safety_ard("scale", trial, subjects=ds.subjects,
-                                      adverse_events=ae, exposure=ds.exposure, efficacy=None),
-        floor=floor, max_time_ratio=60, max_memory_ratio=30, repeat=2,
-    )
-    assert (ard["analysis"] == "ae_soc_pt").any()
+        "analyse: safety, demographics, disposition, exposure ARD",
+        ours=lambda: build_safety_ard("scale", trial, *args),
+        floor=lambda: floors.safety_floor(trial, *args),
+        max_time_ratio=3, max_memory_ratio=3)
+    assert floors.match_ard(floors.safety_floor(trial, *args), ard).empty

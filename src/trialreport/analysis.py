@@ -154,7 +154,10 @@ def build_ard(
         ard.add("enrolment", "n_efficacy", (in_arm["EFFFL"] == "Y").sum(), group=arm,
                 analysis_set="enrolled")
 
-    eff = efficacy.merge(subjects[["USUBJID", "TRT01P", "EFFFL"]], on="USUBJID", how="left")
+    # Only the columns the analyses read: every filter below copies what it keeps, and a
+    # large trial's text columns (PARAM, AVISIT ...) would triple the memory of this stage.
+    eff = _analysis_columns(efficacy).merge(subjects[["USUBJID", "TRT01P", "EFFFL"]],
+                                            on="USUBJID", how="left")
     eff = eff[eff["EFFFL"] == "Y"]
     if analyses.locf == "none":
         locf = None
@@ -166,7 +169,8 @@ def build_ard(
         raise AnalysisConfigError("analyses.locf is 'delivered' but no LOCF records were "
                                   "given (they come from the derive stage)")
     if locf is not None:
-        locf = locf.merge(subjects[["USUBJID", "TRT01P", "EFFFL"]], on="USUBJID", how="left")
+        locf = _analysis_columns(locf).merge(subjects[["USUBJID", "TRT01P", "EFFFL"]],
+                                             on="USUBJID", how="left")
         locf = locf[locf["EFFFL"] == "Y"]
     for paramcd, rule in analyses.responders.items():
         pcfg = design.parameters.get(paramcd)
@@ -205,6 +209,14 @@ def build_ard(
     for spec in analyses.models:
         _add_model(ard, spec, eff, locf, subjects, design, confidence, arms)
     return ard.frame()
+
+
+ANALYSIS_COLUMNS = ("USUBJID", "PARAMCD", "AVISITN", "AVAL", "BASE", "CHG", "DTYPE")
+
+
+def _analysis_columns(records: pd.DataFrame) -> pd.DataFrame:
+    """The columns of the efficacy (or LOCF) records that the analyses read."""
+    return records[[c for c in records.columns if c in ANALYSIS_COLUMNS]]
 
 
 def _wide(scores: pd.DataFrame, base_n: int, comp_n: int) -> tuple[np.ndarray, np.ndarray]:

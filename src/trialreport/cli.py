@@ -1,9 +1,11 @@
 """Command line: ``trialreport make-reference-data [DIR] [--trial TRIAL]`` regenerates a
-shipped synthetic dataset (default: the reference trial, fasoracetam_nfc1)."""
+shipped synthetic dataset (default: the reference trial, fasoracetam_nfc1);
+``trialreport make-scaled-trial N DIR`` writes a large synthetic trial and its config."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from trialreport import synthetic, synthetic_saga
@@ -12,6 +14,17 @@ GENERATORS = {
     "fasoracetam_nfc1": (synthetic.write_reference_dataset, synthetic.SEED),
     synthetic_saga.TRIAL: (synthetic_saga.write_saga_dataset, synthetic_saga.SEED),
 }
+
+
+def _subject_count(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"the number of subjects must be a whole number, not {text!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"the number of subjects must be at least 1, not {n}")
+    return n
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,11 +38,40 @@ def main(argv: list[str] | None = None) -> int:
                       help="which trial's dataset (default: fasoracetam_nfc1)")
     make.add_argument("--seed", type=int, help="the generator's seed (default: the "
                       "trial's own, with which the shipped files were made)")
+    scaled = sub.add_parser(
+        "make-scaled-trial",
+        help="write a large synthetic trial (four CSVs) and DIR/config.yaml to run it",
+        description="Write N subjects in the reference trial's design into DIR, and "
+                    "DIR/config.yaml; run it from the repository root with: snakemake "
+                    "--cores all --replace-workflow-config --configfile DIR/config.yaml")
+    scaled.add_argument("subjects", type=_subject_count, metavar="N",
+                        help="number of subjects (10^5 gives 1.1 x 10^6 score rows)")
+    scaled.add_argument("outdir", type=Path, metavar="DIR")
+    scaled.add_argument("--seed", type=int, default=synthetic.SEED)
+    scaled.add_argument("--reference-config", type=Path, default=Path("config.yaml"),
+                        help="the workflow's config.yaml, whose fasoracetam_nfc1 entry gives "
+                             "the design and analyses (default: ./config.yaml)")
     args = parser.parse_args(argv)
     if args.command == "make-reference-data":
         write, seed = GENERATORS[args.trial]
         outdir = args.outdir or Path("data") / args.trial
         for path in write(outdir, seed if args.seed is None else args.seed):
+            print(path)
+    elif args.command == "make-scaled-trial":
+        from trialreport.scaled import ScaledTrialError, write_scaled_trial
+
+        if not args.reference_config.is_file():
+            print(f"trialreport make-scaled-trial: the reference config "
+                  f"{args.reference_config} does not exist; run from the repository root "
+                  "or give --reference-config PATH", file=sys.stderr)
+            return 2
+        try:
+            written = write_scaled_trial(args.subjects, args.outdir, args.reference_config,
+                                         args.seed)
+        except (ScaledTrialError, OSError, KeyError) as exc:
+            print(f"trialreport make-scaled-trial: {exc}", file=sys.stderr)
+            return 2
+        for path in written:
             print(path)
     return 0
 

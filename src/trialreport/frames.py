@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import numpy as np
 import pandas as pd
 
 
@@ -15,7 +16,11 @@ def member_of(values: pd.Series | pd.Index, members: Iterable[object]) -> pd.Ser
     """
     if not isinstance(members, set | frozenset | pd.Index | pd.Series | list | tuple):
         members = list(members)
-    mask = values.astype(object).isin(members)
+    # Each distinct value is looked up once: factorising is fast on Arrow strings, and a
+    # column of events or records repeats its subjects many times.
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    hit = pd.Index(np.asarray(uniques, dtype=object), dtype=object).isin(members)
+    mask = hit[codes]
     return pd.Series(mask, index=values.index) if isinstance(values, pd.Series) else mask
 
 

@@ -204,8 +204,10 @@ def _read_plain_csv(raw: bytes, header: list[str], delimiter: str,
     # reader: count each line's other bytes.
     filler = np.isin(data, np.array([ord(delimiter), ord(" "), ord("\t"), ord("\r"), ord("\n")],
                                     dtype=np.uint8))
-    values = np.concatenate(([0], np.cumsum(~filler)))
-    empty = values[ends] == values[starts]
+    # A line has a value if any byte from its start up to the next line's start is not
+    # filler (the line break itself is filler); one OR per line, no running count of
+    # every byte (an int64 per byte: 8 times the file's size).
+    empty = ~np.logical_or.reduceat(~filler, starts)
     line_numbers = np.arange(1, starts.size + 1)
     if empty[0]:
         return None  # blank first line: the careful reader explains the header

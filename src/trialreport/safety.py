@@ -195,7 +195,7 @@ def teae_frame(adverse_events: pd.DataFrame, exposure: pd.DataFrame | None,
     """Treatment-emergent events of the safety population, with TRTEMFL and RELFL derived
     (``emergent=False``: the events that are not treatment-emergent instead)."""
     ae = derive_var_relfl(derive_var_trtemfl(adverse_events, exposure))
-    safe = set(subjects.loc[subjects["SAFFL"] == "Y", "USUBJID"])
+    safe = set(subjects.loc[subjects["SAFFL"] == "Y", "USUBJID"].astype(object))
     flag = (ae["TRTEMFL"] == "Y").fillna(False).astype(bool)
     ae = ae[(flag if emergent else ~flag) & member_of(ae["USUBJID"], safe)].copy()
     for column in ("AEBODSYS", "AEDECOD"):
@@ -411,7 +411,7 @@ def add_ae_periods(ard: ArdBuilder, ae: pd.DataFrame, subjects: pd.DataFrame,
     (n, %), events, exposure in subject-weeks (exposure days / 7, from the exposure records
     of the safety population), events per subject-week; then each later period against the
     first by ``poisson_rate_comparison`` on events per subject-week."""
-    safe = set(subjects.loc[subjects["SAFFL"] == "Y", "USUBJID"])
+    safe = set(subjects.loc[subjects["SAFFL"] == "Y", "USUBJID"].astype(object))
     ex = derive_exposure_days(exposure[member_of(exposure["USUBJID"], safe)], periods)
     periods = [p.name for p in periods]
     weeks, counts = {}, {}
@@ -522,7 +522,7 @@ def add_baseline(ard: ArdBuilder, subjects: pd.DataFrame, efficacy: pd.DataFrame
         for name in cats:
             _add_categorical(ard, "baseline", name, rows[name], levels[name], group, "safety")
         if base is not None:
-            in_group = base[member_of(base["USUBJID"], set(rows["USUBJID"]))]
+            in_group = base[member_of(base["USUBJID"], set(rows["USUBJID"].astype(object)))]
             for paramcd in sorted(base["PARAMCD"].unique()):
                 values = in_group.loc[in_group["PARAMCD"] == paramcd, "AVAL"]
                 stats = describe(values.to_numpy(float, na_value=math.nan))
@@ -537,7 +537,8 @@ def add_disposition(ard: ArdBuilder, subjects: pd.DataFrame,
     """Enrolled, treated (any exposure record; left out when the trial delivers no exposure
     data), completed, discontinued (with each reason from ``DCSREAS``; ``Missing`` when
     absent) and ongoing; % of those enrolled."""
-    treated = None if exposure is None else set(exposure["USUBJID"])
+    treated = (None if exposure is None
+               else set(exposure["USUBJID"].drop_duplicates().astype(object)))
     everyone = pd.Series(True, index=subjects.index)
     status = (subjects["EOSSTAT"].astype("string") if "EOSSTAT" in subjects.columns
               else pd.Series(pd.NA, index=subjects.index, dtype="string"))
@@ -583,7 +584,7 @@ def add_dose_exposure(ard: ArdBuilder, subjects: pd.DataFrame, exposure: pd.Data
     days = ex.groupby(["USUBJID", "EXDOSE"])["EXDUR"].sum(min_count=1)
     levels = sorted(set(float(d) for d in dose_levels) | set(ex["EXDOSE"].astype(float)))
     for group, rows in _groups(subjects, population, arms):
-        ids = list(rows["USUBJID"])
+        ids = list(rows["USUBJID"].astype(object))
         ard.add("dose_exposure", "N", len(ids), group=group, analysis_set="safety",
                 method="count")
         mine = max_dose.reindex(ids).dropna()
