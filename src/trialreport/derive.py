@@ -52,20 +52,23 @@ def derive_var_chg(scores: pd.DataFrame, baseline_visits: Mapping[str, int]) -> 
     return out
 
 
-def derive_var_pchg(scores: pd.DataFrame) -> pd.DataFrame:
-    """``PCHG = 100 * CHG / BASE``, percent change from baseline, where CHG is there and
-    BASE is not zero (missing otherwise: a change from a baseline of 0 has no percent).
-
-    Computed as ``100 * CHG`` divided by BASE, so whole-number scores give an exact result
-    wherever it is representable (100 * -3 / 10 is exactly -30, which a responder rule
-    ``PCHG <= -30`` must count)."""
-    out = scores.copy()
-    base = out["BASE"].astype("Float64")
-    chg = out["CHG"].astype("Float64")
+def percent_change(chg: pd.Series, base: pd.Series) -> pd.Series:
+    """``100 * CHG / BASE`` where CHG is there and BASE is not zero, else missing (a change
+    from a baseline of 0 has no percent). ``100 * CHG`` is divided by BASE, so whole-number
+    scores give an exact result wherever it is representable (100 * -3 / 10 is exactly -30,
+    which a responder rule ``PCHG <= -30`` must count)."""
+    base = base.astype("Float64")
+    chg = chg.astype("Float64")
     ok = (chg.notna() & base.notna() & (base != 0)).fillna(False).astype(bool)
-    pchg = pd.Series(pd.NA, index=out.index, dtype="Float64")
+    pchg = pd.Series(pd.NA, index=chg.index, dtype="Float64")
     pchg[ok] = (chg[ok] * 100.0) / base[ok]
-    out["PCHG"] = pchg
+    return pchg
+
+
+def derive_var_pchg(scores: pd.DataFrame) -> pd.DataFrame:
+    """``PCHG``, percent change from baseline (``percent_change`` of CHG and BASE)."""
+    out = scores.copy()
+    out["PCHG"] = percent_change(out["CHG"], out["BASE"])
     return out
 
 
@@ -177,6 +180,17 @@ def _differences(check: str, frame: pd.DataFrame, delivered: str, derived: str,
         "derived": rows[derived], "note": note}, columns=CHECK_COLUMNS)
 
 
+def _delivered_or_own(out: pd.DataFrame, var: str, own: pd.Series, note: str,
+                      checks: list[pd.DataFrame]) -> pd.Series:
+    """``var`` as delivered (column ``<var>_DLV``), the pipeline's own value where the
+    delivered one is empty; every difference between the two goes to ``checks``."""
+    if f"{var}_DLV" not in out:
+        return own
+    delivered = out[f"{var}_DLV"].astype("Float64")
+    checks.append(_differences(var, out.assign(_d=delivered, _o=own), "_d", "_o", note))
+    return delivered.fillna(own)
+
+
 def derive_efficacy_as_delivered(
         scores: pd.DataFrame,
         baseline_visits: Mapping[str, int]) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -213,21 +227,10 @@ def derive_efficacy_as_delivered(
         out["BASE"] = base_dlv.fillna(out["BASE"].astype("Float64"))
     own_chg = (out["AVAL"].astype("Float64") - out["BASE"].astype("Float64")).where(
         post.fillna(False).astype(bool))
-    if "CHG_DLV" in out:
-        chg_dlv = out["CHG_DLV"].astype("Float64")
-        checks.append(_differences("CHG", out.assign(_d=chg_dlv, _o=own_chg), "_d", "_o",
-                                   "CHG as delivered against AVAL - BASE"))
-        out["CHG"] = chg_dlv.fillna(own_chg)
-    else:
-        out["CHG"] = own_chg
-    own_pchg = derive_var_pchg(out)["PCHG"]
-    if "PCHG_DLV" in out:
-        pchg_dlv = out["PCHG_DLV"].astype("Float64")
-        checks.append(_differences("PCHG", out.assign(_d=pchg_dlv, _o=own_pchg), "_d", "_o",
-                                   "PCHG as delivered against 100 * CHG / BASE"))
-        out["PCHG"] = pchg_dlv.fillna(own_pchg)
-    else:
-        out["PCHG"] = own_pchg
+    out["CHG"] = _delivered_or_own(out, "CHG", own_chg, "CHG as delivered against AVAL - BASE",
+                                   checks)
+    out["PCHG"] = _delivered_or_own(out, "PCHG", percent_change(out["CHG"], out["BASE"]),
+                                    "PCHG as delivered against 100 * CHG / BASE", checks)
     out = out.drop(columns=[c for c in out.columns if c.endswith("_DLV")])
     return out, pd.concat(checks, ignore_index=True)
 
