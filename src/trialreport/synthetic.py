@@ -288,16 +288,21 @@ def make_reference_dataset(seed: int = SEED) -> ReferenceDataset:
     )
 
 
-def write_reference_dataset(outdir: Path, seed: int = SEED) -> list[Path]:
-    """Write the four CSVs of the reference dataset into ``outdir``; returns their paths."""
+def write_dataset(dataset: ReferenceDataset, outdir: Path) -> list[Path]:
+    """Write the four CSVs of a synthetic dataset into ``outdir``; returns their paths."""
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, frame in make_reference_dataset(seed).tables().items():
+    for name, frame in dataset.tables().items():
         path = outdir / f"{name}.csv"
         write_csv(frame, path)
         written.append(path)
     return written
+
+
+def write_reference_dataset(outdir: Path, seed: int = SEED) -> list[Path]:
+    """Write the four CSVs of the reference dataset into ``outdir``; returns their paths."""
+    return write_dataset(make_reference_dataset(seed), outdir)
 
 
 def make_scaled_trial(n_subjects: int, seed: int = SEED) -> ReferenceDataset:

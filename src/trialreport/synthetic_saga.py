@@ -49,8 +49,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from trialreport.io import write_csv
-from trialreport.synthetic import AE_TERMS, AE_VERBATIM, ReferenceDataset
+from trialreport.synthetic import AE_TERMS, AE_VERBATIM, ReferenceDataset, write_dataset
 
 SEED = 2777931  # the registry number, NCT02777931
 STUDYID = "SAGA"
@@ -249,11 +248,4 @@ def make_saga_dataset(seed: int = SEED) -> ReferenceDataset:
 
 def write_saga_dataset(outdir: Path, seed: int = SEED) -> list[Path]:
     """Write the four CSVs of the SAGA dataset into ``outdir``; returns their paths."""
-    outdir = Path(outdir)
-    outdir.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, frame in make_saga_dataset(seed).tables().items():
-        path = outdir / f"{name}.csv"
-        write_csv(frame, path)
-        written.append(path)
-    return written
+    return write_dataset(make_saga_dataset(seed), outdir)
