@@ -249,33 +249,31 @@ def add_no_period(ard: ArdBuilder, ae: pd.DataFrame, columns: Sequence[Column]) 
     are not a period's (All periods), and is added only when there are any."""
     if not any(col.period is not None for col in columns):
         return
-    none = ae[ae["APHASE"] == ""]
-    if none.empty:
-        return
-    for col in columns:
-        if col.period is not None:
-            continue
-        rows = none[member_of(none["USUBJID"], col.subjects)]
-        n = rows["USUBJID"].nunique()
-        keys = {"parameter": NO_PERIOD, "group": col.group, "analysis_set": col.analysis_set,
-                "method": "count: APHASE empty"}
-        ard.add("ae_overview", "n_subjects", n, **keys)
-        ard.add("ae_overview", "pct_subjects", _pct(n, len(col.subjects)), **keys)
-        ard.add("ae_overview", "n_events", len(rows), **keys)
+    _add_overview_row_outside_periods(ard, ae[ae["APHASE"] == ""], columns, NO_PERIOD,
+                                      "count: APHASE empty")
 
 
 def add_not_emergent(ard: ArdBuilder, other: pd.DataFrame, columns: Sequence[Column]) -> None:
     """Overview row ``NOT_TEAE``: subjects with an event that is not treatment-emergent
     (TRTEMFL = N, e.g. before the first dose), n, % and events; only when there are any."""
-    if other.empty:
+    # a pre-treatment event belongs to no treatment period
+    _add_overview_row_outside_periods(ard, other, columns, "NOT_TEAE", "count: TRTEMFL = N")
+
+
+def _add_overview_row_outside_periods(ard: ArdBuilder, events: pd.DataFrame,
+                                      columns: Sequence[Column], parameter: str,
+                                      method: str) -> None:
+    """An overview row counting ``events`` (subjects n, %, events) in the columns that are
+    not a period's (arms, Total, All periods); nothing when there are no such events."""
+    if events.empty:
         return
     for col in columns:
-        rows = other[member_of(other["USUBJID"], col.subjects)]
         if col.period is not None:
-            continue  # a pre-treatment event belongs to no treatment period
+            continue
+        rows = events[member_of(events["USUBJID"], col.subjects)]
         n = rows["USUBJID"].nunique()
-        keys = {"parameter": "NOT_TEAE", "group": col.group, "analysis_set": col.analysis_set,
-                "method": "count: TRTEMFL = N"}
+        keys = {"parameter": parameter, "group": col.group, "analysis_set": col.analysis_set,
+                "method": method}
         ard.add("ae_overview", "n_subjects", n, **keys)
         ard.add("ae_overview", "pct_subjects", _pct(n, len(col.subjects)), **keys)
         ard.add("ae_overview", "n_events", len(rows), **keys)
