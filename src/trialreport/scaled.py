@@ -39,6 +39,7 @@ from trialreport.synthetic import (
     WEEKS,
     ReferenceDataset,
     visit_day,
+    write_dataset,
 )
 
 MAX_SUBJECTS = 10_000_000
@@ -174,18 +175,11 @@ def write_scaled_trial(n_subjects: int, outdir: Path, reference_config: Path,
     works from the repository root wherever ``outdir`` is."""
     import yaml
 
-    from trialreport.io import write_csv
-
     ref = yaml.safe_load(Path(reference_config).read_text(encoding="utf-8"))
     entry = ref["trials"]["fasoracetam_nfc1"]
     outdir = Path(outdir)
-    outdir.mkdir(parents=True, exist_ok=True)
-    written, paths = [], {}
-    for name, frame in make_scaled_dataset(n_subjects, seed).tables().items():
-        path = outdir / f"{name}.csv"
-        write_csv(frame, path)
-        paths[name] = path.resolve()
-        written.append(path)
+    written = write_dataset(make_scaled_dataset(n_subjects, seed), outdir)
+    paths = {path.stem: path.resolve() for path in written}
     config = scaled_trial_config(entry, n_subjects, paths,
                                  results=ref.get("results", "results"),
                                  schemas=ref.get("schemas", "schemas"))

@@ -49,7 +49,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from trialreport.synthetic import AE_TERMS, AE_VERBATIM, ReferenceDataset, write_dataset
+from trialreport.synthetic import AE_TERMS, AE_VERBATIM, ReferenceDataset, visit_day, write_dataset
 
 SEED = 2777931  # the registry number, NCT02777931
 STUDYID = "SAGA"
@@ -75,11 +75,6 @@ PARAMS = {
 DISCONTINUATION = ("WITHDRAWAL BY SUBJECT", "LOST TO FOLLOW-UP", "ADVERSE EVENT",
                    "LACK OF EFFICACY", "PHYSICIAN DECISION")
 AE_RATE_PER_SUBJECT_WEEK = 0.12
-
-
-def visit_day(week: int) -> int:
-    """Planned study day of a visit: day 1 is the first dose, week k is on day 7k+1."""
-    return 7 * week + 1
 
 
 def _subjects(rng: np.random.Generator) -> pd.DataFrame:
