@@ -59,6 +59,7 @@ sinfo -h >/dev/null 2>&1 || die "sinfo cannot reach a SLURM controller: start pr
 "$SNAKEMAKE" --help 2>/dev/null | grep -q -- --slurm-status-command \
     || die "the SLURM executor plugin is not installed: uv sync --frozen --group slurm"
 
+mkdir -p "$WORKDIR" && WORKDIR=$(cd "$WORKDIR" && pwd)  # absolute: later steps cd into the copy
 REPO="$WORKDIR/repo"
 [[ -e $REPO ]] && die "$REPO exists already; give an empty or new WORKDIR"
 mkdir -p "$REPO"
