@@ -200,12 +200,15 @@ def test_the_report_renders_for_three_arms_with_models(run):
     import re
     from pathlib import Path
 
+    from trialreport.provenance import provenance
     from trialreport.render import render_report
+    from trialreport.stage import write_trial_config
 
     root, trial, _, out = run
-    pipeline.provenance(fx.THREE_ARM_ID, trial, {"ard": str(out / "ard.csv")},
-                        {n: str(root / trial["data"][n]["path"]) for n in trial["data"]},
-                        str(out / "provenance.json"), str(out / "trial_config.json"))
+    provenance(fx.THREE_ARM_ID, trial, {"ard": str(out / "ard.csv")},
+               {n: str(root / trial["data"][n]["path"]) for n in trial["data"]},
+               str(out / "provenance.json"))
+    write_trial_config(trial, out / "trial_config.json")
     (out / "validation" / "warnings.csv").write_bytes((out / "validation" / "w.csv")
                                                       .read_bytes())
     (out / "validation" / "exclusions.csv").write_bytes((out / "validation" / "x.csv")

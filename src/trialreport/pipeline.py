@@ -9,13 +9,8 @@ nothing downstream runs on refused data).
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
-import platform
-import sys
-from collections.abc import Callable, Mapping
-from importlib import metadata
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -30,59 +25,9 @@ from trialreport.records import (
     subject_copy_failures,
 )
 from trialreport.reproduce import mismatch_message, reproduce
+from trialreport.stage import StageError, run_stage, setup_logging  # noqa: F401 - the stages' API
 
 log = logging.getLogger("trialreport")
-
-
-class StageError(Exception):
-    """The stage refuses its input; the message says why, for the user."""
-
-
-def setup_logging(log_file: str | Path | None) -> None:
-    """Messages at INFO and above to the console and the log file; DEBUG (tracebacks of
-    unexpected errors) to the log file only."""
-    log.handlers.clear()
-    log.setLevel(logging.DEBUG)
-    log.propagate = False
-    fmt = logging.Formatter("%(levelname)s %(message)s")
-    console = logging.StreamHandler(sys.stderr)
-    console.setFormatter(fmt)
-    console.setLevel(logging.INFO)
-    log.addHandler(console)
-    if log_file:
-        Path(log_file).parent.mkdir(parents=True, exist_ok=True)
-        handler = logging.FileHandler(log_file, mode="w", encoding="utf-8")
-        handler.setFormatter(fmt)
-        log.addHandler(handler)
-
-
-def run_stage(name: str, func: Callable[..., Any], log_file: str | Path | None,
-              **kwargs: Any) -> None:
-    """Run a stage; on ``StageError`` print its message and exit with status 1.
-
-    Any other exception is a shape of data or config the stage did not foresee: the user
-    sees one paragraph naming the trial, the stage and the error, and where the traceback
-    is (the rule's log file), never the traceback itself; the exit status is 1 as well."""
-    setup_logging(log_file)
-    log.info("stage %s started", name)
-    try:
-        func(**kwargs)
-    except StageError as exc:
-        log.error("stage %s refused its input:\n%s", name, exc)
-        sys.exit(1)
-    except Exception as exc:
-        import traceback
-
-        trial = kwargs.get("trial_id") or getattr(kwargs.get("trial"), "id", "") or "?"
-        log.error("stage %s of trial %r stopped on input it does not expect: %s: %s\n"
-                  "Nothing downstream was produced. Check the trial's config entry and the "
-                  "data against README.md (Adding your trial) and schemas/; this is also a "
-                  "defect of trialreport, which should have named the file, column and "
-                  "config key: please report it with the log %s.", name, trial,
-                  type(exc).__name__, exc, log_file or "(no log file)")
-        log.debug("traceback:\n%s", traceback.format_exc())
-        sys.exit(1)
-    log.info("stage %s finished", name)
 
 
 # ---------------------------------------------------------------------------------------
@@ -454,49 +399,3 @@ def write_display_tables(trial: Trial | Mapping[str, Any], ard_path: str, outdir
 
     for path in write_tables(read_ard(ard_path), as_trial(trial, trial_id), outdir):
         log.info("wrote %s", path)
-
-
-# ---------------------------------------------------------------------------------------
-# provenance
-# ---------------------------------------------------------------------------------------
-
-PROVENANCE_PACKAGES = ("trialreport", "pandas", "numpy", "scipy", "pingouin", "pandera",
-                       "statsmodels", "snakemake", "matplotlib", "nbclient", "nbconvert")
-
-
-def sha256(path: str | Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def provenance(trial_id: str, trial: Trial | Mapping[str, Any], inputs: Mapping[str, str],
-               data_files: Mapping[str, str], output: str, trial_config_output: str) -> None:
-    """What the results rest on: input files with their SHA-256, the trial's config and the
-    versions of the software. No time stamps, so the same inputs give the same file. The
-    trial's config is also written as it was used, for the report to read."""
-    trial = as_trial(trial, trial_id)
-    record = {
-        "trial": trial_id,
-        "data": {name: {"path": trial.data[name].path, "sha256": sha256(path),
-                        "bytes": Path(path).stat().st_size}
-                 for name, path in data_files.items()},
-        "results": {name: {"path": str(path), "sha256": sha256(path)}
-                    for name, path in inputs.items()},
-        "config_sha256": hashlib.sha256(
-            json.dumps(dict(trial.raw), sort_keys=True).encode("utf-8")).hexdigest(),
-        "python": platform.python_version(),
-        "packages": {name: _version(name) for name in PROVENANCE_PACKAGES},
-    }
-    io.atomic_write_text(output, json.dumps(record, indent=2, sort_keys=True) + "\n")
-    io.atomic_write_text(trial_config_output,
-                         json.dumps(dict(trial.raw), indent=2, sort_keys=True) + "\n")
-
-
-def _version(name: str) -> str:
-    try:
-        return metadata.version(name)
-    except metadata.PackageNotFoundError:
-        return "not installed"

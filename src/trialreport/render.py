@@ -260,7 +260,7 @@ def render_with_quarto(qmd: Path, output: Path, params: Mapping[str, Any],
                        to: str = "html") -> None:
     """``quarto render`` in the private folder, in ``quarto_environment()``; ``to="pdf"``
     goes through Typst. The log says which Quarto and which Python rendered."""
-    from trialreport.pipeline import StageError
+    from trialreport.stage import StageError
 
     quarto_format, suffix = QUARTO_FORMATS[to]
     args = ["quarto", "render", qmd.name, "--to", quarto_format]
@@ -283,7 +283,7 @@ def render_report(qmd: str | Path, output: str | Path, params: Mapping[str, Any]
                   workdir: str | Path = ".", to: str = "html") -> str:
     """Render ``qmd`` to ``output`` as ``to`` (``html``, or ``pdf`` which needs Quarto);
     returns the renderer used (``quarto`` or ``jupyter``)."""
-    from trialreport.pipeline import StageError
+    from trialreport.stage import StageError
 
     qmd, output, workdir = Path(qmd), Path(output), Path(workdir).resolve()
     renderer = choose_renderer()

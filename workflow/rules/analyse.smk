@@ -1,5 +1,6 @@
 rule analyse:
     input:
+        trial_config=TRIAL_CONFIG,
         subjects=f"{RESULTS}/{{trial}}/validated/subjects.parquet",
         exposure=f"{RESULTS}/{{trial}}/validated/exposure.parquet",
         adverse_events=f"{RESULTS}/{{trial}}/validated/adverse_events.parquet",
@@ -9,7 +10,5 @@ rule analyse:
         ard=f"{RESULTS}/{{trial}}/ard.csv",
     log:
         f"{RESULTS}/{{trial}}/logs/analyse.log",
-    params:
-        trial=trial_config,
     script:
         "../scripts/analyse.py"

@@ -1,5 +1,6 @@
 rule derive:
     input:
+        trial_config=TRIAL_CONFIG,
         scores=f"{RESULTS}/{{trial}}/validated/scores.parquet",
     output:
         efficacy=f"{RESULTS}/{{trial}}/derived/efficacy.parquet",
@@ -7,7 +8,5 @@ rule derive:
         checks=f"{RESULTS}/{{trial}}/derived/checks.csv",
     log:
         f"{RESULTS}/{{trial}}/logs/derive.log",
-    params:
-        trial=trial_config,
     script:
         "../scripts/derive.py"

@@ -1,5 +1,6 @@
 rule figures:
     input:
+        trial_config=TRIAL_CONFIG,
         ard=f"{RESULTS}/{{trial}}/ard.csv",
         efficacy=f"{RESULTS}/{{trial}}/derived/efficacy.parquet",
         subjects=f"{RESULTS}/{{trial}}/validated/subjects.parquet",
@@ -17,7 +18,5 @@ rule figures:
         },
     log:
         f"{RESULTS}/{{trial}}/logs/figures.log",
-    params:
-        trial=trial_config,
     script:
         "../scripts/figures.py"

@@ -1,6 +1,7 @@
 rule provenance:
     input:
         unpack(data_files),
+        trial_config=TRIAL_CONFIG,
         ard=f"{RESULTS}/{{trial}}/ard.csv",
         reproduction=f"{RESULTS}/{{trial}}/reproduction.csv",
     output:
@@ -10,11 +11,8 @@ rule provenance:
             category="Provenance",
             labels={"trial": "{trial}", "file": "provenance.json"},
         ),
-        trial_config=f"{RESULTS}/{{trial}}/trial_config.json",
     log:
         f"{RESULTS}/{{trial}}/logs/provenance.log",
-    params:
-        trial=trial_config,
     script:
         "../scripts/provenance.py"
 

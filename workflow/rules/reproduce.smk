@@ -1,5 +1,6 @@
 rule reproduce:
     input:
+        trial_config=TRIAL_CONFIG,
         ard=f"{RESULTS}/{{trial}}/ard.csv",
     output:
         reproduction=report(
@@ -10,7 +11,5 @@ rule reproduce:
         ),
     log:
         f"{RESULTS}/{{trial}}/logs/reproduce.log",
-    params:
-        trial=trial_config,
     script:
         "../scripts/reproduce.py"

@@ -1,5 +1,6 @@
 rule tables:
     input:
+        trial_config=TRIAL_CONFIG,
         ard=f"{RESULTS}/{{trial}}/ard.csv",
     output:
         **{
@@ -14,7 +15,5 @@ rule tables:
         },
     log:
         f"{RESULTS}/{{trial}}/logs/tables.log",
-    params:
-        trial=trial_config,
     script:
         "../scripts/tables.py"

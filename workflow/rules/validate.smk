@@ -1,5 +1,6 @@
 rule validate:
     input:
+        trial_config=TRIAL_CONFIG,
         **{name: f"{RESULTS}/{{trial}}/ingested/{name}.parquet" for name in DATASETS},
         contracts=contract_files,
     output:
@@ -8,9 +9,5 @@ rule validate:
         exclusions=f"{RESULTS}/{{trial}}/validation/exclusions.csv",
     log:
         f"{RESULTS}/{{trial}}/logs/validate.log",
-    params:
-        trial=trial_config,
-        schemas=SCHEMAS,
-        report_dir=lambda wc: f"{RESULTS}/{wc.trial}/validation",
     script:
         "../scripts/validate.py"

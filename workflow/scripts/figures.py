@@ -5,10 +5,11 @@ data with the subjects' arms and efficacy flags)."""
 from pathlib import Path
 
 from trialreport.figures import write_figures
-from trialreport.pipeline import run_stage
+from trialreport.stage import read_trial_config, run_stage
 
 sm = snakemake  # noqa: F821 - injected by Snakemake
-run_stage("figures", write_figures, sm.log[0], trial=sm.params.trial,
-          trial_id=sm.wildcards.trial, ard_path=sm.input.ard,
+run_stage("figures", write_figures, sm.log[0],
+          trial=read_trial_config(sm.input.trial_config), trial_id=sm.wildcards.trial,
+          ard_path=sm.input.ard,
           efficacy_path=sm.input.efficacy, subjects_path=sm.input.subjects,
           outdir=str(Path(sm.output[0]).parent))

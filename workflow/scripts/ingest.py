@@ -1,9 +1,14 @@
 """Snakemake entry point of rule ingest: read the trial's files as its config declares them."""
 
-from trialreport.pipeline import DATASETS, ingest, run_stage
+from pathlib import Path
+
+from trialreport.pipeline import DATASETS, ingest
+from trialreport.stage import read_trial_config, run_stage
 
 sm = snakemake  # noqa: F821 - injected by Snakemake
+results = Path(sm.input.trial_config).parent
 run_stage("ingest", ingest, sm.log[0],
-          trial=sm.params.trial, schema_dir=sm.params.schemas,
+          trial=read_trial_config(sm.input.trial_config), trial_id=sm.wildcards.trial,
+          schema_dir=str(Path(sm.input.contracts[0]).parent),
           outputs={name: sm.output[name] for name in [*DATASETS, "selection"]},
-          report_dir=sm.params.report_dir, trial_id=sm.wildcards.trial)
+          report_dir=str(results / "validation"))

@@ -1,8 +1,9 @@
 """Snakemake entry point of rule reproduce: published targets against the results."""
 
-from trialreport.pipeline import reproduce_targets, run_stage
+from trialreport.pipeline import reproduce_targets
+from trialreport.stage import read_trial_config, run_stage
 
 sm = snakemake  # noqa: F821 - injected by Snakemake
-run_stage("reproduce", reproduce_targets, sm.log[0], trial=sm.params.trial,
-          trial_id=sm.wildcards.trial,
+run_stage("reproduce", reproduce_targets, sm.log[0],
+          trial=read_trial_config(sm.input.trial_config), trial_id=sm.wildcards.trial,
           ard_path=sm.input.ard, output=sm.output.reproduction)

@@ -2,9 +2,10 @@
 
 from pathlib import Path
 
-from trialreport.pipeline import run_stage, write_display_tables
+from trialreport.pipeline import write_display_tables
+from trialreport.stage import read_trial_config, run_stage
 
 sm = snakemake  # noqa: F821 - injected by Snakemake
-run_stage("tables", write_display_tables, sm.log[0], trial=sm.params.trial,
-          trial_id=sm.wildcards.trial,
+run_stage("tables", write_display_tables, sm.log[0],
+          trial=read_trial_config(sm.input.trial_config), trial_id=sm.wildcards.trial,
           ard_path=sm.input.ard, outdir=str(Path(sm.output[0]).parent))

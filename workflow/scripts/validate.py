@@ -1,10 +1,14 @@
 """Snakemake entry point of rule validate: check every dataset against its data contract."""
 
-from trialreport.pipeline import DATASETS, run_stage, validate
+from pathlib import Path
+
+from trialreport.pipeline import DATASETS, validate
+from trialreport.stage import read_trial_config, run_stage
 
 sm = snakemake  # noqa: F821 - injected by Snakemake
 run_stage("validate", validate, sm.log[0],
-          trial=sm.params.trial, schema_dir=sm.params.schemas,
+          trial=read_trial_config(sm.input.trial_config), trial_id=sm.wildcards.trial,
+          schema_dir=str(Path(sm.input.contracts[0]).parent),
           inputs={name: sm.input[name] for name in DATASETS},
           outputs={name: sm.output[name] for name in [*DATASETS, "warnings", "exclusions"]},
-          report_dir=sm.params.report_dir, trial_id=sm.wildcards.trial)
+          report_dir=str(Path(sm.output.warnings).parent))
