@@ -47,7 +47,7 @@ def copy_repository(dest: Path, trials: dict | None = None) -> Path:
     dest.mkdir(parents=True)
     for name in ("Snakefile", "config.yaml", "pyproject.toml"):
         shutil.copy2(ROOT / name, dest / name)
-    for name in ("workflow", "schemas", "reports", "data"):
+    for name in ("workflow", "schemas", "reports", "data", "profiles"):
         shutil.copytree(ROOT / name, dest / name, ignore=shutil.ignore_patterns(
             "__pycache__", "*.html", "*_files", ".quarto"))
     if trials is not None:
