@@ -68,6 +68,12 @@ class Ard:
         self.values = {(p, g, s): v for p, g, s, v in
                        zip(rows["parameter"], rows["group"], rows["statistic"], rows["value"],
                            strict=True)}
+        # The denominator rows (N), looked up once: a table asks for them per header cell.
+        self._n_rows = rows[rows["statistic"] == "N"]
+        self._denominators: dict[str, float] = {}
+        for group, value in zip(self._n_rows["group"], self._n_rows["value"], strict=True):
+            self._denominators.setdefault(group, float(value))  # the first, in ARD order
+        self._groups: list[str] | None = None
 
     def get(self, parameter: str, group: str, statistic: str) -> float:
         return float(self.values.get((parameter, group, statistic), math.nan))
@@ -77,18 +83,20 @@ class Ard:
 
     def groups(self) -> list[str]:
         """Groups that have a denominator row (N), in ARD order, without a redundant Total."""
-        n_rows = self.rows[self.rows["statistic"] == "N"]
-        groups = list(dict.fromkeys(n_rows["group"]))
-        arms = [g for g, s in zip(n_rows["group"], n_rows["analysis_set"], strict=True)
-                if g not in (TOTAL, ALL_PERIODS)
-                and not s.startswith("safety, exposed in period")]
-        if len(set(arms)) == 1 and TOTAL in groups:
-            groups.remove(TOTAL)
-        return groups
+        if self._groups is None:
+            n_rows = self._n_rows
+            groups = list(dict.fromkeys(n_rows["group"]))
+            arms = [g for g, s in zip(n_rows["group"], n_rows["analysis_set"], strict=True)
+                    if g not in (TOTAL, ALL_PERIODS)
+                    and not s.startswith("safety, exposed in period")]
+            if len(set(arms)) == 1 and TOTAL in groups:
+                groups.remove(TOTAL)
+            self._groups = groups
+        return list(self._groups)
 
     def denominator(self, group: str) -> float:
-        n_rows = self.rows[(self.rows["statistic"] == "N") & (self.rows["group"] == group)]
-        return float(n_rows["value"].iloc[0])
+        """The group's N: its first denominator row in ARD order."""
+        return self._denominators[group]
 
     def parameters(self) -> list[str]:
         return list(dict.fromkeys(p for p in self.rows["parameter"] if p))
