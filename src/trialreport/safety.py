@@ -378,9 +378,11 @@ def poisson_rate_comparison(events: int, exposure: float, ref_events: int,
     Exact conditional test (Przyborowski & Wilenski 1940; the ``exact-cond`` method of
     statsmodels ``test_poisson_2indep``): given the total n = events + ref_events, under
     equal rates ``events ~ Binomial(n, exposure / (exposure + ref_exposure))``. Two-sided
-    p is scipy's ``binomtest`` (sum of the probabilities no larger than the observed one).
-    The rate ratio's interval is the Clopper-Pearson interval of the binomial proportion
-    pi, turned into a ratio by ``pi / (1 - pi) * ref_exposure / exposure``.
+    p is scipy's ``binomtest`` (sum of the probabilities no larger than the observed one;
+    computed by ``distributions.binomtest_pvalue``). The rate ratio's interval is the
+    Clopper-Pearson interval of the binomial proportion pi (found as scipy's
+    ``proportion_ci(method="exact")`` finds it, ``distributions.binom_exact_ci``), turned
+    into a ratio by ``pi / (1 - pi) * ref_exposure / exposure``.
     """
     n = int(events + ref_events)
     share = exposure / (exposure + ref_exposure)
@@ -390,17 +392,17 @@ def poisson_rate_comparison(events: int, exposure: float, ref_events: int,
            "n_events_total": float(n)}
     if n == 0:
         return out | {"p_value": math.nan, "ci_low": math.nan, "ci_high": math.nan}
-    from scipy import stats as sps  # late: the display tables import this module's names
+    from trialreport import distributions as dist  # late: the tables import this module
 
-    result = sps.binomtest(int(events), n, share)
-    ci = result.proportion_ci(confidence_level=confidence, method="exact")
+    p_value = dist.binomtest_pvalue(int(events), n, share)
+    ci_low, ci_high = dist.binom_exact_ci(int(events), n, confidence)
     odds = ref_exposure / exposure
 
     def to_ratio(p: float) -> float:
         return math.inf if p >= 1 else p / (1 - p) * odds
 
-    return out | {"p_value": float(result.pvalue), "ci_low": to_ratio(ci.low),
-                  "ci_high": to_ratio(ci.high)}
+    return out | {"p_value": p_value, "ci_low": to_ratio(ci_low),
+                  "ci_high": to_ratio(ci_high)}
 
 
 def add_ae_periods(ard: ArdBuilder, ae: pd.DataFrame, subjects: pd.DataFrame,

@@ -11,8 +11,8 @@ import math
 from typing import Any
 
 import numpy as np
-from scipy import stats as sps
-from scipy.optimize import brentq
+
+from trialreport import distributions as dist
 
 ALTERNATIVES = ("two-sided", "greater", "less")
 
@@ -35,7 +35,7 @@ def describe(values: np.ndarray, confidence: float = 0.95) -> dict[str, float]:
             ["mean", "sd", "median", "q1", "q3", "min", "max", "ci_low", "ci_high"], math.nan)
     mean = float(x.mean())
     sd = float(x.std(ddof=1)) if n > 1 else math.nan
-    half = (float(sps.t.ppf(0.5 + confidence / 2, n - 1)) * sd / math.sqrt(n)
+    half = (dist.t_ppf(0.5 + confidence / 2, n - 1) * sd / math.sqrt(n)
             if n > 1 else math.nan)
     q1, median, q3 = (float(v) for v in np.quantile(x, [0.25, 0.5, 0.75]))
     return out | {
@@ -97,7 +97,7 @@ def wilcoxon_exact(differences: np.ndarray, alternative: str = "two-sided") -> d
     if n >= 63:
         raise ValueError(f"wilcoxon_exact counts 2^n sign assignments in int64; n = {n} "
                          "non-zero differences is too many (use the normal approximation)")
-    doubled = np.rint(2 * sps.rankdata(np.abs(d))).astype(np.int64)  # 2 x midrank
+    doubled = np.rint(2 * dist.rankdata(np.abs(d))).astype(np.int64)  # 2 x midrank
     total = int(doubled.sum())
     counts = np.zeros(total + 1, dtype=np.int64)
     counts[0] = 1
@@ -134,17 +134,19 @@ def paired_comparison(
     - n of pairs, mean and SD at each visit (among the pairs);
     - mean change with its two-sided t-based confidence interval (``describe`` of the
       changes; the same interval as R's ``t.test(..., paired = TRUE)``);
-    - paired t-test (Student, 1908) via ``scipy.stats.ttest_rel``: t, df = n - 1, p (what
-      ``pingouin.ttest(paired=True)`` calls for t and p; pingouin itself is not imported,
-      since it pulls statsmodels, scikit-learn and seaborn into every analysis; the tests
-      check that both give the same numbers); not computed (no ``ttest`` entry) with
-      fewer than 2 pairs or constant changes (SD 0);
+    - paired t-test (Student, 1908): t, df = n - 1, p, the numbers of
+      ``scipy.stats.ttest_rel`` (what ``pingouin.ttest(paired=True)`` calls for t and p),
+      computed by ``distributions.ttest_rel`` without importing scipy.stats (pingouin is
+      not imported either: it pulls statsmodels, scikit-learn and seaborn into every
+      analysis; the tests check that all three give the same numbers); not computed (no
+      ``ttest`` entry) with fewer than 2 pairs or constant changes (SD 0);
     - Wilcoxon signed-rank test (zero changes dropped), the variant chosen by
       ``wilcoxon_method``: below 50 non-zero changes the exact conditional distribution with
       ties kept (``wilcoxon_exact``), from 50 on the normal approximation with tie and
-      continuity corrections via ``scipy.stats.wilcoxon`` (what ``pingouin.wilcoxon`` calls;
-      pingouin's wrapper also builds an n x n matrix for its CLES, which does not fit in
-      memory for large trials). W is the smaller of the signed-rank sums for a two-sided
+      continuity corrections, the numbers of ``scipy.stats.wilcoxon`` (what
+      ``pingouin.wilcoxon`` calls), by ``distributions.wilcoxon_normal`` (pingouin's
+      wrapper also builds an n x n matrix for its CLES, which does not fit in memory for
+      large trials). W is the smaller of the signed-rank sums for a two-sided
       test and T+ (sum of the ranks of the positive changes) for a one-sided one.
     - median change (``describe``), Hodges-Lehmann estimate with CI (``hodges_lehmann``),
       Cohen's d_z with CI (``cohens_dz``), matched-pairs rank-biserial
@@ -184,11 +186,11 @@ def paired_comparison(
     # result (R's t.test stops: "data are essentially constant"). No "ttest" entry then,
     # so the ARD has no t-test rows and the report says "not computed".
     if np.std(change, ddof=1) > 0:
-        tt = sps.ttest_rel(c, b, alternative=alternative)
+        t, _, p = dist.ttest_rel(c, b, alternative)
         out["ttest"] = {
-            "t": float(tt.statistic),
+            "t": t,
             "df": float(n - 1),
-            "p_value": float(tt.pvalue),
+            "p_value": p,
         }
     method = wilcoxon_method(change)
     if np.any(change != 0):
@@ -199,9 +201,7 @@ def paired_comparison(
                  else ex["T_plus"])
             wx_w, wx_p = float(w), float(ex["p_value"])
         else:
-            wx = sps.wilcoxon(c, b, alternative=alternative, zero_method="wilcox",
-                              method="asymptotic", correction=True)
-            wx_w, wx_p = float(wx.statistic), float(wx.pvalue)
+            wx_w, wx_p = dist.wilcoxon_normal(change, alternative)
         out["wilcoxon"] = {
             "W": wx_w,
             "p_value": wx_p,
@@ -274,7 +274,7 @@ def hodges_lehmann(differences: np.ndarray, confidence: float = 0.95) -> dict[st
     else:
         _, tie_sizes = np.unique(np.abs(d), return_counts=True)
         var = (n * (n + 1) * (2 * n + 1) - np.sum(tie_sizes**3 - tie_sizes) / 2) / 24.0
-        z = float(sps.norm.ppf(1 - alpha / 2))
+        z = dist.norm_ppf(1 - alpha / 2)
         c = max(int(math.floor(m / 2 - z * math.sqrt(var) + 0.5)), 1)
         method = "normal approximation"
     if c > m:
@@ -384,14 +384,14 @@ def cohens_dz(differences: np.ndarray, confidence: float = 0.95) -> dict[str, fl
     def limit(target: float) -> float:
         # lambda such that P(T <= t_obs | lambda) = target; the cdf falls as lambda rises.
         def f(lam: float) -> float:
-            return float(sps.nct.cdf(t_obs, df, lam)) - target
+            return dist.nct_cdf(t_obs, df, lam) - target
         lo, hi, step = t_obs - 1.0, t_obs + 1.0, 1.0
         while f(lo) < 0:
             lo, step = lo - step, step * 1.5
         step = 1.0
         while f(hi) > 0:
             hi, step = hi + step, step * 1.5
-        return float(brentq(f, lo, hi, xtol=1e-12, rtol=1e-12, maxiter=500))
+        return dist.brentq(f, lo, hi, xtol=1e-12, rtol=1e-12, maxiter=500)
 
     try:
         low, high = limit(1 - alpha / 2), limit(alpha / 2)
@@ -410,7 +410,7 @@ def rank_biserial_paired(differences: np.ndarray) -> float:
     d = d[d != 0]
     if d.size == 0:
         return math.nan
-    ranks = sps.rankdata(np.abs(d))
+    ranks = dist.rankdata(np.abs(d))
     r_plus, r_minus = ranks[d > 0].sum(), ranks[d < 0].sum()
     return float((r_plus - r_minus) / (r_plus + r_minus))
 
@@ -428,8 +428,8 @@ def clopper_pearson(k: int, n: int, confidence: float = 0.95) -> dict[str, float
         return {"n": 0.0, "k": 0.0, "proportion": math.nan, "ci_low": math.nan,
                 "ci_high": math.nan}
     alpha = 1.0 - confidence
-    low = 0.0 if k == 0 else float(sps.beta.ppf(alpha / 2, k, n - k + 1))
-    high = 1.0 if k == n else float(sps.beta.ppf(1 - alpha / 2, k + 1, n - k))
+    low = 0.0 if k == 0 else dist.beta_ppf(alpha / 2, k, n - k + 1)
+    high = 1.0 if k == n else dist.beta_ppf(1 - alpha / 2, k + 1, n - k)
     return {"n": float(n), "k": float(k), "proportion": k / n, "ci_low": low,
             "ci_high": high}
 
@@ -452,22 +452,20 @@ def mcnemar_exact(before: np.ndarray, after: np.ndarray,
            "neither": float((~x & ~y).sum()), "before_only": float(b),
            "after_only": float(c), "p_value": math.nan}
     if b + c > 0:
-        out["p_value"] = float(sps.binomtest(c, b + c, 0.5, alternative=alternative).pvalue)
+        out["p_value"] = dist.binomtest_pvalue(c, b + c, 0.5, alternative)
     return out
 
 
 def holm(p_values: np.ndarray) -> np.ndarray:
-    """Holm (1979) step-down adjusted p-values, family-wise error control, via statsmodels
-    ``multipletests(method="holm")``: the i-th smallest of m p-values becomes
-    max over j <= i of min(1, (m - j + 1) p_(j)). NaN p-values are left out of the family
-    and stay NaN."""
-    from statsmodels.stats.multitest import multipletests
-
+    """Holm (1979) step-down adjusted p-values, family-wise error control: the i-th
+    smallest of m p-values becomes max over j <= i of min(1, (m - j + 1) p_(j))
+    (``distributions.holm``, the numbers of statsmodels ``multipletests(method="holm")``).
+    NaN p-values are left out of the family and stay NaN."""
     p = np.asarray(p_values, dtype=float)
     out = np.full(p.shape, math.nan)
     ok = ~np.isnan(p)
     if ok.any():
-        out[ok] = multipletests(p[ok], method="holm")[1]
+        out[ok] = dist.holm(p[ok])
     return out
 
 
@@ -514,7 +512,7 @@ def ancova_change(data: Any, reference: str, strata: list[str] | tuple[str, ...]
     exog = pd.DataFrame(columns, index=frame.index)
     fit = sm.OLS(frame["CHG"].to_numpy(float), exog).fit()
     df_resid = float(fit.df_resid)
-    tcrit = float(sps.t.ppf(0.5 + confidence / 2, df_resid))
+    tcrit = dist.t_ppf(0.5 + confidence / 2, df_resid)
     mean_base = float(frame["BASE"].mean())
     params, cov = fit.params.to_numpy(), fit.cov_params().to_numpy()
     out: dict[str, Any] = {"n": float(len(frame)), "df_resid": df_resid,
@@ -565,6 +563,8 @@ def responder_tables(arm: np.ndarray, responder: np.ndarray,
     arms = [g for g in order if g in present] if order else sorted(present)
     table = np.array([[int(((a == g) & r).sum()), int(((a == g) & ~r).sum())] for g in arms])
     out: dict[str, Any] = {"arms": arms, "table": table}
+    from scipy import stats as sps  # late: only between-arm responder rates use it
+
     if len(arms) >= 2 and (table.sum(axis=0) > 0).all():
         chi2, p, dof, _ = sps.chi2_contingency(table, correction=False)
         out["chi_square"] = {"statistic": float(chi2), "df": float(dof), "p_value": float(p)}
