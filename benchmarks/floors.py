@@ -629,3 +629,533 @@ def match_ard(floor: pd.DataFrame, ard: pd.DataFrame, rtol: float = 0.0) -> pd.D
     same = (np.isclose(x, y, rtol=rtol, atol=0) | (np.isnan(x) & np.isnan(y))
             | (np.isinf(x) & (x == y)))
     return both[~same | (both["_merge"] != "both")]
+
+
+# ---------------------------------------------------------------------------------------
+# analyse, models: the prespecified between-arm model (trialreport.models.fit_arm_model)
+# ---------------------------------------------------------------------------------------
+
+
+def two_arm_subjects(subjects: pd.DataFrame, seed: int = 20180104) -> pd.DataFrame:
+    """The benchmark trial's subjects randomised 1:1 to Placebo and Fasoracetam (the scaled
+    trial has one arm, and a between-arm model needs two), with a numeric TRT01PN: 0 on
+    placebo, the fixed dose (100, 200 or 400) on the drug, for the dose-response trend."""
+    rng = np.random.default_rng(seed)
+    active = rng.random(len(subjects)) < 0.5
+    dose = np.where(active, rng.choice([100, 200, 400], len(subjects)), 0)
+    return subjects.assign(TRT01P=np.where(active, "Fasoracetam", "Placebo"),
+                           TRT01PN=dose.astype(float))
+
+
+def _ols(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, float, float]:
+    """Coefficients, their covariance, the residual sum of squares and df, by NumPy least
+    squares."""
+    beta, *_ = np.linalg.lstsq(x, y, rcond=None)
+    resid = y - x @ beta
+    rss = float(resid @ resid)
+    df = x.shape[0] - x.shape[1]
+    return beta, np.linalg.inv(x.T @ x) * (rss / df), rss, float(df)
+
+
+def model_floor(spec: dict[str, Any], records: pd.DataFrame, subjects: pd.DataFrame,
+                arms: list[str], confidence: float = 0.95) -> pd.DataFrame:
+    """The ARD rows of one ``analyses.models`` entry (``response ~ ARM + covariates +
+    factors``, and the trend on ``dose``), by NumPy least squares and SciPy's t and F:
+    per arm n, mean, SD and the LS mean (covariates at their mean, equal weight over factor
+    levels); each arm against the reference (the first arm); the F test of ARM; the trend.
+    ``records``: the efficacy set's records with TRT01P (as the analyse stage has them)."""
+    code, visit, response = spec["parameter"], float(spec["visit"]), spec["response"]
+    covariates, factors, dose = list(spec["covariates"]), list(spec["factors"]), spec["dose"]
+    at = records[(records["PARAMCD"] == code) & (records["AVISITN"] == visit)]
+    subject_cols = [c for c in dict.fromkeys([*covariates, *factors, dose])
+                    if c not in ("BASE", "AVAL", "CHG")]
+    at = at.drop(columns=[c for c in subject_cols if c in at.columns]).merge(
+        subjects[["USUBJID", *subject_cols]], on="USUBJID", how="left")
+    numeric = [response, *covariates, dose]
+    frame = pd.DataFrame({c: at[c].to_numpy(float, na_value=np.nan) for c in numeric})
+    for f in factors:
+        frame[f] = at[f].astype(str).where(at[f].notna())
+    frame["ARM"] = at["TRT01P"].astype(str).to_numpy()
+    keep = frame.notna().all(axis=1).to_numpy()
+    n_dropped = int((~keep).sum())
+    frame = frame[keep]
+    y = frame[response].to_numpy()
+    arm = frame["ARM"].to_numpy()
+    reference, others = arms[0], arms[1:]
+    levels = {f: sorted(frame[f].unique()) for f in factors}
+    centred = {c: frame[c].to_numpy() - frame[c].to_numpy().mean() for c in [*covariates, dose]}
+    dummies = [(frame[f].to_numpy() == lv).astype(float) for f in factors for lv in levels[f][1:]]
+    ones = np.ones(len(y))
+    arm_cols = [(arm == a).astype(float) for a in others]
+    x = np.column_stack([ones, *arm_cols, *(centred[c] for c in covariates), *dummies])
+    beta, cov, rss, df = _ols(x, y)
+    _, _, rss0, df0 = _ols(np.column_stack([ones, *(centred[c] for c in covariates),
+                                            *dummies]), y)
+    tcrit = sps.t.ppf(0.5 + confidence / 2, df)
+    method = f"{spec['id']}: ols {response} ~ {' + '.join(['ARM', *covariates, *factors])}"
+    rows = Rows()
+    add = lambda group, values: rows.add("model", method, code, visit, group, values)  # noqa: E731
+    for i, a in enumerate(arms):
+        raw = y[arm == a]
+        xv = np.zeros(x.shape[1])
+        xv[0] = 1.0
+        if i:
+            xv[i] = 1.0
+        xv[1 + len(others) + len(covariates):] = np.concatenate(
+            [np.full(len(levels[f]) - 1, 1.0 / len(levels[f])) for f in factors] or [[]])
+        est, se = xv @ beta, math.sqrt(xv @ cov @ xv)
+        add(a, {"n": raw.size, "mean": raw.mean(), "sd": raw.std(ddof=1), "lsmean": est,
+                "se": se, "ci_low": est - tcrit * se, "ci_high": est + tcrit * se})
+        if i:
+            diff, dse = beta[i], math.sqrt(cov[i, i])
+            add(f"{a} vs {reference}", {
+                "diff": diff, "diff_se": dse, "diff_ci_low": diff - tcrit * dse,
+                "diff_ci_high": diff + tcrit * dse, "t": diff / dse,
+                "p_value": 2 * sps.t.sf(abs(diff / dse), df)})
+    df_num = df0 - df
+    f_value = ((rss0 - rss) / df_num) / (rss / df)
+    add("all arms", {"n": len(y), "n_dropped": n_dropped, "df_resid": df,
+                     "sigma": math.sqrt(rss / df), "f": f_value, "df_num": df_num,
+                     "df_den": df, "p_value": sps.f.sf(f_value, df_num, df)})
+    xd = np.column_stack([ones, centred[dose], *(centred[c] for c in covariates), *dummies])
+    bd, cd, _, dfd = _ols(xd, y)
+    slope, se = bd[1], math.sqrt(cd[1, 1])
+    tcrit_d = sps.t.ppf(0.5 + confidence / 2, dfd)
+    rows.add("model", f"{spec['id']}: ols trend {response} ~ "
+             f"{' + '.join([dose, *covariates, *factors])}", code, visit, "dose-response", {
+                 "slope": slope, "se": se, "ci_low": slope - tcrit_d * se,
+                 "ci_high": slope + tcrit_d * se, "t": slope / se,
+                 "p_value": 2 * sps.t.sf(abs(slope / se), dfd), "df_resid": dfd})
+    return rows.frame()
+
+
+# ---------------------------------------------------------------------------------------
+# reproduce: the published targets against ard.csv
+# ---------------------------------------------------------------------------------------
+
+
+def _half_up(value: float, decimals: int) -> str:
+    from decimal import ROUND_HALF_UP, Decimal
+
+    return str(Decimal(repr(float(value))).quantize(Decimal(1).scaleb(-decimals),
+                                                    rounding=ROUND_HALF_UP))
+
+
+def _decimals(text: str) -> int:
+    return len(text.strip().split(".", 1)[1]) if "." in text else 0
+
+
+def _grim(published: str, max_n: int) -> str:
+    """The n in 1..max_n at which some whole-number total / n rounds half up to
+    ``published``: totals floor(published * n) - 1 .. + 2, rounded exactly in integers."""
+    from decimal import Decimal
+
+    d = _decimals(published)
+    target = int(Decimal(published.strip()).scaleb(d))
+    n = np.arange(1, max_n + 1, dtype=np.int64)
+    centre = np.floor(float(published) * n).astype(np.int64)
+    hit = np.zeros(max_n, dtype=bool)
+    for k in (-1, 0, 1, 2):
+        q = (centre + k) * 10**d
+        hit |= np.sign(q) * ((2 * np.abs(q) + n) // (2 * n)) == target
+    return " ".join(map(str, (np.flatnonzero(hit) + 1).tolist()))
+
+
+def reproduce_floor(ard_path: Any, trial: dict[str, Any]) -> pd.DataFrame:
+    """id, reproduced, status, n, grim_sizes of each reproduction target of the reference
+    trial's kinds (enrolled, age range, highest dose, a mean by visit with GRIM, a paired
+    t-test's P as a bound, AE incidence between periods in words), from ard.csv."""
+    ard = pd.read_csv(ard_path, keep_default_na=False, dtype={"value": float, "visitn": float},
+                      na_values={"value": [""], "visitn": [""]})
+    at = {k: g for k, g in ard.groupby("analysis", sort=False)}
+    params = trial["design"]["parameters"]
+    n_total = int(at["enrolment"].query("statistic == 'n_subjects'")["value"].sum())
+    out = []
+    for t in trial["reproduction"]["targets"]:
+        stat, published = t["statistic"], str(t["published"]).strip()
+        row = {"id": t["id"], "n": "", "grim_sizes": "", "grim_consistent": ""}
+        if stat == "n_subjects":
+            value = n_total
+        elif stat == "age_range":
+            age = at["baseline"].query("parameter == 'AGE' and group == 'Total'")
+            lo, hi = age.loc[age["statistic"] == "min", "value"].min(), \
+                age.loc[age["statistic"] == "max", "value"].max()
+            text = f"{lo:g}-{hi:g}"
+            out.append(row | {"reproduced": text, "status": "match" if text == published
+                              else "mismatch"})
+            continue
+        elif stat == "max_dose":
+            value = at["dose_exposure"].query(
+                "parameter == 'MAXDOSE' and group == 'Total' and statistic == 'max'")["value"]
+            value = float(value.iloc[0])
+        elif stat == "mean":
+            p = params[t["parameter"]]
+            visitn = p["baseline_visit" if t["visit"] == "baseline" else "comparison_visit"]
+            rows = at["by_visit"][(at["by_visit"]["parameter"] == t["parameter"])
+                                  & (at["by_visit"]["visitn"] == visitn)]
+            stats = dict(zip(rows["statistic"], rows["value"], strict=True))
+            value, row["n"] = stats["mean"], int(stats["n"])
+            row["grim_sizes"] = _grim(published, n_total)
+            row["grim_consistent"] = "yes" if str(row["n"]) in row["grim_sizes"].split() \
+                else "no"
+        elif stat == "p_value":
+            paired = at["paired"][at["paired"]["parameter"] == t["parameter"]]
+            value = float(paired[paired["method"].str.startswith(t.get("method", "paired_ttest"))
+                                 & (paired["statistic"] == "p_value")]["value"].iloc[0])
+            row["n"] = int(paired.loc[paired["statistic"] == "n_pairs", "value"].iloc[0])
+            op, bound = published.split()[-2:]
+            ok = value < float(bound) if op == "<" else value > float(bound)
+            text = published if ok else f"P = {_half_up(value, max(_decimals(bound), 3))}"
+            out.append(row | {"reproduced": text, "status": "match" if ok else "mismatch"})
+            continue
+        elif stat == "ae_incidence_periods":
+            periods = at["ae_periods"]
+            test = periods[periods["statistic"] == "p_value"].iloc[0]
+            ratio = periods[(periods["statistic"] == "rate_ratio")
+                            & (periods["group"] == test["group"])]["value"].iloc[0]
+            p = test["value"]
+            found = "no difference" if p >= t.get("alpha", 0.05) else "difference"
+            shown = "P < 0.001" if p < 0.001 else f"P = {_half_up(p, 3)}"
+            out.append(row | {"reproduced": f"{found} ({test['group']}: {shown}, rate ratio "
+                                            f"{_half_up(ratio, 2)})",
+                              "status": "match" if found == published else "mismatch"})
+            continue
+        else:
+            raise ValueError(f"target statistic {stat!r} is not in the floor")
+        text = _half_up(value, _decimals(published))
+        out.append(row | {"reproduced": text,
+                          "status": "match" if text == published else "mismatch"})
+    return pd.DataFrame(out)
+
+
+# ---------------------------------------------------------------------------------------
+# provenance: the SHA-256 of the data and results files
+# ---------------------------------------------------------------------------------------
+
+
+def provenance_floor(paths: dict[str, Any]) -> dict[str, str]:
+    """The SHA-256 of each file (hashlib over 1 MiB blocks), the record's core."""
+    import hashlib
+
+    out = {}
+    for name, path in paths.items():
+        digest = hashlib.sha256()
+        with open(path, "rb") as handle:
+            while block := handle.read(1 << 20):
+                digest.update(block)
+        out[name] = digest.hexdigest()
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# figures: the four figures of a one-arm trial, PNG (150 dpi) and SVG, plain matplotlib
+# ---------------------------------------------------------------------------------------
+
+
+def figures_floor(trial: dict[str, Any], ard_path: Any, efficacy_path: Any,
+                  subjects_path: Any, outdir: Any) -> dict[str, Any]:
+    """The figures stage's four figures of a one-arm trial drawn with plain matplotlib calls
+    (same sizes, same panels, the same data and texts: titles, axis and tick labels, the
+    percents in the bars, the forest plot's numbers), each saved as PNG at 150 dpi and SVG
+    the plain way (``savefig`` per format, a constrained layout each time). Means and CIs
+    from ard.csv; the counts per rating category and the trajectories from the efficacy
+    set's records. Returns ``{name: Figure}``; the artists that show data carry a gid:
+    ``mean-<code>``, ``bar-<code>-<category>``, ``est-<code>-<group>``."""
+    from pathlib import Path
+
+    from matplotlib.collections import LineCollection
+    from matplotlib.figure import Figure
+
+    design = trial["design"]
+    params = design["parameters"]
+    visit_name = {v["number"]: v["name"] for v in design["visits"]}
+    level = f"{100 * trial['analyses']['paired'].get('confidence', 0.95):g}%"
+    ard = pd.read_csv(ard_path, keep_default_na=False, dtype={"value": float, "visitn": float},
+                      na_values={"value": [""], "visitn": [""]})
+    eff = pd.read_parquet(efficacy_path, columns=["USUBJID", "PARAMCD", "AVISITN", "AVAL"])
+    sub = pd.read_parquet(subjects_path, columns=["USUBJID", "EFFFL"])
+    eff = eff[_isin(eff["USUBJID"], sub.loc[sub["EFFFL"] == "Y", "USUBJID"])]
+    eff = eff[eff["AVAL"].notna()].astype({"AVAL": float, "AVISITN": float})
+    means = ard[(ard["analysis"] == "by_visit")].pivot_table(
+        index=["parameter", "visitn"], columns="statistic", values="value")
+    figs: dict[str, Any] = {}
+
+    def new(name: str, w: float, h: float, title: str) -> Any:
+        fig = Figure(figsize=(w, h), layout="constrained")
+        fig.suptitle(title, fontweight="bold")
+        figs[name] = fig
+        return fig
+
+    def visits_axis(ax: Any, x: np.ndarray) -> None:
+        ax.set_xticks(x, [visit_name[int(v)] for v in x])
+        ax.set_xlabel("Visit")
+
+    fig = new("means_by_visit", 9.2, 3.4, f"Mean by visit ({level} CI), observed cases")
+    for ax, code in zip(fig.subplots(1, 2), params, strict=True):
+        m = means.loc[code]
+        x = m.index.to_numpy(float)
+        ok = m["ci_low"].notna().to_numpy()
+        ax.errorbar(x[ok], m["mean"][ok], yerr=[(m["mean"] - m["ci_low"])[ok],
+                                                (m["ci_high"] - m["mean"])[ok]],
+                    fmt="none", capsize=3)
+        ax.plot(x, m["mean"], marker="o", gid=f"mean-{code}")
+        visits_axis(ax, x)
+        ax.set_title(f"{params[code]['label']}: {params[code]['name']}")
+        ax.set_ylabel(f"Mean {params[code]['label']} ({level} CI)")
+        ax.grid(axis="y", alpha=0.3)
+
+    fig = new("rating_distribution", 5.9, 3.3 * len(params),
+              "Ratings by visit, percent of subjects rated (observed cases)")
+    for ax, code in zip(fig.subplots(len(params), 1), params, strict=True):
+        p = params[code]
+        at = eff[eff["PARAMCD"] == code]
+        counts = pd.crosstab(at["AVISITN"], at["AVAL"]).reindex(
+            columns=np.arange(p["min"], p["max"] + 1, dtype=float), fill_value=0)
+        n = counts.sum(axis=1).to_numpy()
+        pct = 100.0 * counts.to_numpy() / n[:, None]
+        x = np.arange(len(counts))
+        bottom = np.zeros(len(x))
+        for k, category in enumerate(counts.columns):
+            ax.bar(x, pct[:, k], bottom=bottom, width=0.72, label=f"{category:g}",
+                   gid=f"bar-{code}-{category:g}")
+            for xi, b, s in zip(x, bottom, pct[:, k], strict=True):
+                if s >= 8:
+                    ax.text(xi, b + s / 2, f"{s:.0f}", ha="center", va="center", fontsize=7)
+            bottom += pct[:, k]
+        ax.set_xticks(x, [f"{visit_name[int(v)]}\nn = {k}" for v, k in
+                          zip(counts.index, n, strict=True)])
+        ax.set_ylim(0, 100)
+        ax.set_title(f"{p['label']}: {p['name']}")
+        ax.set_ylabel("Percent of subjects rated")
+        ax.legend(title=f"{p['label']}\nrating", loc="upper left", bbox_to_anchor=(1.01, 1))
+
+    fig = new("trajectories", 8.8, 3.4,
+              "Individual trajectories (grey) and mean (coloured), observed cases")
+    for ax, code in zip(fig.subplots(1, 2), params, strict=True):
+        at = eff[eff["PARAMCD"] == code].sort_values(["USUBJID", "AVISITN"])
+        ids = np.sort(at["USUBJID"].unique().astype(object))
+        shown = ids
+        if len(ids) > 200:
+            shown = np.sort(np.random.default_rng(20180104).choice(ids, 200, replace=False))
+        at = at[_isin(at["USUBJID"], shown)]
+        xy = at[["AVISITN", "AVAL"]].to_numpy(float)
+        starts = np.flatnonzero(np.r_[True, at["USUBJID"].to_numpy()[1:]
+                                      != at["USUBJID"].to_numpy()[:-1]])
+        ax.add_collection(LineCollection(np.split(xy, starts[1:]), colors="grey",
+                                         linewidths=0.7, alpha=0.35))
+        m = means.loc[code]
+        ax.plot(m.index.to_numpy(float), m["mean"], lw=2.4, marker="o", gid=f"mean-{code}")
+        visits_axis(ax, m.index.to_numpy(float))
+        ax.set_ylim(params[code]["min"] - 0.24, params[code]["max"] + 0.24)
+        ax.set_title(f"{params[code]['label']} ({len(shown)} of {len(ids)} subjects)")
+        ax.set_ylabel(params[code]["label"])
+
+    est = ard[ard["analysis"].isin(["paired", "subgroup"])
+              & ard["statistic"].isin(["change_mean", "change_ci_low", "change_ci_high",
+                                       "n_pairs"])].pivot_table(
+        index=["parameter", "analysis", "group"], columns="statistic", values="value")
+    codes = [c for c in params if (c, "subgroup") in est.index.droplevel(2)]
+    heights = [0.27 * (len(est.loc[c]) + 2) + 1.1 for c in codes]
+    fig = new("subgroup_forest", 8.2, sum(heights) + 0.4,
+              f"Mean change in subgroups ({level} CI), complete pairs")
+    for ax, code in zip(fig.subplots(len(codes), 1, height_ratios=heights), codes, strict=True):
+        rows = est.loc[code].reset_index()
+        y = np.arange(len(rows), 0, -1)
+        ax.hlines(y, rows["change_ci_low"], rows["change_ci_high"])
+        for yi, r in zip(y, rows.itertuples(), strict=True):
+            ax.plot([r.change_mean], [yi], "o", gid=f"est-{code}-{r.group}")
+            ax.text(1.02, yi, f"{r.change_mean:.2f} ({r.change_ci_low:.2f}, "
+                    f"{r.change_ci_high:.2f})   {r.n_pairs:g}",
+                    transform=ax.get_yaxis_transform(), va="center", fontsize=8)
+        ax.axvline(0, color="black", lw=0.8)
+        ax.set_yticks(y, rows["group"])
+        ax.set_title(params[code]["label"], loc="left")
+        ax.set_xlabel(f"Mean change in {params[code]['label']} ({level} CI)")
+
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    for name, fig in figs.items():
+        fig.savefig(outdir / f"{name}.png", dpi=150)
+        fig.savefig(outdir / f"{name}.svg")
+    return figs
+
+
+# ---------------------------------------------------------------------------------------
+# tables: the eight display tables of a one-arm trial with periods, pivoted from ard.csv
+# ---------------------------------------------------------------------------------------
+
+TABLE_NAMES = ("demographics", "disposition", "exposure", "ae_overview", "ae_soc_pt",
+               "ae_severity", "ae_relationship", "ae_periods")
+
+
+def tables_floor(ard_path: Any, trial: dict[str, Any], outdir: Any) -> None:
+    """The display tables (``trialreport.tables``) of a one-arm trial whose adverse-event
+    columns are its periods, one of them placebo only: each analysis of ard.csv pivoted to
+    a (parameter, statistic) x group table, its cells formatted (``n (%)``, ``[events]``,
+    mean (SD), half-up rounding) and its rows ordered (classes and terms by descending
+    subjects in the last column, then name); written as CSV. The row labels are the
+    stage's own text (``trialreport.tables``)."""
+    from pathlib import Path
+
+    from trialreport.tables import DISPOSITION_LABELS, OVERVIEW_LABELS, SEX_LABELS
+
+    design = trial["design"]
+    period_label = {p["name"]: p["label"] for p in design.get("periods", [])}
+    unit = design.get("dose_unit", "")
+    ard = pd.read_csv(ard_path, keep_default_na=False, dtype={"value": float, "visitn": float},
+                      na_values={"value": [""], "visitn": [""]})
+    rounded: dict[tuple[float, int], str] = {}
+
+    def half_up(v: float, d: int) -> str:
+        if (v, d) not in rounded:
+            rounded[(v, d)] = "" if v != v else _half_up(v, d)
+        return rounded[(v, d)]
+
+    def num(v: float) -> str:
+        return f"{v:.0f}" if float(v).is_integer() else repr(float(v))
+
+    def n_pct(n: float, pct: float) -> str:
+        return "0" if n == 0 else f"{n:.0f} ({half_up(pct, 1)})"
+
+    def wide(analysis: str) -> tuple[pd.DataFrame, list[str], list[str]]:
+        rows = ard[ard["analysis"] == analysis]
+        table = rows.pivot_table(index=["parameter", "statistic"], columns="group",
+                                 values="value", aggfunc="first", sort=False)
+        groups = list(dict.fromkeys(rows.loc[rows["statistic"] == "N", "group"]))
+        if "All periods" not in groups and "Total" in groups:
+            groups.remove("Total")  # one arm: Total equals it
+        n = table.loc[("" if analysis != "ae_periods" else "TEAE", "N")]
+        headers = [f"{period_label.get(g, g)} (N = {n[g]:.0f})" for g in groups]
+        return table, groups, headers
+
+    def cont(table: pd.DataFrame, p: str, label: str, groups: list[str],
+             headers: list[str], d: int = 1) -> list[dict[str, str]]:
+        s = table.loc[p]
+        cells = {"n": [f"{s.at['n', g]:.0f}" for g in groups],
+                 "Mean (SD)": [f"{half_up(s.at['mean', g], d)} ({half_up(s.at['sd', g], d + 1)})"
+                               for g in groups],
+                 "Median": [half_up(s.at["median", g], d) for g in groups],
+                 "Min, max": [f"{num(s.at['min', g])}, {num(s.at['max', g])}" for g in groups]}
+        return [{"Characteristic": label if i == 0 else "", "Statistic": k}
+                | dict(zip(headers, v, strict=True)) for i, (k, v) in enumerate(cells.items())]
+
+    def cat(table: pd.DataFrame, p: str, label: str, groups: list[str], headers: list[str],
+            names: Any = lambda level: level) -> list[dict[str, str]]:
+        s = table.loc[p]
+        levels = [st[2:] for st in s.index if st.startswith("n_")]
+        return [{"Characteristic": label if i == 0 else "", "Statistic": f"{names(lv)}, n (%)"}
+                | {h: n_pct(s.at[f"n_{lv}", g], s.at[f"pct_{lv}", g])
+                   for g, h in zip(groups, headers, strict=True)}
+                for i, lv in enumerate(levels)]
+
+    out: dict[str, pd.DataFrame] = {}
+    params = design["parameters"]
+    covariates = {c["name"]: c["label"] for c in design.get("covariates", [])}
+    t, groups, headers = wide("baseline")
+    rows: list[dict[str, str]] = []
+    for p in dict.fromkeys(t.index.get_level_values(0)):
+        if p == "AGE":
+            rows += cont(t, p, "Age (years)", groups, headers)
+        elif p.startswith("BASE_"):
+            rows += cont(t, p, f"{params[p[5:]]['label']} at baseline", groups, headers, 2)
+        elif p:
+            rows += cat(t, p, "Sex" if p == "SEX" else covariates.get(p, p), groups, headers,
+                        (lambda lv: SEX_LABELS.get(lv, lv)) if p == "SEX" else (lambda lv: lv))
+    out["demographics"] = pd.DataFrame(rows)
+
+    t, groups, headers = wide("disposition")
+    out["disposition"] = pd.DataFrame([
+        {"Status": f"  {p.split(' / ', 1)[1]}" if " / " in p else DISPOSITION_LABELS.get(p, p)}
+        | {h: n_pct(t.at[(p, "n"), g], t.at[(p, "pct"), g])
+           for g, h in zip(groups, headers, strict=True)}
+        for p in dict.fromkeys(t.index.get_level_values(0)) if p])
+
+    t, groups, headers = wide("dose_exposure")
+
+    def dose(level: str) -> str:
+        return "0 (placebo)" if float(level) == 0 else f"{level} {unit}".strip()
+
+    rows = cont(t, "MAXDOSE", f"Highest dose reached ({unit})", groups, headers)
+    rows += cat(t, "MAXDOSE", "Highest dose reached, by level", groups, headers, dose)
+    for p in dict.fromkeys(t.index.get_level_values(0)):
+        if p.startswith("DAYS_AT_DOSE "):
+            rows += cont(t, p, f"Days at {dose(p[13:])}", groups, headers)
+            rows.append({"Characteristic": "", "Statistic": "Total subject-days"}
+                        | {h: f"{t.at[(p, 'subject_days'), g]:.0f}"
+                           for g, h in zip(groups, headers, strict=True)})
+    out["exposure"] = pd.DataFrame(rows)
+
+    def events(t: pd.DataFrame, p: str, g: str) -> str:
+        n = t.at[(p, "n_subjects"), g]
+        return "" if n != n else f"{n_pct(n, t.at[(p, 'pct_subjects'), g])} " \
+                                 f"[{t.at[(p, 'n_events'), g]:.0f}]"
+
+    treatment = "study treatment (placebo or study drug)"
+    labels = OVERVIEW_LABELS | {"RELATED": f"  related to {treatment}",
+                                "DISCONTINUATION": "  leading to discontinuation of study "
+                                                   "treatment"}
+    t, groups, headers = wide("ae_overview")
+    out["ae_overview"] = pd.DataFrame([
+        {"Category": labels.get(p, p)} | {h: events(t, p, g)
+                                          for g, h in zip(groups, headers, strict=True)}
+        for p in dict.fromkeys(t.index.get_level_values(0)) if p])
+
+    t, groups, headers = wide("ae_soc_pt")
+    last = t.xs("n_subjects", level=1)[groups[-1]]
+    terms = pd.DataFrame({"p": last.index, "n": -last.to_numpy()})
+    terms = terms[(terms["p"] != "ANY") & (terms["p"] != "")]
+    split = terms["p"].str.split(" / ", n=1, expand=True).reindex(columns=[0, 1])
+    terms = terms.assign(soc=split[0], pt=split[1].fillna(""))
+    soc_n = terms[terms["pt"] == ""].set_index("soc")["n"]
+    terms = terms.assign(soc_n=terms["soc"].map(soc_n), is_pt=terms["pt"] != "")
+    terms = terms.sort_values(["soc_n", "soc", "is_pt", "n", "pt"], kind="stable")
+    order = [("ANY", "Any TEAE", "")] + list(zip(terms["p"], terms["soc"], terms["pt"],
+                                                 strict=True))
+    out["ae_soc_pt"] = pd.DataFrame([
+        {"System organ class": soc, "Preferred term": pt}
+        | {h: events(t, p, g) for g, h in zip(groups, headers, strict=True)}
+        for p, soc, pt in order])
+
+    for name, levels, header in (
+            ("ae_severity", {"MILD": "Mild", "MODERATE": "Moderate", "SEVERE": "Severe",
+                             "Missing": "Missing"}, "Maximum severity"),
+            ("ae_relationship", {"RELATED": "Related", "NOT_RELATED": "Not related"},
+             f"Relationship to {treatment.split(' (')[0]}")):
+        t, groups, headers = wide(name)
+        shown = [lv for lv in levels if lv != "Missing"
+                 or (t.xs("n_Missing", level=1)[groups] > 0).any().any()]
+        out[name] = pd.DataFrame([
+            {"System organ class": soc, "Preferred term": pt, header: levels[lv]}
+            | {h: n_pct(t.at[(p, f"n_{lv}"), g], t.at[(p, f"pct_{lv}"), g])
+               for g, h in zip(groups, headers, strict=True)}
+            for p, soc, pt in order for lv in shown])
+
+    t = ard[ard["analysis"] == "ae_periods"].pivot_table(
+        index="group", columns="statistic", values="value", aggfunc="first", sort=False)
+    periods = [g for g in t.index if " vs " not in g]
+    tests = [g for g in t.index if " vs " in g]
+    rows = []
+    for g in periods:
+        s = t.loc[g]
+        test = next((x for x in tests if x.startswith(g + " vs ")), None)
+        row = {"Period": period_label.get(g, g), "Subjects exposed": f"{s['N']:.0f}",
+               "Subjects with a TEAE, n (%)": n_pct(s["n_subjects"], s["pct_subjects"]),
+               "Events": f"{s['n_events']:.0f}",
+               "Subject-weeks of exposure": half_up(s["subject_weeks"], 1),
+               "Events per subject-week": half_up(s["events_per_subject_week"], 3),
+               "Rate ratio [95% CI]": "reference" if tests and g == periods[0] else "",
+               "P (exact conditional)": ""}
+        if test:
+            c = t.loc[test]
+            row["Rate ratio [95% CI]"] = (f"{half_up(c['rate_ratio'], 2)} "
+                                          f"[{half_up(c['ci_low'], 2)}, "
+                                          f"{half_up(c['ci_high'], 2)}]")
+            row["P (exact conditional)"] = ("< 0.001" if c["p_value"] < 0.001
+                                            else half_up(c["p_value"], 3))
+        rows.append(row)
+    out["ae_periods"] = pd.DataFrame(rows)
+
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    for name in TABLE_NAMES:
+        out[name].to_csv(outdir / f"{name}.csv", index=False, lineterminator="\n")

@@ -6,12 +6,15 @@ check it again at full size."""
 
 from __future__ import annotations
 
+import copy
+import json
+
 import floors
 import pandas as pd
 import pytest
 
 from trialreport import contracts, io
-from trialreport.analysis import build_ard
+from trialreport.analysis import build_ard, format_ard
 from trialreport.config import Trial
 from trialreport.derive import attach_base, derive_efficacy_as_delivered, derive_locf_records
 from trialreport.safety import build_safety_ard
@@ -111,3 +114,140 @@ def test_safety_tables_of_a_large_trial(scaled, derived) -> None:
         floor=lambda: floors.safety_floor(trial, *args),
         max_time_ratio=3, max_memory_ratio=3)
     assert floors.match_ard(floors.safety_floor(trial, *args), ard).empty
+
+
+# ---------------------------------------------------------------------------------------
+# models, reproduce, tables, figures, provenance
+# ---------------------------------------------------------------------------------------
+
+MODEL = {"id": "ancova_cgis", "parameter": "CGIS", "visit": 5, "response": "CHG",
+         "covariates": ["BASE"], "factors": ["MGLURTIER"], "dose": "TRT01PN"}
+"""The between-arm model the benchmark adds to the trial's config (analyses.models): the
+reference config runs none (its trial has one arm), so the benchmark randomises the
+scaled trial's subjects to two arms (``floors.two_arm_subjects``) and fits this ANCOVA
+with a dose-response trend."""
+
+
+def test_between_arm_model_of_a_large_trial(scaled, derived) -> None:
+    from trialreport import analysis
+
+    efficacy, locf = derived
+    trial = copy.deepcopy(scaled["trial"])
+    trial["analyses"]["models"] = [MODEL]
+    cfg = Trial.parse("scale", trial)
+    subjects = floors.two_arm_subjects(scaled["dataset"].subjects)
+    arms = analysis.arm_order(subjects, cfg)
+    assert arms == ["Placebo", "Fasoracetam"]
+    # the records as build_ard hands them to the model: efficacy set, with the arm
+    eff = analysis._analysis_columns(efficacy).merge(
+        subjects[["USUBJID", "TRT01P", "EFFFL"]], on="USUBJID", how="left")
+    eff = eff[eff["EFFFL"] == "Y"]
+    import statsmodels.api  # noqa: F401 - imported by the stage; not counted in its time
+
+    def ours() -> pd.DataFrame:
+        ard = analysis.ArdBuilder("scale", arms)
+        for spec in cfg.analyses.models:
+            analysis._add_model(ard, spec, eff, locf, subjects, cfg.design,
+                                cfg.analyses.confidence, arms)
+        return ard.frame()
+
+    ard = compare("analyse: between-arm model (ANCOVA and dose trend)", ours=ours,
+                  floor=lambda: floors.model_floor(MODEL, eff, subjects, arms),
+                  max_time_ratio=3, max_memory_ratio=3)
+    assert floors.match_ard(floors.model_floor(MODEL, eff, subjects, arms), ard,
+                            rtol=1e-9).empty
+    assert len(ard) == 35
+
+
+@pytest.fixture(scope="module")
+def stage_files(scaled, derived):
+    """What the stages after analyse read: ard.csv (as the analyse stage writes it), the
+    derived efficacy data and the subjects (parquet), reproduction.csv."""
+    from trialreport.pipeline import read_ard
+    from trialreport.reproduce import reproduce
+
+    ds, trial = scaled["dataset"], scaled["trial"]
+    efficacy, locf = derived
+    folder = scaled["folder"] / "stages"
+    ard = pd.concat([build_ard("scale", trial, ds.subjects, efficacy, ds.exposure, locf),
+                     build_safety_ard("scale", trial, ds.subjects, ds.adverse_events,
+                                      ds.exposure, efficacy)], ignore_index=True)
+    paths = {"ard": folder / "ard.csv", "efficacy": folder / "efficacy.parquet",
+             "subjects": folder / "subjects.parquet",
+             "reproduction": folder / "reproduction.csv"}
+    folder.mkdir(parents=True, exist_ok=True)
+    io.write_csv(format_ard(ard), paths["ard"])
+    io.write_csv(reproduce(read_ard(paths["ard"]), trial), paths["reproduction"])
+    io.write_parquet(efficacy, paths["efficacy"])
+    io.write_parquet(ds.subjects, paths["subjects"])
+    return paths
+
+
+def test_reproducing_the_published_targets(scaled, stage_files) -> None:
+    # The reference trial's targets (enrolled, age range, highest dose, four means with
+    # their GRIM sizes up to the number of subjects, two P bounds, AE incidence) on the
+    # large trial's ard.csv: mismatches, as the published figures are the small trial's,
+    # but the work is the same.
+    from trialreport.pipeline import read_ard
+    from trialreport.reproduce import reproduce
+
+    trial, path = scaled["trial"], stage_files["ard"]
+    table = compare("reproduce: published targets",
+                    ours=lambda: reproduce(read_ard(path), trial),
+                    floor=lambda: floors.reproduce_floor(path, trial),
+                    max_time_ratio=3, max_memory_ratio=3)
+    floor = floors.reproduce_floor(path, trial)
+    columns = ["id", "reproduced", "status", "n", "grim_sizes", "grim_consistent"]
+    assert table[columns].astype(str).equals(floor[columns].astype(str))
+    assert (table["grim_sizes"] != "").sum() == 4
+
+
+def test_display_tables_of_a_large_trial(scaled, stage_files, tmp_path) -> None:
+    from trialreport.pipeline import read_ard
+    from trialreport.tables import write_tables
+
+    trial, path = scaled["trial"], stage_files["ard"]
+    compare("tables: eight display tables (CSV)",
+            ours=lambda: write_tables(read_ard(path), trial, tmp_path / "ours"),
+            floor=lambda: floors.tables_floor(path, trial, tmp_path / "floor"),
+            max_time_ratio=3, max_memory_ratio=3)
+    for name in floors.TABLE_NAMES:
+        assert (tmp_path / "ours" / f"{name}.csv").read_bytes() == \
+            (tmp_path / "floor" / f"{name}.csv").read_bytes(), name
+
+
+def test_figures_of_a_large_trial(scaled, stage_files, tmp_path) -> None:
+    # matplotlib imported before the runs fork, for the stage and the floor alike
+    import matplotlib.backends.backend_agg  # noqa: F401
+    import matplotlib.backends.backend_svg  # noqa: F401
+    import matplotlib.figure  # noqa: F401
+
+    from trialreport.figures import write_figures
+
+    trial, files = scaled["trial"], stage_files
+    args = (files["ard"], files["efficacy"], files["subjects"])
+    paths = compare("figures: four figures, PNG and SVG",
+                    ours=lambda: write_figures(trial, *args, tmp_path / "ours",
+                                               trial_id="scale"),
+                    floor=lambda: floors.figures_floor(trial, *args, tmp_path / "floor"),
+                    max_time_ratio=3, max_memory_ratio=3)
+    assert sorted(p.name for p in paths) == sorted(
+        p.name for p in (tmp_path / "floor").iterdir())
+
+
+def test_provenance_of_a_large_trial(scaled, stage_files, tmp_path) -> None:
+    from trialreport.pipeline import provenance
+
+    data = {name: str(path) for name, path in scaled["paths"].items()}
+    results = {"ard": str(stage_files["ard"]),
+               "reproduction": str(stage_files["reproduction"])}
+    out = tmp_path / "provenance.json"
+    compare("provenance: SHA-256 of data and results, versions",
+            ours=lambda: provenance("scale", scaled["trial"], results, data, str(out),
+                                    str(tmp_path / "trial_config.json")),
+            floor=lambda: floors.provenance_floor(data | results),
+            max_time_ratio=3, max_memory_ratio=3)
+    record = json.loads(out.read_text(encoding="utf-8"))
+    hashes = {name: entry["sha256"] for part in ("data", "results")
+              for name, entry in record[part].items()}
+    assert hashes == floors.provenance_floor(data | results)

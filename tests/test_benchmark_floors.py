@@ -103,3 +103,143 @@ def test_match_ard_finds_a_changed_number_and_a_missing_row(data: dict, trial: d
     assert not floors.match_ard(changed, ard).empty
     assert not floors.match_ard(floor.iloc[1:], ard).empty
     assert floors.match_ard(pd.concat([floor]), ard).empty
+
+
+# ---------------------------------------------------------------------------------------
+# models, reproduce, tables, figures, provenance: on the stages' files of the small trial
+# ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def files(data: dict, trial: dict, tmp_path_factory) -> dict:
+    """ard.csv as the analyse stage writes it, the efficacy data and subjects as parquet,
+    reproduction.csv, and the data CSVs, of the small trial."""
+    from trialreport import io
+    from trialreport.analysis import format_ard
+    from trialreport.pipeline import read_ard
+    from trialreport.reproduce import reproduce
+
+    folder = tmp_path_factory.mktemp("stages")
+    ds = data["ds"]
+    ard = pd.concat([build_ard("scaled", trial, ds.subjects, data["efficacy"], ds.exposure,
+                               data["locf"]),
+                     build_safety_ard("scaled", trial, ds.subjects, ds.adverse_events,
+                                      ds.exposure, data["efficacy"])], ignore_index=True)
+    paths = {"ard": folder / "ard.csv", "efficacy": folder / "efficacy.parquet",
+             "subjects": folder / "subjects.parquet",
+             "reproduction": folder / "reproduction.csv"}
+    io.write_csv(format_ard(ard), paths["ard"])
+    io.write_parquet(data["efficacy"], paths["efficacy"])
+    io.write_parquet(ds.subjects, paths["subjects"])
+    io.write_csv(reproduce(read_ard(paths["ard"]), trial), paths["reproduction"])
+    paths["data"] = {name: str(folder / f"{name}.csv") for name in ds.tables()}
+    for name, frame in ds.tables().items():
+        io.write_csv(frame, paths["data"][name])
+    return paths
+
+
+def test_model_floor_gives_every_number_of_the_between_arm_model(data: dict,
+                                                                  trial: dict) -> None:
+    from trialreport import analysis
+
+    spec = {"id": "ancova_cgis", "parameter": "CGIS", "visit": 5, "response": "CHG",
+            "covariates": ["BASE"], "factors": ["MGLURTIER"], "dose": "TRT01PN"}
+    cfg = Trial.parse("scaled", {**trial, "analyses": {**trial["analyses"], "models": [spec]}})
+    subjects = floors.two_arm_subjects(data["ds"].subjects)
+    arms = analysis.arm_order(subjects, cfg)
+    eff = analysis._analysis_columns(data["efficacy"]).merge(
+        subjects[["USUBJID", "TRT01P", "EFFFL"]], on="USUBJID", how="left")
+    eff = eff[eff["EFFFL"] == "Y"]
+    ard = analysis.ArdBuilder("scaled", arms)
+    analysis._add_model(ard, cfg.analyses.models[0], eff, None, subjects, cfg.design,
+                        cfg.analyses.confidence, arms)
+    stage = ard.frame()
+    floor = floors.model_floor(spec, eff, subjects, arms)
+    # least squares by NumPy and by statsmodels differ in the last bits only
+    diff = floors.match_ard(floor, stage, rtol=1e-9)
+    assert diff.empty, diff.to_string()
+    assert len(stage) == 35 and set(stage["group"]) == {
+        "Placebo", "Fasoracetam", "Fasoracetam vs Placebo", "all arms", "dose-response"}
+    changed = floor.assign(value=floor["value"].where(floor["statistic"] != "lsmean",
+                                                      floor["value"] * (1 + 1e-6)))
+    assert len(floors.match_ard(changed, stage, rtol=1e-9)) == 2  # the two LS means
+
+
+def test_reproduce_floor_gives_the_stages_reproduction(files: dict, trial: dict) -> None:
+    table = pd.read_csv(files["reproduction"], dtype=str, keep_default_na=False)
+    floor = floors.reproduce_floor(files["ard"], trial)
+    columns = ["id", "reproduced", "status", "n", "grim_sizes", "grim_consistent"]
+    assert table[columns].equals(floor[columns].astype(str))
+    assert len(table) == len(trial["reproduction"]["targets"])
+    assert (table["grim_sizes"] != "").sum() == 4
+
+
+def test_tables_floor_writes_the_stages_tables(files: dict, trial: dict, tmp_path) -> None:
+    from trialreport.pipeline import read_ard
+    from trialreport.tables import write_tables
+
+    written = write_tables(read_ard(files["ard"]), trial, tmp_path / "stage")
+    floors.tables_floor(files["ard"], trial, tmp_path / "floor")
+    assert sorted(p.stem for p in written) == sorted(floors.TABLE_NAMES)
+    for name in floors.TABLE_NAMES:
+        stage = (tmp_path / "stage" / f"{name}.csv").read_bytes()
+        assert stage == (tmp_path / "floor" / f"{name}.csv").read_bytes(), name
+        assert stage.count(b"\n") > 1, name  # a table with rows, not "Not available"
+
+
+def test_figures_floor_draws_the_stages_figures_and_data(files: dict, trial: dict,
+                                                         tmp_path) -> None:
+    from trialreport import figures
+    from trialreport.pipeline import read_ard
+
+    args = (files["ard"], files["efficacy"], files["subjects"])
+    written = figures.write_figures(trial, *args, tmp_path / "stage", trial_id="scaled")
+    drawn = floors.figures_floor(trial, *args, tmp_path / "floor")
+    assert sorted(p.name for p in written) == sorted(
+        p.name for p in (tmp_path / "floor").iterdir())
+    assert len(written) == 8 and {p.suffix for p in written} == {".png", ".svg"}
+
+    def artist(fig, gid):
+        found = fig.findobj(lambda a: a.get_gid() == gid)
+        assert len(found) == 1, gid
+        return found[0]
+
+    ard = read_ard(files["ard"])
+    for code in trial["design"]["parameters"]:
+        rows = figures.by_visit(ard, code, "Fasoracetam")
+        for name in ("means_by_visit", "trajectories"):
+            line = artist(drawn[name], f"mean-{code}")
+            np.testing.assert_array_equal(line.get_xdata(), rows["visitn"].to_numpy(float))
+            np.testing.assert_array_equal(line.get_ydata(), rows["mean"].to_numpy(float))
+        counts = figures.rating_counts(pd.read_parquet(files["efficacy"]),
+                                       pd.read_parquet(files["subjects"]), trial)
+        for category, at in counts[counts["parameter"] == code].groupby("category"):
+            bars = drawn["rating_distribution"].findobj(  # a bar per visit, in visit order
+                lambda a, gid=f"bar-{code}-{category:g}": a.get_gid() == gid)
+            # (a stacked bar's height is stored as its top minus its bottom: last bits)
+            np.testing.assert_allclose([p.get_height() for p in bars],
+                                       at.sort_values("visitn")["percent"].to_numpy(),
+                                       rtol=1e-13)
+        est = figures.change_estimates(ard, code)
+        for r in est.itertuples():
+            point = artist(drawn["subgroup_forest"], f"est-{code}-{r.group}")
+            assert list(point.get_xdata()) == [r.change_mean]
+        assert len(est) > 3
+
+
+def test_provenance_floor_gives_the_stages_hashes(files: dict, trial: dict,
+                                                  tmp_path) -> None:
+    import json
+
+    from trialreport.pipeline import provenance
+
+    data = files["data"]
+    results = {"ard": str(files["ard"]), "reproduction": str(files["reproduction"])}
+    provenance("scaled", {**trial, "data": {n: {"path": p} for n, p in data.items()}},
+               results, data, str(tmp_path / "provenance.json"),
+               str(tmp_path / "trial_config.json"))
+    record = json.loads((tmp_path / "provenance.json").read_text(encoding="utf-8"))
+    hashes = {name: entry["sha256"] for part in ("data", "results")
+              for name, entry in record[part].items()}
+    assert hashes == floors.provenance_floor(data | results)
+    assert len(set(hashes.values())) == 6

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from decimal import Decimal
 
 import pandas as pd
 import pytest
@@ -127,3 +128,26 @@ def test_on_mismatch_report_lists_the_mismatch_without_failing(tmp_path) -> None
     table = pd.read_csv(out, dtype=str).set_index("id")
     assert table.loc["m", "status"] == "mismatch"
     assert (table.drop(index="m")["status"] == "match").all()
+
+
+def _grim_one_n_at_a_time(published: str, max_n: int) -> list[int]:
+    """GRIM as its definition reads: each n, the totals next to published * n, each
+    divided by n and rounded half up (the float through its decimal repr)."""
+    target = Decimal(published.strip())
+    sizes = []
+    for n in range(1, max_n + 1):
+        centre = math.floor(float(target) * n)
+        if any(round_half_up(total / n, decimals_of(published)) == str(target)
+               for total in range(centre - 1, centre + 3)):
+            sizes.append(n)
+    return sizes
+
+
+@pytest.mark.parametrize("published", [
+    "3.79", "2.33", "0", "0.00", "-0.00", "-0.01", "-1.5", "2.5", "-2.5", "1.005", "7.0",
+    "12", "3.14159", " 4.83 ", "0.5", "99.99", "-7.125"])
+def test_grim_sizes_in_integers_equal_the_definition(published: str) -> None:
+    # grim_sizes decides the rounding of every total / n at once in integers; it must give
+    # the sizes the definition gives, ties (x.xx5) and signed zeros included.
+    for max_n in (1, 40, 2500):
+        assert grim_sizes(published, max_n) == _grim_one_n_at_a_time(published, max_n)

@@ -90,6 +90,10 @@ STYLE = {
     "axes.spines.top": False,
     "axes.spines.right": False,
     "legend.frameon": False,
+    # Titles sit at the top of their axes (nothing is drawn above an axes: no top ticks or
+    # labels). Given, not found: matplotlib otherwise measures every axis's tick labels at
+    # each drawing to place the titles above them, a third of the drawing's text layout.
+    "axes.titley": 1.0,
 }
 
 
@@ -265,22 +269,38 @@ def _rated_parameters(cfg: Trial) -> dict[str, Parameter]:
             if p.integer and 1 <= p.max - p.min + 1 <= MAX_CATEGORIES}
 
 
+EFFICACY_COLUMNS = ("USUBJID", "PARAMCD", "AVISITN", "AVAL")
+SUBJECT_COLUMNS = ("USUBJID", "TRT01P", "EFFFL")
+"""The columns of the derived efficacy data and of the subjects that the figures read."""
+
+
 def efficacy_set(efficacy: pd.DataFrame, subjects: pd.DataFrame) -> pd.DataFrame:
     """The observed ratings of the efficacy set (EFFFL = Y) with their arm (TRT01P), as the
     ARD's efficacy analyses take them: USUBJID, TRT01P, PARAMCD, AVISITN, AVAL (floats),
     records without a value left out."""
-    eff = efficacy.merge(subjects[["USUBJID", "TRT01P", "EFFFL"]], on="USUBJID", how="left")
-    eff = eff[eff["EFFFL"] == "Y"]
-    out = pd.DataFrame({
-        "USUBJID": eff["USUBJID"].astype(str).to_numpy(),
-        "TRT01P": eff["TRT01P"].astype(str).to_numpy(),
-        "PARAMCD": eff["PARAMCD"].astype(str).to_numpy(),
-        "AVISITN": pd.to_numeric(eff["AVISITN"]).to_numpy(float, na_value=math.nan),
-        "AVAL": pd.to_numeric(eff["AVAL"]).to_numpy(float, na_value=math.nan),
-    })
-    out = out[~np.isnan(out["AVAL"]) & ~np.isnan(out["AVISITN"])]
-    return out.sort_values(["PARAMCD", "TRT01P", "USUBJID", "AVISITN"], kind="stable",
-                           ignore_index=True)
+    # only the columns used, and the records kept, before any conversion to text
+    eff = efficacy[list(EFFICACY_COLUMNS)].merge(subjects[list(SUBJECT_COLUMNS)],
+                                                 on="USUBJID", how="left")
+    eff = eff[(eff["EFFFL"] == "Y").to_numpy(bool, na_value=False)]
+    visitn = pd.to_numeric(eff["AVISITN"]).to_numpy(float, na_value=math.nan)
+    aval = pd.to_numeric(eff["AVAL"]).to_numpy(float, na_value=math.nan)
+    keep = ~np.isnan(aval) & ~np.isnan(visitn)
+    eff = eff[keep]
+    text, ranks = {}, {}
+    for column in ("USUBJID", "TRT01P", "PARAMCD"):
+        # each distinct value converted to text once (a large trial has 10^6 records and
+        # 10^5 subjects), and ranked once for the sort below
+        codes, uniques = pd.factorize(eff[column], use_na_sentinel=False)
+        labels = pd.Series(uniques, dtype=eff[column].dtype).astype(str).to_numpy(object)
+        text[column] = labels[codes]
+        ranks[column] = np.argsort(np.argsort(labels, kind="stable"), kind="stable")[codes]
+    out = pd.DataFrame({"USUBJID": text["USUBJID"], "TRT01P": text["TRT01P"],
+                        "PARAMCD": text["PARAMCD"], "AVISITN": visitn[keep],
+                        "AVAL": aval[keep]})
+    # sorted by PARAMCD, TRT01P, USUBJID, AVISITN (stable: np.lexsort's last key first)
+    order = np.lexsort((out["AVISITN"].to_numpy(), ranks["USUBJID"], ranks["TRT01P"],
+                        ranks["PARAMCD"]))
+    return out.iloc[order].reset_index(drop=True)
 
 
 def check_counts_against_ard(records: pd.DataFrame, ard: pd.DataFrame, figure: str) -> None:
@@ -305,13 +325,15 @@ def check_counts_against_ard(records: pd.DataFrame, ard: pd.DataFrame, figure: s
 
 
 def rating_counts(efficacy: pd.DataFrame, subjects: pd.DataFrame,
-                  trial: Trial | Mapping[str, Any], trial_id: str = "") -> pd.DataFrame:
+                  trial: Trial | Mapping[str, Any], trial_id: str = "",
+                  records: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per parameter rated on at most ``MAX_CATEGORIES`` categories, arm, visit and
     category: the subjects rated in the category (``count``), those rated at the visit
     (``n``) and ``percent`` = 100 * count / n; from the participant-level data (efficacy
     set, observed cases). Every category from the parameter's min to max has a row."""
     cfg = as_trial(trial, trial_id)
-    records = efficacy_set(efficacy, subjects)
+    if records is None:
+        records = efficacy_set(efficacy, subjects)
     out = []
     for code, p in _rated_parameters(cfg).items():
         categories = np.arange(int(p.min), int(p.max) + 1, dtype=float)
@@ -457,7 +479,8 @@ def _text_colour(hex_colour: str) -> str:
 
 def rating_distribution_figure(efficacy: pd.DataFrame, subjects: pd.DataFrame,
                                ard: pd.DataFrame, trial: Trial | Mapping[str, Any],
-                               trial_id: str = "") -> Figure:
+                               trial_id: str = "",
+                               records: pd.DataFrame | None = None) -> Figure:
     """Stacked bars, a panel per parameter (rated on at most ``MAX_CATEGORIES``
     categories) and arm: at each visit the percent of the subjects rated there in each
     category (``rating_counts``, participant-level; the n are checked against the ARD).
@@ -469,8 +492,10 @@ def rating_distribution_figure(efficacy: pd.DataFrame, subjects: pd.DataFrame,
         if not rated:
             return _placeholder(f"No parameter rated on {MAX_CATEGORIES} categories or fewer",
                                 "Distribution of ratings by visit")
-        check_counts_against_ard(efficacy_set(efficacy, subjects), ard, "rating_distribution")
-        counts = rating_counts(efficacy, subjects, cfg)
+        if records is None:
+            records = efficacy_set(efficacy, subjects)
+        check_counts_against_ard(records, ard, "rating_distribution")
+        counts = rating_counts(efficacy, subjects, cfg, records=records)
         groups = arms(ard)
         panels = [(code, arm) for code in rated for arm in groups
                   if ((counts["parameter"] == code) & (counts["group"] == arm)).any()]
@@ -530,7 +555,8 @@ def _stacked_bars(ax: Axes, counts: pd.DataFrame, code: str, arm: str, p: Parame
 
 
 def trajectories_figure(efficacy: pd.DataFrame, subjects: pd.DataFrame, ard: pd.DataFrame,
-                        trial: Trial | Mapping[str, Any], trial_id: str = "") -> Figure:
+                        trial: Trial | Mapping[str, Any], trial_id: str = "",
+                        records: pd.DataFrame | None = None) -> Figure:
     """Individual trajectories, a panel per parameter and arm: each subject's observed
     ratings (participant-level, efficacy set; checked against the ARD's n) as a thin grey
     line, the ARD's mean by visit on top. Artists (``artist_id``), per parameter and arm:
@@ -541,7 +567,8 @@ def trajectories_figure(efficacy: pd.DataFrame, subjects: pd.DataFrame, ard: pd.
 
     cfg = as_trial(trial, trial_id)
     with _style():
-        records = efficacy_set(efficacy, subjects)
+        if records is None:
+            records = efficacy_set(efficacy, subjects)
         check_counts_against_ard(records, ard, "trajectories")
         groups = arms(ard)
         params = [(c, p) for c, p in cfg.design.parameters.items()
@@ -730,10 +757,12 @@ def build_figures(ard: pd.DataFrame, efficacy: pd.DataFrame, subjects: pd.DataFr
                   trial: Trial | Mapping[str, Any], trial_id: str = "") -> dict[str, Figure]:
     """Every figure, ``{name: Figure}`` in the order of ``FIGURE_NAMES``."""
     cfg = as_trial(trial, trial_id)
+    records = efficacy_set(efficacy, subjects)  # once, for both participant-level figures
     figures = {
         "means_by_visit": means_by_visit_figure(ard, cfg),
-        "rating_distribution": rating_distribution_figure(efficacy, subjects, ard, cfg),
-        "trajectories": trajectories_figure(efficacy, subjects, ard, cfg),
+        "rating_distribution": rating_distribution_figure(efficacy, subjects, ard, cfg,
+                                                          records=records),
+        "trajectories": trajectories_figure(efficacy, subjects, ard, cfg, records=records),
         "subgroup_forest": subgroup_forest_figure(ard, cfg),
     }
     return figures
@@ -762,17 +791,37 @@ def figure_bytes(fig: Figure, fmt: str, caption: str = "", alt: str = "") -> byt
     return buffer.getvalue()
 
 
+def figures_bytes(fig: Figure, caption: str = "", alt: str = "") -> dict[str, bytes]:
+    """The figure in every format of ``FORMATS`` (``figure_bytes``), laid out once: the
+    constrained layout is computed when the PNG is drawn and kept for the SVG, instead of
+    being computed again (the text layout of every tick label and title) for each format.
+    The SVG has the PNG's layout, computed at ``PNG_DPI``; the figure's layout engine is
+    restored afterwards."""
+    engine = fig.get_layout_engine()
+    out = {}
+    try:
+        for fmt in FORMATS:
+            out[fmt] = figure_bytes(fig, fmt, caption, alt)
+            if engine is not None:
+                fig.set_layout_engine("none")  # keep the positions just computed
+    finally:
+        if engine is not None:
+            fig.set_layout_engine(engine)
+    return out
+
+
 def save_figure(fig: Figure, stem: str | Path, caption: str = "",
                 alt: str = "") -> list[Path]:
-    """Write ``<stem>.png`` and ``<stem>.svg`` (atomically); returns their paths."""
+    """Write ``<stem>.png`` and ``<stem>.svg`` (atomically; laid out once, see
+    ``figures_bytes``); returns their paths."""
     from trialreport.io import atomic_write_bytes
 
     stem = Path(stem)
     stem.parent.mkdir(parents=True, exist_ok=True)
     paths = []
-    for fmt in FORMATS:
+    for fmt, data in figures_bytes(fig, caption, alt).items():
         path = stem.with_name(f"{stem.name}.{fmt}")
-        atomic_write_bytes(path, figure_bytes(fig, fmt, caption, alt))
+        atomic_write_bytes(path, data)
         paths.append(path)
     return paths
 
@@ -790,8 +839,8 @@ def write_figures(trial: Trial | Mapping[str, Any], ard_path: str | Path,
     log = logging.getLogger("trialreport")
     cfg = as_trial(trial, trial_id)
     ard = read_ard(ard_path)
-    figures = build_figures(ard, pd.read_parquet(efficacy_path),
-                            pd.read_parquet(subjects_path), cfg)
+    figures = build_figures(ard, pd.read_parquet(efficacy_path, columns=list(EFFICACY_COLUMNS)),
+                            pd.read_parquet(subjects_path, columns=list(SUBJECT_COLUMNS)), cfg)
     texts = captions(cfg, ard)
     paths = []
     for name, fig in figures.items():

@@ -204,7 +204,7 @@ def _analysed_rows(data: pd.DataFrame, response: str, arms: Sequence[str], refer
             raise ValueError(f"column {c!r} has an infinite value")
         frame[c] = values
 
-    unknown = sorted(set(frame[ARM]) - set(arms))
+    unknown = sorted(set(frame[ARM].unique()) - set(arms))  # each distinct arm once
     if unknown:
         raise ValueError(f"ARM value(s) {unknown} in the data are not among the arms {arms}; "
                          "select the rows of the arms to analyse first")

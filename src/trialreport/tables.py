@@ -58,7 +58,8 @@ def fmt_num(value: float, decimals: int) -> str:
 
 
 class Ard:
-    """The rows of one analysis, looked up by (parameter, group, statistic)."""
+    """The rows of one analysis, looked up by (parameter, group, statistic). Its groups and
+    their denominators are found once (a table asks for them in every row)."""
 
     def __init__(self, ard: pd.DataFrame, analysis: str):
         rows = ard[ard["analysis"] == analysis]
@@ -68,12 +69,17 @@ class Ard:
         self.values = {(p, g, s): v for p, g, s, v in
                        zip(rows["parameter"], rows["group"], rows["statistic"], rows["value"],
                            strict=True)}
-        # The denominator rows (N), looked up once: a table asks for them per header cell.
-        self._n_rows = rows[rows["statistic"] == "N"]
+        n_rows = rows[rows["statistic"] == "N"]
         self._denominators: dict[str, float] = {}
-        for group, value in zip(self._n_rows["group"], self._n_rows["value"], strict=True):
-            self._denominators.setdefault(group, float(value))  # the first, in ARD order
-        self._groups: list[str] | None = None
+        for group, value in zip(n_rows["group"], n_rows["value"], strict=True):
+            self._denominators.setdefault(group, float(value))
+        groups = list(self._denominators)
+        arms = [g for g, s in zip(n_rows["group"], n_rows["analysis_set"], strict=True)
+                if g not in (TOTAL, ALL_PERIODS)
+                and not s.startswith("safety, exposed in period")]
+        if len(set(arms)) == 1 and TOTAL in groups:
+            groups.remove(TOTAL)
+        self._groups = groups
 
     def get(self, parameter: str, group: str, statistic: str) -> float:
         return float(self.values.get((parameter, group, statistic), math.nan))
@@ -83,19 +89,12 @@ class Ard:
 
     def groups(self) -> list[str]:
         """Groups that have a denominator row (N), in ARD order, without a redundant Total."""
-        if self._groups is None:
-            n_rows = self._n_rows
-            groups = list(dict.fromkeys(n_rows["group"]))
-            arms = [g for g, s in zip(n_rows["group"], n_rows["analysis_set"], strict=True)
-                    if g not in (TOTAL, ALL_PERIODS)
-                    and not s.startswith("safety, exposed in period")]
-            if len(set(arms)) == 1 and TOTAL in groups:
-                groups.remove(TOTAL)
-            self._groups = groups
         return list(self._groups)
 
     def denominator(self, group: str) -> float:
-        """The group's N: its first denominator row in ARD order."""
+        """The group's N (its first N row); IndexError for a group without one."""
+        if group not in self._denominators:
+            raise IndexError(f"no N row of group {group!r}")
         return self._denominators[group]
 
     def parameters(self) -> list[str]:
