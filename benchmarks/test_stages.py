@@ -236,15 +236,14 @@ def test_figures_of_a_large_trial(scaled, stage_files, tmp_path) -> None:
 
 
 def test_provenance_of_a_large_trial(scaled, stage_files, tmp_path) -> None:
-    from trialreport.pipeline import provenance
+    from trialreport.provenance import provenance
 
     data = {name: str(path) for name, path in scaled["paths"].items()}
     results = {"ard": str(stage_files["ard"]),
                "reproduction": str(stage_files["reproduction"])}
     out = tmp_path / "provenance.json"
     compare("provenance: SHA-256 of data and results, versions",
-            ours=lambda: provenance("scale", scaled["trial"], results, data, str(out),
-                                    str(tmp_path / "trial_config.json")),
+            ours=lambda: provenance("scale", scaled["trial"], results, data, str(out)),
             floor=lambda: floors.provenance_floor(data | results),
             max_time_ratio=3, max_memory_ratio=3)
     record = json.loads(out.read_text(encoding="utf-8"))

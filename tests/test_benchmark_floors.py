@@ -231,13 +231,12 @@ def test_provenance_floor_gives_the_stages_hashes(files: dict, trial: dict,
                                                   tmp_path) -> None:
     import json
 
-    from trialreport.pipeline import provenance
+    from trialreport.provenance import provenance
 
     data = files["data"]
     results = {"ard": str(files["ard"]), "reproduction": str(files["reproduction"])}
     provenance("scaled", {**trial, "data": {n: {"path": p} for n, p in data.items()}},
-               results, data, str(tmp_path / "provenance.json"),
-               str(tmp_path / "trial_config.json"))
+               results, data, str(tmp_path / "provenance.json"))
     record = json.loads((tmp_path / "provenance.json").read_text(encoding="utf-8"))
     hashes = {name: entry["sha256"] for part in ("data", "results")
               for name, entry in record[part].items()}
