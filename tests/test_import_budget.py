@@ -174,7 +174,7 @@ def loaded(tmp_path_factory) -> dict[str, set[str]]:
     trial = config["trials"][TRIAL]
     results = tmp_path_factory.mktemp("budget") / TRIAL
     results.mkdir()
-    write_trial_config(trial, results / "trial_config.json")  # as the workflow's parse does
+    write_trial_config(trial, results / "trial_config.json")  # as the workflow does
     out = {stage: run_stage(stage, results, trial) for stage in STAGES}
     assert (results / "provenance.json").exists()
     out["report"] = run_stage("report", results, trial, run=False)

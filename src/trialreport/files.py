@@ -1,7 +1,7 @@
 """Writing files so that readers see the old file or the whole new one, and hashing them.
 
-The standard library only: the provenance stage and the workflow's parse (trial_config.json)
-use these without importing pandas.
+The standard library only: the provenance stage and Snakemake's own process (which writes
+trial_config.json) use these without importing pandas.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Running a workflow stage: logging, refusals without tracebacks, and the trial's config.
 
 The standard library only, so that a stage pays for no package it does not use: the
-provenance stage imports nothing else, and Snakemake's own process never imports pandas
-(see ``write_trial_config``).
+provenance stage imports nothing else, and a Snakemake run with nothing to do imports no
+pandas (see ``write_trial_config``).
 """
 
 from __future__ import annotations
@@ -86,12 +86,12 @@ def write_trial_config(entry: Mapping[str, Any], path: str | Path) -> bool:
     """Write a trial's config entry to ``path`` unless the file already holds exactly that
     text; returns whether it wrote.
 
-    The workflow writes this file for every trial each time it is parsed
-    (workflow/rules/common.smk) and every stage reads the entry from it, as an input. A
-    file rewritten only when its trial's entry changed gives Snakemake what rule parameters
-    would (the jobs of exactly the trials whose entry changed run again) without the cost
-    of parameters: to compare them between runs, Snakemake imports pandas in its own
-    process, 0.3 s on every call, a no-op included."""
+    The workflow writes this file whenever it builds the jobs of a trial (the input
+    function ``trial_config_file`` of workflow/rules/common.smk) and every stage reads the
+    entry from it, as an input. A file rewritten only when its trial's entry changed gives
+    Snakemake what rule parameters would (the jobs of exactly the trials whose entry changed
+    run again) without the cost of parameters: to compare them between runs, Snakemake
+    imports pandas in its own process, 0.3 s on every call, a no-op included."""
     path = Path(path)
     text = trial_config_text(entry)
     try:

@@ -1,6 +1,6 @@
 rule analyse:
     input:
-        trial_config=TRIAL_CONFIG,
+        trial_config=trial_config_file,
         subjects=f"{RESULTS}/{{trial}}/validated/subjects.parquet",
         exposure=f"{RESULTS}/{{trial}}/validated/exposure.parquet",
         adverse_events=f"{RESULTS}/{{trial}}/validated/adverse_events.parquet",

@@ -9,13 +9,7 @@ validate(config, "../../schemas/config.schema.yaml")
 RESULTS = config.get("results", "results")
 SCHEMAS = config.get("schemas", "schemas")
 TRIALS = sorted(config["trials"])
-# Every stage reads its trial's config entry from results/<trial>/trial_config.json, an input
-# like the data: the file is rewritten here only when the entry changed, so Snakemake reruns
-# exactly the trials whose entry changed (trialreport.stage.write_trial_config says why this
-# is not a rule parameter).
 TRIAL_CONFIG = f"{RESULTS}/{{trial}}/trial_config.json"
-for _trial in TRIALS:
-    write_trial_config(config["trials"][_trial], TRIAL_CONFIG.format(trial=_trial))
 DATASETS = ["subjects", "scores", "adverse_events", "exposure"]
 # Display tables (results/<trial>/tables/<name>.csv, written by the tables step), named as in
 # trialreport.tables.TABLES, listed here so that parsing the workflow imports no package
@@ -50,6 +44,17 @@ def figure_files(trial):
     ]
 
 
+def trial_config_file(wildcards):
+    """Every stage reads its trial's config entry from results/<trial>/trial_config.json, an
+    input like the data. The file is written here, when Snakemake builds the jobs of the
+    trial, and only when the entry changed, so Snakemake reruns exactly the trials whose
+    entry changed (trialreport.stage.write_trial_config says why this is not a rule
+    parameter)."""
+    path = TRIAL_CONFIG.format(trial=wildcards.trial)
+    write_trial_config(config["trials"][wildcards.trial], path)
+    return path
+
+
 def data_files(wildcards):
     """The trial's data files (adverse events and exposure are optional)."""
     data = config["trials"][wildcards.trial]["data"]
@@ -74,7 +79,7 @@ def report_inputs(wildcards):
         "selection": f"{results}/ingested/selection.csv",
         "checks": f"{results}/derived/checks.csv",
         "provenance": f"{results}/provenance.json",
-        "trial_config": TRIAL_CONFIG.format(trial=wildcards.trial),
+        "trial_config": trial_config_file(wildcards),
         "tables": [f"{results}/tables/{name}.csv" for name in TABLE_NAMES],
         "figures": figure_files(wildcards.trial),
     }

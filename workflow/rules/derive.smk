@@ -1,6 +1,6 @@
 rule derive:
     input:
-        trial_config=TRIAL_CONFIG,
+        trial_config=trial_config_file,
         scores=f"{RESULTS}/{{trial}}/validated/scores.parquet",
     output:
         efficacy=f"{RESULTS}/{{trial}}/derived/efficacy.parquet",

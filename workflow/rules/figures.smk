@@ -1,6 +1,6 @@
 rule figures:
     input:
-        trial_config=TRIAL_CONFIG,
+        trial_config=trial_config_file,
         ard=f"{RESULTS}/{{trial}}/ard.csv",
         efficacy=f"{RESULTS}/{{trial}}/derived/efficacy.parquet",
         subjects=f"{RESULTS}/{{trial}}/validated/subjects.parquet",

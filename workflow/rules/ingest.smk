@@ -1,7 +1,7 @@
 rule ingest:
     input:
         unpack(data_files),
-        trial_config=TRIAL_CONFIG,
+        trial_config=trial_config_file,
         contracts=contract_files,
     output:
         **{name: f"{RESULTS}/{{trial}}/ingested/{name}.parquet" for name in DATASETS},

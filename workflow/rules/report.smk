@@ -1,7 +1,7 @@
 rule provenance:
     input:
         unpack(data_files),
-        trial_config=TRIAL_CONFIG,
+        trial_config=trial_config_file,
         ard=f"{RESULTS}/{{trial}}/ard.csv",
         reproduction=f"{RESULTS}/{{trial}}/reproduction.csv",
     output:

@@ -1,6 +1,6 @@
 rule reproduce:
     input:
-        trial_config=TRIAL_CONFIG,
+        trial_config=trial_config_file,
         ard=f"{RESULTS}/{{trial}}/ard.csv",
     output:
         reproduction=report(

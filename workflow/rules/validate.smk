@@ -1,6 +1,6 @@
 rule validate:
     input:
-        trial_config=TRIAL_CONFIG,
+        trial_config=trial_config_file,
         **{name: f"{RESULTS}/{{trial}}/ingested/{name}.parquet" for name in DATASETS},
         contracts=contract_files,
     output:
