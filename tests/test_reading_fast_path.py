@@ -137,3 +137,15 @@ def test_text_columns_come_in_the_chunks_pandas_parser_makes() -> None:
         ours = io._read_plain_csv(raw, names.split(","), ",", "utf-8")
         assert ([len(c) for c in ours["c0"].array._pa_array.chunks]
                 == [len(c) for c in chunks])
+
+
+@pytest.mark.parametrize("delimiter", ["\t", ";", "|"])
+@pytest.mark.parametrize("name", ["subjects", "scores"])
+def test_other_delimiters_take_the_fast_path(name: str, delimiter: str) -> None:
+    original = (DATA / f"{name}.csv").read_bytes().replace(b",", delimiter.encode())
+    for raw in (original, original.replace(b"\n", b"\n\n", 5),
+                original + delimiter.encode() * 5 + b"\n"):
+        fast = io._read_csv(DATA / "x.csv", raw, delimiter, "utf-8", fast=True)
+        careful = io._read_csv(DATA / "x.csv", raw, delimiter, "utf-8", fast=False)
+        assert io._read_plain_csv(raw, list(fast.columns[:-1]), delimiter, "utf-8") is not None
+        pd.testing.assert_frame_equal(fast, careful)
