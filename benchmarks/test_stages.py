@@ -1,8 +1,9 @@
 """Each stage on a large trial, as ratios against a floor measured in the same run.
 
-The floors of derive and analyse (benchmarks/floors.py) compute the same numbers as the
-stage; tests/test_benchmark_floors.py checks that on a small trial, and the tests here
-check it again at full size."""
+The floors (benchmarks/floors.py) do the same work as their stage: the same numbers for
+derive and analyse, the same files and failures for ingest and validate;
+tests/test_benchmark_floors.py checks that on a small trial, and the tests here check it
+again at full size (except derive's)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ import json
 import floors
 import pandas as pd
 import pytest
+import yaml
 
-from trialreport import contracts, io
+from trialreport import io, pipeline
 from trialreport.analysis import build_ard, format_ard
 from trialreport.config import Trial
 from trialreport.derive import attach_base, derive_efficacy_as_delivered, derive_locf_records
@@ -21,40 +23,73 @@ from trialreport.safety import build_safety_ard
 
 from conftest import ROOT, compare
 
+DATASETS = ["subjects", "scores", "adverse_events", "exposure"]
 
-def test_reading_a_large_csv(scaled) -> None:
-    path = scaled["paths"]["scores"]
-    frame = compare(
-        "read scores.csv",
-        ours=lambda: io.read_table(path),
-        floor=lambda: pd.read_csv(path, dtype=str, keep_default_na=False),
-        max_time_ratio=4, max_memory_ratio=6,
+
+def _outputs(folder, *extra: str) -> dict[str, str]:
+    folder.mkdir(parents=True, exist_ok=True)
+    return {name: str(folder / f"{name}.parquet") for name in DATASETS} | {
+        name: str(folder / f"{name}.csv") for name in extra}
+
+
+@pytest.fixture(scope="module")
+def ingested(scaled) -> dict[str, str]:
+    """The scaled trial's ingested Parquet files, as the ingest stage writes them."""
+    outputs = _outputs(scaled["folder"] / "ingested", "selection")
+    pipeline.ingest(scaled["trial"], ROOT / "schemas", outputs,
+                    report_dir=scaled["folder"] / "validation")
+    return outputs
+
+
+def _same_tables(ours: dict[str, str], floor: dict[str, str]) -> None:
+    for name in DATASETS:
+        pd.testing.assert_frame_equal(pd.read_parquet(ours[name]), pd.read_parquet(floor[name]),
+                                      check_dtype=False)
+
+
+def test_reading_a_large_trial(scaled, ingested) -> None:
+    # The whole ingest stage (pipeline.ingest, as the workflow runs it): the four CSVs read
+    # as text with their checks (encoding, header, field counts, blank lines, stripping),
+    # the config's selection, the ingested Parquet files and the selection counts; the
+    # floor does the same reading, checks and writing in a few Arrow calls.
+    folder = scaled["folder"]
+    ours, floor = (_outputs(folder / "ingest-stage", "selection"),
+                   _outputs(folder / "ingest-floor"))
+    compare(
+        "ingest: read, check and write the four datasets",
+        ours=lambda: pipeline.ingest(scaled["trial"], ROOT / "schemas", ours,
+                                     report_dir=folder / "ingest-report"),
+        floor=lambda: floors.ingest_floor(scaled["paths"], floor),
+        max_time_ratio=3, max_memory_ratio=3,
     )
-    assert len(frame) == len(scaled["dataset"].scores)
+    _same_tables(ours, floor)  # the floor did the same work
+    _same_tables(ours, ingested)
+    assert len(pd.read_parquet(ours["scores"])) == len(scaled["dataset"].scores)
 
 
-def test_validating_a_large_scores_file(scaled) -> None:
+def test_validating_a_large_trial(scaled, ingested) -> None:
+    # The whole validate stage (pipeline.validate): the four datasets against their
+    # contracts with pandera, the cross-dataset checks, the typed Parquet files; the floor
+    # makes every check of the contracts in plain pandas and NumPy (floors.validate_floor).
+    import pandera.pandas  # noqa: F401  (imported here, once: what a stage's process
+    # costs before its work is measured by test_startup.py; here, the work)
 
-    raw = io.read_table(scaled["paths"]["scores"])
-    contract = contracts.load_contract(ROOT / "schemas" / "scores.yaml")
-    domain = contracts.Domain.from_trial_config(scaled["trial"])
-    domain.subject_ids = sorted(scaled["dataset"].subjects["USUBJID"])
-    visits = list(domain.visits)
-
-    def floor() -> int:
-        # The irreducible checks: typing, allowed values and the key, in plain pandas.
-        typed = raw.assign(AVISITN=pd.to_numeric(raw["AVISITN"]),
-                           AVAL=pd.to_numeric(raw["AVAL"]), ADY=pd.to_numeric(raw["ADY"]))
-        bad = (~typed["AVISIT"].isin(visits)).sum() + (~typed["USUBJID"].isin(
-            domain.subject_ids)).sum()
-        return int(bad + typed.duplicated(["USUBJID", "PARAMCD", "AVISITN"]).sum())
-
-    _, failures = compare(
-        "validate scores",
-        ours=lambda: contracts.validate_frame(raw, contract, domain, "scores.csv"),
-        floor=floor, max_time_ratio=25, max_memory_ratio=10, repeat=2,
+    folder = scaled["folder"]
+    ours = _outputs(folder / "validate-stage", "warnings", "exclusions")
+    floor = _outputs(folder / "validate-floor", "warnings", "exclusions")
+    contracts = {name: yaml.safe_load((ROOT / "schemas" / f"{name}.yaml").read_text(
+        encoding="utf-8")) for name in DATASETS}
+    compare(
+        "validate: the four datasets against their contracts",
+        ours=lambda: pipeline.validate(scaled["trial"], ROOT / "schemas", ingested, ours,
+                                       report_dir=folder / "validate-report"),
+        floor=lambda: floors.validate_floor(scaled["trial"], contracts, ingested, floor),
+        max_time_ratio=3, max_memory_ratio=3, repeat=2,
     )
-    assert failures.empty
+    failures, exclusions = floors.validate_floor(scaled["trial"], contracts, ingested, floor)
+    assert failures.empty and exclusions.empty
+    assert pd.read_csv(ours["warnings"]).empty and pd.read_csv(ours["exclusions"]).empty
+    _same_tables(ours, floor)
 
 
 def _design(scaled):

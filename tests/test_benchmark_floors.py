@@ -1,20 +1,25 @@
-"""The benchmark floors (benchmarks/floors.py) compute the same numbers as the stages they
-are held against, on a small scaled trial: otherwise a ratio to them would mean nothing."""
+"""The benchmark floors (benchmarks/floors.py) do the same work as the stages they are held
+against, on a small scaled trial: the same numbers (derive, analyse), the same files and
+the same failures (ingest, validate); otherwise a ratio to them would mean nothing."""
 
 from __future__ import annotations
 
+import copy
 import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import yaml
 
+from trialreport import pipeline
 from trialreport.analysis import build_ard
 from trialreport.config import Trial
 from trialreport.derive import attach_base, derive_efficacy, derive_locf_records
 from trialreport.safety import build_safety_ard
 from trialreport.scaled import make_scaled_dataset
+from trialreport.synthetic import write_dataset
 
 from conftest import ROOT
 
@@ -242,3 +247,184 @@ def test_provenance_floor_gives_the_stages_hashes(files: dict, trial: dict,
               for name, entry in record[part].items()}
     assert hashes == floors.provenance_floor(data | results)
     assert len(set(hashes.values())) == 6
+
+# ingest and validate: the same files, the same failures
+# ---------------------------------------------------------------------------------------
+
+DATASETS = ["subjects", "scores", "adverse_events", "exposure"]
+
+
+def _outputs(folder: Path, *extra: str) -> dict[str, str]:
+    folder.mkdir(parents=True, exist_ok=True)
+    return {name: str(folder / f"{name}.parquet") for name in DATASETS} | {
+        name: str(folder / f"{name}.csv") for name in extra}
+
+
+def _trial_on(trial: dict, folder: Path) -> dict:
+    return copy.deepcopy(trial) | {"data": {name: {"path": str(folder / f"{name}.csv")}
+                                            for name in DATASETS}}
+
+
+@pytest.fixture(scope="module")
+def contracts() -> dict:
+    return {name: yaml.safe_load((ROOT / "schemas" / f"{name}.yaml").read_text(
+        encoding="utf-8")) for name in DATASETS}
+
+
+def _same_tables(ours: dict[str, str], floor: dict[str, str]) -> None:
+    for name in DATASETS:
+        pd.testing.assert_frame_equal(pd.read_parquet(ours[name]), pd.read_parquet(floor[name]),
+                                      check_dtype=False)
+
+
+@pytest.mark.parametrize("padded", [False, True], ids=["as-written", "padded-and-empty-rows"])
+def test_ingest_floor_writes_the_stages_tables(data: dict, trial: dict, tmp_path: Path,
+                                               padded: bool) -> None:
+    paths = write_dataset(data["ds"], tmp_path / "data")
+    if padded:  # values with spaces around them, and rows of nothing but delimiters
+        for path in paths:
+            lines = path.read_bytes().split(b"\n")
+            empty = b"," * lines[0].count(b",")
+            lines = [line.replace(b",", b" ,\t") if n % 3 else line
+                     for n, line in enumerate(lines)]
+            lines[5:5] = [empty, b" " + empty]
+            path.write_bytes(b"\n".join(lines))
+    ours, floor = _outputs(tmp_path / "stage", "selection"), _outputs(tmp_path / "floor")
+    pipeline.ingest(_trial_on(trial, tmp_path / "data"), ROOT / "schemas", ours)
+    counts = floors.ingest_floor({p.stem: p for p in paths}, floor)
+    _same_tables(ours, floor)
+    used = pd.read_csv(ours["selection"]).query("records == 'used'").set_index("dataset")["n"]
+    assert counts == used.to_dict()
+    assert counts["scores"] == len(data["ds"].scores)
+    if padded:
+        assert pd.read_parquet(floor["scores"])["SRCROW"].iloc[4] == 8  # two rows skipped
+
+
+@pytest.fixture(scope="module")
+def ingested(data: dict, trial: dict, tmp_path_factory) -> dict[str, str]:
+    folder = tmp_path_factory.mktemp("ingested")
+    write_dataset(data["ds"], folder / "data")
+    outputs = _outputs(folder / "out", "selection")
+    pipeline.ingest(_trial_on(trial, folder / "data"), ROOT / "schemas", outputs)
+    return outputs
+
+
+def _validate_both(trial: dict, contracts: dict, inputs: dict[str, str], folder: Path
+                   ) -> tuple[pd.DataFrame | None, pd.DataFrame, pd.DataFrame,
+                              pd.DataFrame, dict[str, str], dict[str, str]]:
+    """The stage's failures (failures.csv; None when it accepted the data) and exclusions,
+    the floor's failures and exclusions, and both sets of outputs."""
+    ours = _outputs(folder / "stage", "warnings", "exclusions")
+    floor = _outputs(folder / "floor", "warnings", "exclusions")
+    report = folder / "report"
+    report.mkdir(parents=True, exist_ok=True)
+    try:
+        pipeline.validate(trial, ROOT / "schemas", inputs, ours, report_dir=report)
+        stage = None
+        excluded = pd.read_csv(ours["exclusions"])[["USUBJID", "PARAMCD"]]
+    except pipeline.StageError:
+        stage = pd.read_csv(report / "failures.csv")
+        excluded = None
+    failures, exclusions = floors.validate_floor(trial, contracts, inputs, floor)
+    return stage, excluded, failures, exclusions, ours, floor
+
+
+FAILURE_KEY = ["dataset", "row", "column", "rule", "severity"]
+
+
+def test_validate_floor_accepts_and_types_as_the_stage(trial: dict, contracts: dict,
+                                                       ingested: dict, tmp_path: Path) -> None:
+    stage, excluded, failures, exclusions, ours, floor = _validate_both(
+        trial, contracts, ingested, tmp_path)
+    assert stage is None and failures.empty
+    assert excluded.empty and exclusions.empty
+    _same_tables(ours, floor)
+    for name in DATASETS:  # typed alike: Int64, Float64 and text where the contract says
+        assert (pd.read_parquet(ours[name]).dtypes == pd.read_parquet(floor[name]).dtypes).all()
+
+
+def _inject(frames: dict[str, pd.DataFrame]) -> None:
+    """One or more failures of every check the contracts make (as text, as a sponsor's
+    file would hold them)."""
+    s, sc, ae, ex = (frames[n] for n in DATASETS)
+    s.loc[0, "AGE"] = "25"                      # range (age_range)
+    s.loc[1, "SEX"] = "X"                       # allowed_values
+    s.loc[2, "EOSSTAT"], s.loc[2, "DCSREAS"] = "DISCONTINUED", pd.NA  # discontinued_has_reason
+    s.loc[3, "EFFFL"] = pd.NA                   # not_null
+    s.loc[4, "AGE"] = "fourteen"                # type
+    sc.loc[0, "AVAL"] = "x"                     # type
+    sc.loc[1, "AVISITN"] = "1.5"                # type (not a whole number)
+    sc.loc[2, "USUBJID"] = "S-NOBODY"           # subject_in_subjects
+    sc.loc[3, "AVISIT"] = "Week 9"              # allowed_values
+    sc.loc[4, "ADY"] = "99"                     # range (study_days)
+    sc.loc[5, "AVAL"] = "9"                     # aval_within_parameter_range
+    sc.loc[6, "AVAL"] = "2.5"                   # aval_integer_where_declared
+    sc.loc[7, "AVISIT"] = "Week 2"              # visit_name_matches_number (AVISITN 0)
+    sc.loc[8, "PARAMCD"] = pd.NA                # not_null
+    sc.loc[9, "AVAL"] = "inf"                   # type (not finite)
+    late = sc.index[(sc["AVISITN"] == "1")][0]
+    sc.loc[late, "ADY"] = "20"                  # ady_within_visit_window (a warning)
+    frames["scores"] = pd.concat([sc, sc.iloc[[20]]], ignore_index=True)  # unique_key
+    ae.loc[0, "AENDY"], ae.loc[0, "ASTDY"] = "3", "5"    # end_not_before_onset
+    ae.loc[1, "APHASE"], ae.loc[1, "ASTDY"] = "PLACEBO", "20"  # onset_within_period
+    ae.loc[2, "AESEV"] = "HUGE"                 # allowed_values
+    ae.loc[3, "ASTDY"] = "40"                   # range (onset_days)
+    ex.loc[0, "EXENDY"] = "0"                   # end_not_before_start, range
+    ex.loc[1, "EXDOSE"] = "75"                  # allowed_values (dose_levels)
+    ex.loc[2, "EXDOSE"] = "50"                  # dose_allowed_in_period (PLACEBO)
+    ex.loc[3, "EXENDY"] = "30"                  # interval_within_period, overlapping
+    ex.loc[4, "APHASE"] = "RUN-IN"              # allowed_values (periods)
+
+
+def test_validate_floor_finds_the_stages_failures(trial: dict, contracts: dict,
+                                                  ingested: dict, tmp_path: Path) -> None:
+    frames = {name: pd.read_parquet(ingested[name]) for name in DATASETS}
+    _inject(frames)
+    inputs = _outputs(tmp_path / "bad")
+    for name, frame in frames.items():
+        frame.to_parquet(inputs[name], index=False)
+    stage, _, failures, _, _, floor = _validate_both(trial, contracts, inputs, tmp_path)
+    assert stage is not None, "the stage accepted data with injected failures"
+    theirs = stage[FAILURE_KEY].drop_duplicates().sort_values(FAILURE_KEY, ignore_index=True)
+    mine = failures[FAILURE_KEY].sort_values(FAILURE_KEY, ignore_index=True)
+    both = theirs.merge(mine, how="outer", indicator=True)
+    assert (both["_merge"] == "both").all(), both[both["_merge"] != "both"].to_string()
+    rules = set(mine["rule"])  # every column check and every dataset-level rule
+    assert rules >= {"type", "not_null", "allowed_values", "range", "subject_in_subjects",
+                     "unique_key"}
+    assert rules >= set().union(*(c.get("rules", []) for c in contracts.values()))
+    assert len(mine) >= 35
+    assert "warning" in set(mine["severity"])
+    assert not any(Path(floor[name]).exists() for name in DATASETS)  # refused, as the stage
+
+
+def test_validate_floor_excludes_the_stages_subjects(trial: dict, contracts: dict,
+                                                     ingested: dict, tmp_path: Path) -> None:
+    frames = {name: pd.read_parquet(ingested[name]) for name in DATASETS}
+    sc = frames["scores"]
+    first = sc["USUBJID"].iloc[0]
+    frames["scores"] = sc[~((sc["USUBJID"] == first) & (sc["AVISITN"] == "0"))]  # no baseline
+    inputs = _outputs(tmp_path / "in")
+    for name, frame in frames.items():
+        frame.to_parquet(inputs[name], index=False)
+    stage, excluded, failures, exclusions, ours, floor = _validate_both(
+        trial, contracts, inputs, tmp_path)
+    assert stage is None and failures.empty
+    assert excluded.values.tolist() == exclusions.values.tolist() == [[first, "CGIS"]]
+    _same_tables(ours, floor)
+
+
+def test_matches_subjects_in_both(trial: dict, contracts: dict, ingested: dict,
+                                  tmp_path: Path) -> None:
+    """A subject-level column repeated in the scores (as ADaM repeats ADSL's) must agree."""
+    frames = {name: pd.read_parquet(ingested[name]) for name in DATASETS}
+    sex = frames["subjects"].set_index("USUBJID")["SEX"]
+    sc = frames["scores"]
+    sc["SEX"] = sc["USUBJID"].map(sex).astype("string")
+    sc.loc[3, "SEX"] = "U" if sc.loc[3, "SEX"] != "U" else "M"
+    inputs = _outputs(tmp_path / "in")
+    for name, frame in frames.items():
+        frame.to_parquet(inputs[name], index=False)
+    stage, _, failures, _, _, _ = _validate_both(trial, contracts, inputs, tmp_path)
+    assert stage[FAILURE_KEY].values.tolist() == failures[FAILURE_KEY].values.tolist() == [
+        ["scores", int(sc.loc[3, "SRCROW"]), "SEX", "matches_subjects", "error"]]

@@ -107,3 +107,45 @@ def test_rows_of_empty_fields_are_skipped_keeping_row_numbers(tmp_path: Path) ->
     pd.testing.assert_frame_equal(fast, careful)
     assert fast[io.ROW_COLUMN].tolist() == [2, 5]
     assert fast["A"].tolist() == ["1", "4"]
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "latin-1", "cp1252"])
+@pytest.mark.parametrize("name", ["scores", "adverse_events"])
+def test_letters_beyond_ascii_take_the_fast_path(name: str, encoding: str) -> None:
+    """Arrow reads UTF-8: a file in another ASCII-compatible encoding is decoded first."""
+    path = DATA / f"{name}.csv"
+    original = path.read_bytes()
+    raw = original.replace(b"e,", "é,".encode(encoding)).replace(b"a", "ä".encode(encoding))
+    assert raw != original
+    fast, careful = both(path, raw, encoding=encoding)
+    assert io._read_plain_csv(raw, list(fast.columns[:-1]), ",", encoding) is not None
+    pd.testing.assert_frame_equal(fast, careful)
+    assert fast.map(lambda v: "é" in str(v) or "ä" in str(v)).any().any()
+
+
+def test_text_columns_come_in_the_chunks_pandas_parser_makes() -> None:
+    """Where a column's dictionary outgrows its page, the Parquet file depends on the
+    chunks: cut as pandas cuts them, the ingested files stay what pandas' reader gave."""
+    import io as stdio
+
+    for width in (2, 7, 12, 40):
+        names = ",".join(f"c{i}" for i in range(width))
+        raw = (names + "\n" + ("ab," * (width - 1) + "ab\n") * 70_000).encode()
+        frame = pd.read_csv(stdio.BytesIO(raw), dtype=str)
+        chunks = frame["c0"].array._pa_array.chunks
+        assert len(chunks[0]) == min(70_000, io._pandas_chunk_rows(width))
+        ours = io._read_plain_csv(raw, names.split(","), ",", "utf-8")
+        assert ([len(c) for c in ours["c0"].array._pa_array.chunks]
+                == [len(c) for c in chunks])
+
+
+@pytest.mark.parametrize("delimiter", ["\t", ";", "|"])
+@pytest.mark.parametrize("name", ["subjects", "scores"])
+def test_other_delimiters_take_the_fast_path(name: str, delimiter: str) -> None:
+    original = (DATA / f"{name}.csv").read_bytes().replace(b",", delimiter.encode())
+    for raw in (original, original.replace(b"\n", b"\n\n", 5),
+                original + delimiter.encode() * 5 + b"\n"):
+        fast = io._read_csv(DATA / "x.csv", raw, delimiter, "utf-8", fast=True)
+        careful = io._read_csv(DATA / "x.csv", raw, delimiter, "utf-8", fast=False)
+        assert io._read_plain_csv(raw, list(fast.columns[:-1]), delimiter, "utf-8") is not None
+        pd.testing.assert_frame_equal(fast, careful)

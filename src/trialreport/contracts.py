@@ -20,10 +20,12 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 import yaml
 
 from trialreport.config import Parameter, Trial, as_trial
+from trialreport.frames import member_of
 from trialreport.io import ROW_COLUMN
 
 if TYPE_CHECKING:  # pandera is imported where a frame is validated: ingest needs the
@@ -177,13 +179,21 @@ class Rule:
     e.g. to name the other rows involved."""
 
 
+def _lookup(values: pd.Series, mapping: Mapping[Any, Any]) -> pd.Series:
+    """``values.map(mapping)``, looked up once per distinct value: a column of visits,
+    parameters or periods repeats a few values many times, and ``map`` of an Arrow-backed
+    text column goes through Python value by value."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    return pd.Series(uniques).map(mapping).take(codes).set_axis(values.index)
+
+
 def _visit_name_matches_number(df: pd.DataFrame, dom: Domain) -> pd.Series:
-    expected = df["AVISIT"].map(dom.visits)
+    expected = _lookup(df["AVISIT"], dom.visits)
     return expected.isna() | df["AVISITN"].isna() | (expected == df["AVISITN"])
 
 
 def _param_bound(df: pd.DataFrame, dom: Domain, key: str) -> pd.Series:
-    return df["PARAMCD"].map({k: getattr(v, key) for k, v in dom.parameters.items()})
+    return _lookup(df["PARAMCD"], {k: getattr(v, key) for k, v in dom.parameters.items()})
 
 
 def _aval_within_parameter_range(df: pd.DataFrame, dom: Domain) -> pd.Series:
@@ -202,8 +212,8 @@ def _aval_integer_where_declared(df: pd.DataFrame, dom: Domain) -> pd.Series:
 
 
 def _ady_within_visit_window(df: pd.DataFrame, dom: Domain) -> pd.Series:
-    planned = pd.to_numeric(df["AVISIT"].map(dom.visit_days), errors="coerce")
-    window = pd.to_numeric(df["AVISIT"].map(dom.visit_windows), errors="coerce")
+    planned = pd.to_numeric(_lookup(df["AVISIT"], dom.visit_days), errors="coerce")
+    window = pd.to_numeric(_lookup(df["AVISIT"], dom.visit_windows), errors="coerce")
     day = df["ADY"].astype("Float64")
     ok = (day - planned).abs() <= window
     return (planned.isna() | window.isna() | day.isna() | ok).fillna(True).astype(bool)
@@ -221,15 +231,15 @@ def _end_not_before(start: str, end: str) -> Callable[[pd.DataFrame, Domain], pd
 
 
 def _onset_within_period(df: pd.DataFrame, dom: Domain) -> pd.Series:
-    first = df["APHASE"].map({k: v[0] for k, v in dom.periods.items()})
-    last = df["APHASE"].map({k: v[1] for k, v in dom.periods.items()})
+    first = _lookup(df["APHASE"], {k: v[0] for k, v in dom.periods.items()})
+    last = _lookup(df["APHASE"], {k: v[1] for k, v in dom.periods.items()})
     day = df["ASTDY"].astype("Float64")
     ok = (day >= first) & (day <= last)
     return (first.isna() | day.isna() | ok).fillna(True).astype(bool)
 
 
 def _period_day(df: pd.DataFrame, dom: Domain, which: int) -> pd.Series:
-    days = df["APHASE"].map({k: v[which] for k, v in dom.periods.items()})
+    days = _lookup(df["APHASE"], {k: v[which] for k, v in dom.periods.items()})
     return pd.to_numeric(days, errors="coerce").astype("Float64")
 
 
@@ -268,11 +278,15 @@ def _dose_allowed_in_period(df: pd.DataFrame, dom: Domain) -> pd.Series:
     # all (an unplanned dose is an allowed_values failure already).
     if dom.dose_levels is None:  # no planned doses in the config: nothing to check against
         return pd.Series(True, index=df.index)
-    planned = set(dom.dose_levels)
-    allowed = {(p, d) for p, doses in dom.period_doses.items() for d in doses}
-    ok = [pd.isna(p) or p not in dom.period_doses or pd.isna(d) or float(d) not in planned
-          or (p, float(d)) in allowed for p, d in zip(df["APHASE"], df["EXDOSE"], strict=True)]
-    return pd.Series(ok, index=df.index, dtype=bool)
+    phase, dose = df["APHASE"], df["EXDOSE"].astype("Float64")
+    planned = [float(d) for d in dom.dose_levels]
+    checked = (member_of(phase, list(dom.period_doses)).to_numpy()
+               & dose.isin(planned).fillna(False).to_numpy(dtype=bool))
+    allowed = np.zeros(len(df), dtype=bool)
+    for period, doses in dom.period_doses.items():
+        allowed |= ((phase == period).fillna(False).to_numpy(dtype=bool)
+                    & dose.isin([float(d) for d in doses]).fillna(False).to_numpy(dtype=bool))
+    return pd.Series(~checked | allowed, index=df.index, dtype=bool)
 
 
 def _explain_parameter_range(row: pd.Series, dom: Domain) -> str:
@@ -449,7 +463,12 @@ def build_schema(contract: Contract, domain: Domain,
         allowed = _resolve(spec.allowed, domain)
         if _is_subject_domain(spec.allowed):
             if allowed is not None:  # None: subjects unreadable; reported there
-                checks.append(pa.Check.isin(list(allowed), error="subject_in_subjects"))
+                # the subjects' identifiers as a set in a vectorised check: pandera's isin
+                # turns every allowed value into an Arrow scalar on every call and copies
+                # the list with the schema (seconds for 10^5 subjects)
+                subjects = frozenset(allowed)
+                checks.append(pa.Check(lambda values, ids=subjects: member_of(values, ids),
+                                       error="subject_in_subjects"))
         elif allowed is not None:
             if spec.type != "string":
                 allowed = [float(v) for v in allowed]
@@ -686,9 +705,8 @@ def missing_baselines(scores: pd.DataFrame,
         if "BASE" in rows.columns:
             with_base |= set(rows.loc[rows["BASE"].notna(), "USUBJID"])
         post = rows[(rows["AVISITN"] > base_n) & rows["AVAL"].notna()]
+        post = post[~member_of(post["USUBJID"], with_base).to_numpy()]
         for subject, group in post.groupby("USUBJID", sort=True):
-            if subject in with_base:
-                continue
             at_base = rows[(rows["USUBJID"] == subject) & (rows["AVISITN"] == base_n)]
             visit = visit_names.get(base_n, f"AVISITN {base_n}")
             if len(at_base):

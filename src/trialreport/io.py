@@ -13,6 +13,7 @@ import io
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -85,11 +86,20 @@ def _record_number(before: bytes, encoding: str, delimiter: str) -> int:
         return before.count(b"\n") + 1
 
 
+_BLANK_FILE = re.compile(rb"(?:\xef\xbb\xbf)?\s*\Z")
+"""A file with nothing but a byte-order mark and whitespace (that ``bytes.strip`` strips)."""
+
+
 def _read_csv(path: Path, raw: bytes, delimiter: str, encoding: str,
               fast: bool = True) -> pd.DataFrame:
-    if not raw.removeprefix(b"\xef\xbb\xbf").strip():
+    if _BLANK_FILE.match(raw):  # (raw.strip() would copy the whole file)
         raise InputFileError(path, "file is empty (no header, no rows)", rule="empty_file",
                              row=1, value=f"{len(raw)} bytes")
+    if fast:  # a regular file needs neither the whole text decoded nor Python's csv module
+        header = _plain_header(raw, delimiter, encoding)
+        plain = _read_plain_csv(raw, header, delimiter, encoding) if header else None
+        if plain is not None:
+            return plain
     try:
         text = raw.decode(encoding)
     except UnicodeDecodeError as exc:
@@ -122,9 +132,6 @@ def _read_csv(path: Path, raw: bytes, delimiter: str, encoding: str,
             path, f"column {header.index('') + 1} of the header has no name",
             rule="blank_column_name", row=1, column=f"field {header.index('') + 1}", value="",
         )
-    plain = _read_plain_csv(raw, header, delimiter, encoding) if fast else None
-    if plain is not None:
-        return plain
     rows = []
     row_numbers = []
     ragged = []
@@ -154,13 +161,54 @@ def _read_csv(path: Path, raw: bytes, delimiter: str, encoding: str,
     return frame
 
 
-_OTHER_WHITESPACE_BYTES = re.compile(rb"[\x0b\x0c\x1c-\x1f]")
+_OTHER_WHITESPACE_BYTES = (b"\x0b", b"\x0c", b"\x1c", b"\x1d", b"\x1e", b"\x1f")
 _OTHER_WHITESPACE = re.compile(r"[^\S \t\r\n]")
 """Whitespace that ``str.strip`` strips besides space, tab and line breaks (no-break space,
 form feed, ...): the careful reader strips it from values, so files with it go there."""
 
 ASCII_COMPATIBLE = {"utf8", "utf8sig", "ascii", "usascii", "latin1", "iso88591", "cp1252",
                     "windows1252"}
+
+
+def _plain_header(raw: bytes, delimiter: str, encoding: str) -> list[str] | None:
+    """The header of a file the fast path may read (its first line, split at the delimiter,
+    names stripped, as the careful reader reads a header without quotes); None where the
+    careful reader must look (a quote, a name missing or given twice, a line it cannot
+    decode), so that it explains the problem."""
+    end = raw.find(b"\n")
+    first = raw[: end if end >= 0 else len(raw)].removesuffix(b"\r")
+    if b'"' in first:
+        return None
+    try:
+        text = first.decode(encoding).removeprefix("\ufeff")
+    except (UnicodeDecodeError, LookupError):
+        return None
+    header = [name.strip() for name in text.split(delimiter)]
+    if "" in header or len(set(header)) != len(header):
+        return None
+    return header
+
+
+def _is_filler(text: str, delimiter: str) -> bool:
+    """A line with no value: only delimiters, spaces, tabs and line-break characters."""
+    return not text.replace(delimiter, "").strip(" \t\r\n")
+
+
+def _data_line_numbers(raw: bytes, delimiter: str) -> np.ndarray:
+    """The line numbers (header = 1) of the lines after the header that have a value: lines
+    with only delimiters, spaces, tabs and line breaks (blank lines) are left out."""
+    data = np.frombuffer(raw, dtype=np.uint8)
+    breaks = np.flatnonzero(data == ord("\n"))
+    starts = np.concatenate(([0], breaks + 1))
+    starts = starts[starts < data.size]  # no empty "line" after a final line break
+    filler = np.isin(data, np.array([ord(delimiter), ord(" "), ord("\t"), ord("\r"),
+                                     ord("\n")], dtype=np.uint8))
+    # A line has a value if any byte from its start up to the next line's start is not
+    # filler (the line break itself is filler): one OR per line, no running count of
+    # every byte (an int64 per byte: 8 times the file's size).
+    has_value = np.logical_or.reduceat(~filler, starts)
+    numbers = np.arange(1, starts.size + 1)
+    return numbers[has_value & (numbers > 1)]
 
 
 def _read_plain_csv(raw: bytes, header: list[str], delimiter: str,
@@ -174,64 +222,114 @@ def _read_plain_csv(raw: bytes, header: list[str], delimiter: str,
     e.g. a no-break space), no carriage return outside a ``\\r\\n`` line break, and every
     line that has a value with the header's number of fields. Lines with no value at all
     (empty, or only delimiters, spaces and tabs such as ``,,,,`` from a spreadsheet) are
-    skipped, as the careful reader skips them. Such a file is parsed by pandas' C parser;
-    the row numbers come from a vectorised scan of the line breaks.
+    skipped, as the careful reader skips them. Such a file is parsed by Arrow's CSV reader
+    (every column as text, in parallel); a line of the wrong length stops it, unless the
+    line is blank. Row numbers are the line numbers: counted from the line breaks alone
+    when every line after the header is a row, else from a vectorised scan of the lines.
     """
     if (encoding.lower().replace("-", "").replace("_", "") not in ASCII_COMPATIBLE
             or len(delimiter.encode("ascii", "replace")) != 1 or b'"' in raw):
         return None
     if len(header) < 2:
         return None  # one column: a line of spaces could be a value; let the reader decide
-    if _OTHER_WHITESPACE_BYTES.search(raw) or raw.count(b"\r") != raw.count(b"\r\n"):
+    if any(space in raw for space in _OTHER_WHITESPACE_BYTES) or (
+            b"\r" in raw and raw.count(b"\r") != raw.count(b"\r\n")):
         return None  # whitespace the fast path does not strip, or a lone \r line break
+    utf8 = raw
     if not raw.isascii():  # e.g. \xa0 (latin-1) or \xc2\xa0 (UTF-8): no-break space
         try:
-            if _OTHER_WHITESPACE.search(raw.decode(encoding)):
-                return None
+            text = raw.decode(encoding)
         except UnicodeDecodeError:
             return None
-    body = raw.removeprefix(b"\xef\xbb\xbf")
-    data = np.frombuffer(body, dtype=np.uint8)
-    breaks = np.flatnonzero(data == ord("\n"))
-    starts = np.concatenate(([0], breaks + 1))
-    ends = np.concatenate((breaks, [data.size]))
-    keep = starts < data.size  # no empty "line" after a final line break
-    starts, ends = starts[keep], ends[keep]
-    ends = ends - ((ends > starts) & (data[np.maximum(ends - 1, 0)] == ord("\r")))
-    delims = np.flatnonzero(data == ord(delimiter))
-    fields = np.searchsorted(delims, ends) - np.searchsorted(delims, starts) + 1
-    # A line with no value (only delimiters, spaces, tabs, \r) is blank, as in the careful
-    # reader: count each line's other bytes.
-    filler = np.isin(data, np.array([ord(delimiter), ord(" "), ord("\t"), ord("\r"), ord("\n")],
-                                    dtype=np.uint8))
-    # A line has a value if any byte from its start up to the next line's start is not
-    # filler (the line break itself is filler); one OR per line, no running count of
-    # every byte (an int64 per byte: 8 times the file's size).
-    empty = ~np.logical_or.reduceat(~filler, starts)
-    line_numbers = np.arange(1, starts.size + 1)
-    if empty[0]:
-        return None  # blank first line: the careful reader explains the header
-    data_lines = ~empty & (line_numbers > 1)
-    if not data_lines.any() or np.any(fields[data_lines] != len(header)):
+        if _OTHER_WHITESPACE.search(text):
+            return None
+        if encoding.lower().replace("-", "").replace("_", "") not in ("utf8", "utf8sig"):
+            utf8 = text.encode("utf-8")  # Arrow reads UTF-8
+        del text
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pacsv
+
+    text = pa.large_string()  # what pandas' string columns hold: no conversion
+
+    def blank_or_refuse(row: Any) -> str:  # a line of the wrong length
+        return "skip" if _is_filler(row.text, delimiter) else "error"
+
+    try:
+        table = pacsv.read_csv(
+            pa.py_buffer(utf8),
+            read_options=pacsv.ReadOptions(column_names=header, skip_rows=1),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, quote_char=False,
+                                              ignore_empty_lines=True,
+                                              invalid_row_handler=blank_or_refuse),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(header, text), null_values=[""],
+                strings_can_be_null=True))
+    except (pa.ArrowInvalid, UnicodeDecodeError):
         return None  # ragged rows: the careful reader explains them
-    rows = line_numbers[data_lines]
-    if empty.any():  # give pandas only the header and the lines with values
-        line_of_byte = np.repeat(~empty, np.diff(np.concatenate((starts, [data.size]))))
-        body = data[line_of_byte].tobytes()
-    # Spaces or tabs next to a delimiter or at either end of a line: values need stripping.
-    edges = np.concatenate((delims - 1, delims + 1, starts[~empty], ends[~empty] - 1))
-    edges = edges[(edges >= 0) & (edges < data.size)]
-    padded = bool(np.isin(data[edges], (ord(" "), ord("\t"))).any())
-    frame = pd.read_csv(io.BytesIO(body), sep=delimiter, dtype=str, encoding=encoding,
-                        keep_default_na=False, na_values=[""], skip_blank_lines=True,
-                        quoting=csv.QUOTE_NONE, header=0, names=header)
-    if len(frame) != rows.size:
-        return None
-    if padded:
-        frame = frame.apply(lambda column: column.str.strip()).replace({"": np.nan})
-    frame = frame.astype("string")
+    del utf8
+    # Spaces or tabs at either end of a value: values need stripping (empty ones are
+    # missing, like the empty values Arrow reads as missing).
+    columns = []
+    for column in table.columns:
+        stripped = pc.utf8_trim(column, characters=" \t")
+        if (pc.sum(pc.binary_length(stripped)).as_py()
+                != pc.sum(pc.binary_length(column)).as_py()):
+            column = pc.if_else(pc.equal(stripped, ""), pa.scalar(None, text), stripped)
+        columns.append(column)
+        del stripped
+    table = pa.table(columns, names=header)
+    blank = None
+    if min(column.null_count for column in columns) > 0:  # rows with no value at all
+        blank = pc.and_kleene(*[pc.is_null(c) for c in columns[:2]])
+        for column in columns[2:]:
+            blank = pc.and_kleene(blank, pc.is_null(column))
+        if not pc.any(blank).as_py():
+            blank = None
+    lines = raw.count(b"\n") + (not raw.endswith(b"\n"))
+    if blank is None and lines == table.num_rows + 1:
+        rows = np.arange(2, table.num_rows + 2)
+    else:  # blank lines: skipped by Arrow, or read as rows with no value
+        if blank is not None:
+            table = table.filter(pc.invert(blank))
+        rows = _data_line_numbers(raw, delimiter)
+        if rows.size != table.num_rows:
+            return None
+    if table.num_rows == 0:
+        return None  # no data rows: the careful reader says so
+    frame = _in_chunks(table, _pandas_chunk_rows(len(header))).to_pandas(
+        types_mapper={text: pd.StringDtype()}.get)
     frame[ROW_COLUMN] = pd.array(rows, dtype="int64")
     return frame
+
+
+def _pandas_chunk_rows(width: int) -> int:
+    """The rows per chunk of the text columns pandas' C parser makes for a file of
+    ``width`` columns: the largest power of two below half of 2**20 / width."""
+    heuristic, rows = 2**20 // width, 1
+    while rows * 2 < heuristic:
+        rows *= 2
+    return rows
+
+
+def _in_chunks(table: Any, rows: int) -> Any:
+    """The table's columns cut into chunks of ``rows`` rows (the last one shorter).
+
+    Where a column's dictionary outgrows its page, the Parquet writer falls back to plain
+    encoding at a point that depends on the chunks it is given; cut as pandas' parser cuts
+    them, the ingested Parquet files are byte for byte those pandas' reader gave."""
+    import pyarrow as pa
+
+    if all(column.num_chunks == 1 and len(column) <= rows for column in table.columns):
+        return table
+    columns = []
+    for column in table.columns:
+        whole = column.combine_chunks()
+        columns.append(pa.chunked_array(
+            [whole.slice(start, rows) for start in range(0, len(whole), rows)] or [whole],
+            type=column.type))
+        del whole
+    return pa.table(columns, names=table.column_names)
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:
