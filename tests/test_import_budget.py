@@ -52,7 +52,7 @@ BUDGETS = {
     "validate": CORE | PANDERA,
     "derive": CORE,
     "analyse": CORE | SCIPY,
-    "reproduce": CORE,
+    "reproduce": {"trialreport"},  # the standard library only
     "tables": CORE,
     "figures": CORE | MATPLOTLIB,
     "provenance": {"trialreport"},  # the standard library only

@@ -151,3 +151,18 @@ def test_grim_sizes_in_integers_equal_the_definition(published: str) -> None:
     # the sizes the definition gives, ties (x.xx5) and signed zeros included.
     for max_n in (1, 40, 2500):
         assert grim_sizes(published, max_n) == _grim_one_n_at_a_time(published, max_n)
+
+
+@pytest.mark.parametrize("published", ["3.79", "2.33", "-0.40", "0.00", "-0.00", "12.5",
+                                       "4.8", "100", "0.005", "-2.125"])
+def test_grim_in_python_and_in_numpy_give_the_same_sizes(published: str) -> None:
+    # Up to GRIM_IN_PYTHON_UP_TO subjects the rule runs in Python integers (the reproduce
+    # job then imports no NumPy), above in NumPy: the same rule, the same sizes.
+    import numpy as np
+
+    from trialreport.reproduce import _grim_mask, _grim_sizes_in_python
+
+    decimals = decimals_of(published)
+    for max_n in (1, 7, 30, 431, 6000):
+        in_numpy = (np.flatnonzero(_grim_mask(published, decimals, max_n)) + 1).tolist()
+        assert _grim_sizes_in_python(published, decimals, max_n) == in_numpy, max_n

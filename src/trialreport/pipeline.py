@@ -24,7 +24,11 @@ from trialreport.records import (
     selection_summary,
     subject_copy_failures,
 )
-from trialreport.reproduce import mismatch_message, reproduce
+from trialreport.reproduce import (  # noqa: F401 - reproduce_targets: the stage's API
+    mismatch_message,
+    reproduce,
+    reproduce_targets,
+)
 from trialreport.stage import StageError, run_stage, setup_logging  # noqa: F401 - the stages' API
 
 log = logging.getLogger("trialreport")
@@ -365,31 +369,6 @@ def read_ard(path: str | Path) -> pd.DataFrame:
     ard = pd.read_csv(path, dtype={"value": float, "visitn": float}, keep_default_na=False,
                       na_values={"value": [""], "visitn": [""]})
     return ard
-
-
-def reproduce_targets(trial: Trial | Mapping[str, Any], ard_path: str, output: str,
-                      trial_id: str = "") -> None:
-    from trialreport.reproduce import TargetError
-
-    trial = as_trial(trial, trial_id)
-    try:
-        table = reproduce(read_ard(ard_path), trial)
-    except TargetError as exc:
-        raise StageError(f"reproduction.targets of trial {trial.id!r}: {exc}") from exc
-    io.write_csv(table, output)
-    for _, r in table.iterrows():
-        log.info("%-20s published %-10s reproduced %-10s %s", r["id"], r["published"],
-                 r["reproduced"], r["status"])
-    if (table["status"] == "inconsistent").any():
-        # published figures that no whole-number data could give: reported, never failing
-        log.warning(mismatch_message(table, "inconsistent"))
-    if (table["status"] == "mismatch").any():
-        message = mismatch_message(table)
-        if trial.reproduction.on_mismatch == "fail":
-            Path(output).unlink()
-            raise StageError(message + "\n(set reproduction.on_mismatch: report in the "
-                             "trial's config to report mismatches without failing)")
-        log.warning(message)
 
 
 def write_display_tables(trial: Trial | Mapping[str, Any], ard_path: str, outdir: str,

@@ -22,13 +22,15 @@ what the check found. Only ``mismatch`` fails the workflow (``on_mismatch``).
 
 from __future__ import annotations
 
+import csv
+import io
+import logging
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
-
-import pandas as pd
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from trialreport.config import Design, Target, Trial, as_trial
 from trialreport.consistency import (
@@ -40,6 +42,16 @@ from trialreport.consistency import (
     test_of,
 )
 from trialreport.formatting import format_value
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+log = logging.getLogger("trialreport")
+
+# A row of the analysis-results table: its columns by name, `value` and `visitn` as floats
+# (NaN where empty), the others as text ('' where empty), as `read_ard` reads them. The
+# stage works on such rows with the standard library, so its job imports no pandas.
+Row = dict[str, Any]
 
 REPRODUCTION_COLUMNS = [
     "id", "description", "published", "reproduced", "status", "reproduced_value", "n",
@@ -81,6 +93,8 @@ def grim_sizes(published: str, max_n: int) -> list[int]:
     decimals = decimals_of(published)
     if PLAIN_NUMBER.match(text) and decimals <= 6 and \
             (abs(float(text)) + 3) * max(max_n, 1) * 10 ** (decimals + 1) < 2**62:
+        if max_n <= GRIM_IN_PYTHON_UP_TO:  # a trial's size: no need to import NumPy
+            return _grim_sizes_in_python(text, decimals, max_n)
         import numpy as np
 
         return (np.flatnonzero(_grim_mask(text, decimals, max_n)) + 1).tolist()
@@ -91,6 +105,27 @@ def grim_sizes(published: str, max_n: int) -> list[int]:
         if any(round_half_up(total / n, decimals) == str(target)
                for total in range(centre - 1, centre + 3)):
             sizes.append(n)
+    return sizes
+
+
+GRIM_IN_PYTHON_UP_TO = 5000
+
+
+def _grim_sizes_in_python(text: str, decimals: int, max_n: int) -> list[int]:
+    """``_grim_mask``'s integer rule, one n at a time in Python integers: the sizes n."""
+    scale = 10**decimals
+    target = int(Decimal(text).scaleb(decimals))
+    negative_target = text.startswith("-")
+    published = float(text)
+    sizes = []
+    for n in range(1, max_n + 1):
+        centre = math.floor(published * float(n))
+        for total in range(centre - 1, centre + 3):
+            q = total * scale
+            rounded = (1 if q > 0 else -1 if q < 0 else 0) * ((2 * abs(q) + n) // (2 * n))
+            if rounded == target and (target != 0 or (total < 0) == negative_target):
+                sizes.append(n)
+                break
     return sizes
 
 
@@ -133,33 +168,48 @@ class TargetError(ValueError):
     """A target that names a statistic the analysis results do not hold."""
 
 
-def _lookup(ard: pd.DataFrame, where: Mapping[str, Any], target_id: str) -> pd.Series:
-    rows = ard
+def _select(rows: Iterable[Row], **where: Any) -> list[Row]:
+    """The rows whose columns equal the given values."""
+    return [r for r in rows if all(r[k] == v for k, v in where.items())]
+
+
+def _lookup(ard: Sequence[Row], where: Mapping[str, Any], target_id: str) -> Row:
+    rows = list(ard)
     for column, value in where.items():
         if column == "method_prefix":
-            rows = rows[rows["method"].str.startswith(value)]
+            rows = [r for r in rows if r["method"].startswith(value)]
         else:
-            rows = rows[rows[column] == value]
+            rows = _select(rows, **{column: value})
     if len(rows) != 1:
         shown = ", ".join(f"{k}={v}" for k, v in where.items())
-        groups = list(dict.fromkeys(rows["group"]))
+        groups = list(dict.fromkeys(r["group"] for r in rows))
         hint = (f" (groups {', '.join(groups)}: add group to the target to choose one)"
                 if len(groups) > 1 else "")
         raise TargetError(f"target {target_id!r}: expected one analysis result with {shown}, "
                           f"found {len(rows)}{hint}")
-    return rows.iloc[0]
+    return rows[0]
 
 
-def _source(row: pd.Series) -> str:
+def _source(row: Row) -> str:
     parts = [row["analysis"], row["parameter"], row["visit"], row["method"], row["statistic"]]
     return "/".join(str(p) for p in parts if isinstance(p, str) and p)
 
 
-def reproduce(ard: pd.DataFrame, trial: Trial | Mapping[str, Any]) -> pd.DataFrame:
+def reproduce(ard: pd.DataFrame | Sequence[Row],
+              trial: Trial | Mapping[str, Any]) -> pd.DataFrame:
+    """One row per published target: published, reproduced at its precision, and status
+    (``reproduce_rows`` as a data frame, for an ARD given as a data frame or as rows)."""
+    import pandas as pd
+
+    records = ard.to_dict("records") if hasattr(ard, "to_dict") else list(ard)
+    return pd.DataFrame(reproduce_rows(records, trial), columns=REPRODUCTION_COLUMNS)
+
+
+def reproduce_rows(ard: Sequence[Row], trial: Trial | Mapping[str, Any]) -> list[Row]:
     """One row per published target: published, reproduced at its precision, and status."""
     trial = as_trial(trial)
-    n_total = int(ard.loc[(ard["analysis"] == "enrolment")
-                          & (ard["statistic"] == "n_subjects"), "value"].sum())
+    n_total = int(_sum(r["value"] for r in _select(ard, analysis="enrolment",
+                                                    statistic="n_subjects")))
     rows = []
     for target in trial.reproduction.targets:
         finding = consistency_finding(target)  # first: a bad assumption is a config error
@@ -167,8 +217,18 @@ def reproduce(ard: pd.DataFrame, trial: Trial | Mapping[str, Any]) -> pd.DataFra
         row["reason"] = finding.reason if finding else ""
         if finding and not finding.consistent and row["status"] != "match":
             row["status"] = "inconsistent"
-        rows.append(row)
-    return pd.DataFrame(rows, columns=REPRODUCTION_COLUMNS)
+        rows.append({c: row.get(c, "") for c in REPRODUCTION_COLUMNS})
+    return rows
+
+
+def _sum(values: Iterable[float]) -> float:
+    """The sum of the non-missing values (0 when there are none)."""
+    return math.fsum(v for v in values if not math.isnan(v))
+
+
+def _extreme(values: Iterable[float], pick: Any) -> float:
+    """min or max of the non-missing values, NaN when there are none."""
+    return pick((v for v in values if not math.isnan(v)), default=math.nan)
 
 
 def consistency_finding(target: Target) -> Finding | None:
@@ -198,7 +258,7 @@ NEEDS = {
 read, and what the data must have for it."""
 
 
-def _reproduce_one(ard: pd.DataFrame, target: Target, design: Design,
+def _reproduce_one(ard: Sequence[Row], target: Target, design: Design,
                    n_total: int) -> dict[str, Any]:
     tid, statistic, published = target.id, target.statistic, target.published
     out: dict[str, Any] = {"id": tid, "description": target.description,
@@ -207,32 +267,31 @@ def _reproduce_one(ard: pd.DataFrame, target: Target, design: Design,
     if target.analysis:
         row = _lookup_row(ard, target, design)
         value, out["source"] = float(row["value"]), _source(row) + f" [{row['group']}]"
-        n_rows = ard[(ard["analysis"] == row["analysis"]) & (ard["parameter"] == row["parameter"])
-                     & (ard["visit"] == row["visit"]) & (ard["group"] == row["group"])
-                     & (ard["method"] == row["method"]) & (ard["statistic"] == "n")]
+        n_rows = _select(ard, analysis=row["analysis"], parameter=row["parameter"],
+                         visit=row["visit"], group=row["group"], method=row["method"],
+                         statistic="n")
         if len(n_rows) == 1:
-            out["n"] = int(n_rows["value"].iloc[0])
+            out["n"] = int(n_rows[0]["value"])
         if published.strip().lower() in QUALITATIVE:
             return out | _qualitative(value, published, target.alpha, out["source"])
         return out | _compare(value, published)
     if statistic in NEEDS:
         analysis, parameter, needs = NEEDS[statistic]
-        rows = ard[ard["analysis"] == analysis]
+        rows = _select(ard, analysis=analysis)
         if parameter is not None:
-            rows = rows[rows["parameter"] == parameter]
-        if rows.empty:
+            rows = _select(rows, parameter=parameter)
+        if not rows:
             return out | {"reproduced": f"not computed (needs {needs})",
                           "reproduced_value": "", "status": "mismatch",
                           "source": f"{analysis}/{parameter or ''} (absent)".replace("/ ", " ")}
     if statistic == "n_subjects":
-        rows = ard[(ard["analysis"] == "enrolment") & (ard["statistic"] == "n_subjects")]
-        value = float(rows["value"].sum())
+        rows = _select(ard, analysis="enrolment", statistic="n_subjects")
+        value = _sum(r["value"] for r in rows)
         out["source"] = "enrolment/n_subjects"
     elif statistic == "age_range":
-        rows = ard[(ard["analysis"] == "baseline") & (ard["parameter"] == "AGE")
-                   & (ard["group"] == "Total")]
-        lo = rows.loc[rows["statistic"] == "min", "value"].min()
-        hi = rows.loc[rows["statistic"] == "max", "value"].max()
+        rows = _select(ard, analysis="baseline", parameter="AGE", group="Total")
+        lo = _extreme((r["value"] for r in _select(rows, statistic="min")), min)
+        hi = _extreme((r["value"] for r in _select(rows, statistic="max")), max)
         reproduced = f"{format_value(lo)}-{format_value(hi)}"
         match = RANGE.match(published)
         ok = bool(match) and (float(match.group(1)), float(match.group(2))) == (lo, hi)
@@ -274,12 +333,10 @@ def _reproduce_one(ard: pd.DataFrame, target: Target, design: Design,
             method = target.method
             where = {"analysis": "paired", "parameter": target.parameter,
                      "method_prefix": method, "statistic": "p_value"} | arm
-            found = ard[(ard["analysis"] == "paired")
-                        & ((ard["group"] == target.group) if target.group else True)
-                        & (ard["parameter"] == target.parameter)
-                        & ard["method"].str.startswith(method)
-                        & (ard["statistic"] == "p_value")]
-            if found.empty:
+            found = [r for r in _select(ard, analysis="paired", parameter=target.parameter,
+                                        statistic="p_value", **arm)
+                     if r["method"].startswith(method)]
+            if not found:
                 # The test was not computed (too few pairs, or constant changes): nothing
                 # can match a published P, so the target is a mismatch that says why.
                 return out | {
@@ -346,33 +403,33 @@ def _compare(value: float, published: str) -> dict[str, Any]:
     return out
 
 
-def _lookup_row(ard: pd.DataFrame, target: Target, design: Design) -> pd.Series:
+def _lookup_row(ard: Sequence[Row], target: Target, design: Design) -> Row:
     """The one ARD row a target with ``analysis`` addresses: its analysis, and where given
     its parameter, visit (``baseline``/``comparison`` of the parameter, a visit number or a
     visit name), group, method (a prefix of the row's method) and statistic."""
-    rows = ard[(ard["analysis"] == target.analysis) & (ard["statistic"] == target.statistic)]
+    rows = _select(ard, analysis=target.analysis, statistic=target.statistic)
     if target.parameter:
-        rows = rows[rows["parameter"] == target.parameter]
+        rows = _select(rows, parameter=target.parameter)
     visit = target.visit
     if visit in ("baseline", "comparison") and target.parameter in design.parameters:
         p = design.parameters[target.parameter]
         visit = p.baseline_visit if visit == "baseline" else p.comparison_visit
     if visit is not None and (isinstance(visit, int) or str(visit).strip().isdigit()):
-        rows = rows[rows["visitn"] == float(visit)]
+        rows = _select(rows, visitn=float(visit))
     elif visit is not None:
-        rows = rows[rows["visit"] == str(visit)]
+        rows = _select(rows, visit=str(visit))
     if target.group:
-        rows = rows[rows["group"] == target.group]
+        rows = _select(rows, group=target.group)
     if target.method:
         # a method named in full wins over longer names it prefixes (chisq, chisq_yates)
         method = target.method
-        if method in ARD_METHODS and not rows["method"].str.startswith(method).any():
+        if method in ARD_METHODS and not any(r["method"].startswith(method) for r in rows):
             method = ARD_METHODS[method]  # chisq -> chi_square_pearson ...
-        exact = rows[rows["method"] == method]
-        rows = exact if len(exact) else rows[rows["method"].str.startswith(method)]
+        exact = _select(rows, method=method)
+        rows = exact if exact else [r for r in rows if r["method"].startswith(method)]
     if len(rows) != 1:
-        shown = "; ".join(sorted({f"{r.parameter}/{r.visit}/{r.group}/{r.method}"
-                                  for r in rows.itertuples()})[:6])
+        shown = "; ".join(sorted({f"{r['parameter']}/{r['visit']}/{r['group']}/{r['method']}"
+                                  for r in rows})[:6])
         raise TargetError(f"target {target.id!r}: expected one row of analysis "
                           f"{target.analysis!r} with statistic {target.statistic!r}"
                           + "".join(f", {k} {v!r}" for k, v in (
@@ -381,22 +438,22 @@ def _lookup_row(ard: pd.DataFrame, target: Target, design: Design) -> pd.Series:
                           + f"; found {len(rows)}" + (f" ({shown}): add parameter, visit, "
                                                        "group or method to tell them apart"
                                                        if len(rows) else ""))
-    return rows.iloc[0]
+    return rows[0]
 
 
-def _reproduce_incidence(ard: pd.DataFrame, target: Target) -> dict[str, Any]:
+def _reproduce_incidence(ard: Sequence[Row], target: Target) -> dict[str, Any]:
     """A qualitative target on AE incidence between periods: ``"no difference"`` matches
     when the period test (analysis ``ae_periods``, exact conditional Poisson test of events
     per subject-week) gives P >= alpha; ``"difference"`` when P < alpha. The rule is written
     into the row's ``source``."""
     alpha = target.alpha
-    rows = ard[(ard["analysis"] == "ae_periods") & (ard["statistic"] == "p_value")]
+    rows = _select(ard, analysis="ae_periods", statistic="p_value")
     if len(rows) != 1:
         raise TargetError(f"target {target.id!r}: the AE incidence test compares periods "
                           "(two or more in design.periods, with exposure data); expected "
                           "one period comparison "
                           f"(ae_periods p_value), found {len(rows)}")
-    row = rows.iloc[0]
+    row = rows[0]
     p = float(row["value"])
     published = target.published.strip().lower()
     if published not in ("no difference", "difference"):
@@ -404,9 +461,9 @@ def _reproduce_incidence(ard: pd.DataFrame, target: Target) -> dict[str, Any]:
                           f"'difference', not {target.published!r}")
     found = "no difference" if p >= alpha else "difference"
     shown = "P < 0.001" if p < 0.001 else f"P = {round_half_up(p, 3)}"
-    ratio = ard[(ard["analysis"] == "ae_periods") & (ard["statistic"] == "rate_ratio")
-                & (ard["group"] == row["group"])]["value"]
-    ratio_text = f", rate ratio {round_half_up(float(ratio.iloc[0]), 2)}" if len(ratio) else ""
+    ratio = [r["value"] for r in _select(ard, analysis="ae_periods", statistic="rate_ratio",
+                                         group=row["group"])]
+    ratio_text = f", rate ratio {round_half_up(float(ratio[0]), 2)}" if ratio else ""
     return {
         "reproduced": f"{found} ({row['group']}: {shown}{ratio_text})",
         "reproduced_value": format_value(p),
@@ -416,15 +473,80 @@ def _reproduce_incidence(ard: pd.DataFrame, target: Target) -> dict[str, Any]:
     }
 
 
-def mismatch_message(table: pd.DataFrame, status: str = "mismatch") -> str:
+def mismatch_message(table: pd.DataFrame | Sequence[Row], status: str = "mismatch") -> str:
     """The targets of ``status`` (``mismatch``: not reproduced; ``inconsistent``: no
     whole-number data could give them), one line each."""
-    bad = table[table["status"] == status]
+    rows = table.to_dict("records") if hasattr(table, "to_dict") else table
+    bad = [r for r in rows if r["status"] == status]
     what = ("not reproduced" if status == "mismatch"
             else "that no whole-number data could give (inconsistent)")
     lines = [f"{len(bad)} published target(s) {what}:"]
-    for _, r in bad.iterrows():
+    for r in bad:
         reason = f"; {r['reason']}" if r.get("reason", "") else ""
         lines.append(f"  {r['id']} ({r['description']}): published {r['published']}, "
                      f"reproduced {r['reproduced']} (from {r['source']}){reason}")
     return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------
+# The reproduce stage: ard.csv in, reproduction.csv out, with the standard library
+# ---------------------------------------------------------------------------------------
+
+NUMERIC_ARD_COLUMNS = ("value", "visitn")
+
+
+def read_ard_rows(path: str | Path) -> list[Row]:
+    """ard.csv as rows: ``value`` and ``visitn`` as floats (NaN where empty), the other
+    columns as text ('' where empty), as ``pipeline.read_ard`` reads them into a frame."""
+    with open(path, encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    for row in rows:
+        for column in NUMERIC_ARD_COLUMNS:
+            text = row.get(column)
+            if text is not None:
+                row[column] = float(text) if text != "" else math.nan
+    return rows
+
+
+def reproduction_csv(rows: Sequence[Row]) -> str:
+    """reproduction.csv's text: the columns of ``REPRODUCTION_COLUMNS``, UTF-8, ``\\n`` line
+    endings, fields quoted only where needed; the bytes ``io.write_csv`` writes for the same
+    table as a data frame."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(REPRODUCTION_COLUMNS)
+    for row in rows:
+        writer.writerow(["" if row[c] is None or (isinstance(row[c], float)
+                                                   and math.isnan(row[c])) else row[c]
+                         for c in REPRODUCTION_COLUMNS])
+    return buffer.getvalue()
+
+
+def reproduce_targets(trial: Trial | Mapping[str, Any], ard_path: str, output: str,
+                      trial_id: str = "") -> None:
+    """The workflow's reproduce stage: the trial's published targets against ard.csv,
+    written to ``output`` (reproduction.csv). Targets that are not reproduced fail the stage
+    (the file removed) unless the trial's ``reproduction.on_mismatch`` is ``report``;
+    inconsistent ones are reported and never fail it."""
+    from trialreport.files import atomic_write_text
+    from trialreport.stage import StageError
+
+    trial = as_trial(trial, trial_id)
+    try:
+        table = reproduce_rows(read_ard_rows(ard_path), trial)
+    except TargetError as exc:
+        raise StageError(f"reproduction.targets of trial {trial.id!r}: {exc}") from exc
+    atomic_write_text(output, reproduction_csv(table))
+    for r in table:
+        log.info("%-20s published %-10s reproduced %-10s %s", r["id"], r["published"],
+                 r["reproduced"], r["status"])
+    if any(r["status"] == "inconsistent" for r in table):
+        # published figures that no whole-number data could give: reported, never failing
+        log.warning(mismatch_message(table, "inconsistent"))
+    if any(r["status"] == "mismatch" for r in table):
+        message = mismatch_message(table)
+        if trial.reproduction.on_mismatch == "fail":
+            Path(output).unlink()
+            raise StageError(message + "\n(set reproduction.on_mismatch: report in the "
+                             "trial's config to report mismatches without failing)")
+        log.warning(message)

@@ -1,6 +1,6 @@
 """Snakemake entry point of rule reproduce: published targets against the results."""
 
-from trialreport.pipeline import reproduce_targets
+from trialreport.reproduce import reproduce_targets
 from trialreport.stage import read_trial_config, run_stage
 
 sm = snakemake  # noqa: F821 - injected by Snakemake
