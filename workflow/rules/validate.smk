@@ -1,7 +1,7 @@
 rule validate:
     input:
-        trial_config=trial_config_file,
         **{name: f"{RESULTS}/{{trial}}/ingested/{name}.parquet" for name in DATASETS},
+        trial_config=trial_config_file,
         contracts=contract_files,
     output:
         **{name: f"{RESULTS}/{{trial}}/validated/{name}.parquet" for name in DATASETS},
