@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from trialreport import io
+from trialreport import files, io
 
 from conftest import TrialCopy
 
@@ -143,14 +143,14 @@ def test_reading_does_not_change_the_file_or_its_timestamp(tmp_path: Path) -> No
 def test_atomic_write_leaves_old_file_when_interrupted(tmp_path: Path,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     target = tmp_path / "out.csv"
-    io.atomic_write_text(target, "old\n")
+    files.atomic_write_text(target, "old\n")
 
     def fail(*args: object) -> None:
         raise KeyboardInterrupt
 
     monkeypatch.setattr(os, "replace", fail)
     with pytest.raises(KeyboardInterrupt):
-        io.atomic_write_text(target, "new and longer\n")
+        files.atomic_write_text(target, "new and longer\n")
     assert target.read_text() == "old\n"
     assert [p.name for p in tmp_path.iterdir()] == ["out.csv"]  # no temporary file left
 

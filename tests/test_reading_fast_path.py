@@ -125,17 +125,18 @@ def test_letters_beyond_ascii_take_the_fast_path(name: str, encoding: str) -> No
 
 def test_text_columns_come_in_the_chunks_pandas_parser_makes() -> None:
     """Where a column's dictionary outgrows its page, the Parquet file depends on the
-    chunks: cut as pandas cuts them, the ingested files stay what pandas' reader gave."""
+    chunks: cut as pandas cuts them, the ingested files stay what pandas' reader gave (only
+    the files' bytes are at stake: the values are the same however they are cut)."""
     import io as stdio
 
     for width in (2, 7, 12, 40):
         names = ",".join(f"c{i}" for i in range(width))
         raw = (names + "\n" + ("ab," * (width - 1) + "ab\n") * 70_000).encode()
         frame = pd.read_csv(stdio.BytesIO(raw), dtype=str)
-        chunks = frame["c0"].array._pa_array.chunks
+        chunks = frame["c0"].array.__arrow_array__().chunks  # pandas' hook to Arrow
         assert len(chunks[0]) == min(70_000, io._pandas_chunk_rows(width))
         ours = io._read_plain_csv(raw, names.split(","), ",", "utf-8")
-        assert ([len(c) for c in ours["c0"].array._pa_array.chunks]
+        assert ([len(c) for c in ours["c0"].array.__arrow_array__().chunks]
                 == [len(c) for c in chunks])
 
 

@@ -166,3 +166,37 @@ def test_grim_in_python_and_in_numpy_give_the_same_sizes(published: str) -> None
     for max_n in (1, 7, 30, 431, 6000):
         in_numpy = (np.flatnonzero(_grim_mask(published, decimals, max_n)) + 1).tolist()
         assert _grim_sizes_in_python(published, decimals, max_n) == in_numpy, max_n
+
+
+def test_the_stage_reads_and_writes_as_the_data_frame_path_did(tmp_path) -> None:
+    # The reproduce job works on ard.csv's rows with the standard library; what it reads and
+    # the bytes it writes must be those of the data-frame path (pipeline.read_ard,
+    # io.write_csv), here with awkward text: commas, quotes and a line break in a
+    # description, empty value and visitn cells, n both a number and empty.
+    from trialreport import io
+    from trialreport.pipeline import read_ard
+    from trialreport.reproduce import read_ard_rows, reproduce_rows, reproduction_csv
+
+    frame = ard(111 / 29, 1e-6)
+    frame.loc[len(frame)] = ["extra", "descriptive", "X", math.nan, "sd", math.nan, "",
+                             "Total"]
+    write_ard(tmp_path / "ard.csv", frame)
+    trial = {**TRIAL, "reproduction": {**TRIAL["reproduction"], "targets": [
+        {**t, "description": 'mean, "quoted"\nover two lines'} if t["id"] == "m" else t
+        for t in TRIAL["reproduction"]["targets"]]}}
+
+    rows = read_ard_rows(tmp_path / "ard.csv")
+    records = read_ard(tmp_path / "ard.csv").to_dict("records")
+    assert len(rows) == len(records) == len(frame)
+    for ours, theirs in zip(rows, records, strict=True):
+        assert ours.keys() == theirs.keys()
+        for key, value in theirs.items():
+            if isinstance(value, float) and math.isnan(value):
+                assert math.isnan(ours[key]), key
+            else:
+                assert ours[key] == value and type(ours[key]) is type(value), key
+
+    io.write_csv(reproduce(read_ard(tmp_path / "ard.csv"), trial), tmp_path / "frame.csv")
+    text = reproduction_csv(reproduce_rows(rows, trial))
+    assert text.encode("utf-8") == (tmp_path / "frame.csv").read_bytes()
+    assert '"mean, ""quoted""\nover two lines"' in text

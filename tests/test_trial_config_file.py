@@ -59,6 +59,21 @@ def test_the_text_keeps_the_configs_order_and_writes_dates_as_iso() -> None:
     assert text.endswith("}\n")
 
 
+def test_code_maps_read_the_same_through_the_file() -> None:
+    # YAML gives code-map keys as numbers or booleans; through JSON they become text, which
+    # is how the maps are applied (keys compared as text, casefolded).
+    import pandas as pd
+
+    from trialreport.io import apply_code_maps
+
+    codes = {"AVAL": {5: 1, 2.0: 2, True: 3, " Much improved ": 2}}
+    through = json.loads(trial_config_text({"codes": codes}))["codes"]
+    assert set(through["AVAL"]) == {"5", "2.0", "true", " Much improved "}
+    frame = pd.DataFrame({"AVAL": ["5", "2.0", "TRUE", "much improved", "7"]})
+    assert apply_code_maps(frame, through).equals(apply_code_maps(frame, codes))
+    assert apply_code_maps(frame, through)["AVAL"].tolist() == [1, 2, 3, 2, "7"]
+
+
 def _snakemake(workdir: Path, *args: str) -> tuple[subprocess.CompletedProcess, bool]:
     """Run Snakemake; returns its result and whether its own process imported pandas."""
     flag = workdir / "pandas-imported.txt"
@@ -92,16 +107,25 @@ def test_a_run_with_nothing_to_do_imports_no_pandas_and_an_edit_reruns_its_trial
     assert "Nothing to be done" in noop.stderr
     assert not imported, "Snakemake's own process imported pandas in a no-op run"
 
-    # Only the trials being built get the file; a change to one trial's entry reruns that
-    # trial's jobs.
+    # Only the trials being built get the file.
     other = repo / "results" / OTHER
     assert not other.exists()
+
+    # With both trials up to date, a change to one trial's entry reruns that trial's jobs,
+    # all of them, and none of the other's.
+    both = [*targets, f"results/{OTHER}/reproduction.csv"]
+    built, _ = _snakemake(repo, *both)
+    assert built.returncode == 0, built.stderr[-3000:]
+    other_mtime = (other / "trial_config.json").stat().st_mtime_ns
     config["trials"][TRIAL]["title"] += " (edited)"
     (repo / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False),
                                       encoding="utf-8")
-    again, imported = _snakemake(repo, "--dry-run", *targets)
+    again, imported = _snakemake(repo, "--dry-run", *both)
     assert again.returncode == 0, again.stderr[-3000:]
     assert not imported
-    assert "ingest" in again.stdout and "provenance" in again.stdout
-    assert not other.exists()
+    planned = again.stdout + again.stderr
+    for rule in ("ingest", "validate", "derive", "analyse", "reproduce", "provenance"):
+        assert f"{TRIAL}/logs/{rule}.log" in planned, rule
+    assert f"{OTHER}/logs/" not in planned
+    assert (other / "trial_config.json").stat().st_mtime_ns == other_mtime
     assert read_trial_config(written)["title"].endswith("(edited)")

@@ -8,9 +8,10 @@ binomial of ``scipy.special``, ...) and follows scipy's algorithm step by step (
 two-sided binomial test, the paired t-test, the normal approximation of the Wilcoxon
 signed-rank test, Brent's root finder), so the results are the same floats:
 ``tests/test_distributions.py`` checks them for equality against ``scipy.stats`` and
-``scipy.optimize`` over many arguments. Tests that only some trials use (chi-square and
-Fisher's exact test of two proportions, the ANCOVA) still import ``scipy.stats`` or
-statsmodels, inside the function that needs them.
+``scipy.optimize`` over many arguments. What only some trials use still imports
+``scipy.stats`` or statsmodels, inside the function that needs it: chi-square and Fisher's
+exact test of two proportions and the CMH test (``stats``), the between-arm models
+(``models``) and the chi-square check of published p values (``consistency``).
 """
 
 from __future__ import annotations
@@ -21,8 +22,31 @@ from collections.abc import Callable
 import numpy as np
 from scipy import special
 
-# Boost's binomial and beta functions: what scipy.stats.binom and scipy.stats.beta call.
-from scipy.special import _ufuncs as _boost
+try:
+    # Boost's binomial and beta functions: what scipy.stats.binom and scipy.stats.beta call
+    # (private names of scipy.special; tests/test_distributions.py names them, so a scipy
+    # that renames them fails that test by name, and the lock file pins scipy).
+    from scipy.special._ufuncs import _beta_ppf, _binom_cdf, _binom_pmf, _binom_sf
+except ImportError:  # the same functions through scipy.stats: the same floats, its import
+    def _beta_ppf(q: float, a: float, b: float) -> float:
+        from scipy import stats
+
+        return stats.beta.ppf(q, a, b)
+
+    def _binom_pmf(k: float, n: int, p: float) -> float:
+        from scipy import stats
+
+        return stats.binom.pmf(k, n, p)
+
+    def _binom_cdf(k: float, n: int, p: float) -> float:
+        from scipy import stats
+
+        return stats.binom.cdf(k, n, p)
+
+    def _binom_sf(k: float, n: int, p: float) -> float:
+        from scipy import stats
+
+        return stats.binom.sf(k, n, p)
 
 ALTERNATIVES = ("two-sided", "greater", "less")
 _EPS = float(np.finfo(float).eps)
@@ -49,14 +73,15 @@ def norm_ppf(q: float) -> float:
     return float(special.ndtri(q))
 
 
-def norm_sf(x: float) -> float:
-    """P(Z > x) for the standard normal distribution (``scipy.stats.norm.sf``)."""
-    return float(special.ndtr(-x))
+def norm_cdf(x: float) -> float:
+    """P(Z <= x) for the standard normal distribution (``scipy.stats.norm.cdf``; scipy's
+    tests take their normal p-values from it)."""
+    return float(special.ndtr(x))
 
 
 def beta_ppf(q: float, a: float, b: float) -> float:
     """Quantile of the Beta(a, b) distribution, 0 < q < 1 (``scipy.stats.beta.ppf``)."""
-    return float(_boost._beta_ppf(q, a, b))
+    return float(_beta_ppf(q, a, b))
 
 
 def nct_cdf(x: float, df: float, nc: float) -> float:
@@ -74,7 +99,7 @@ def binom_pmf(k: float, n: int, p: float) -> float:
     """P(X = k) for X ~ Binomial(n, p) (``scipy.stats.binom.pmf``: 0 off the support)."""
     if k != math.floor(k) or k < 0 or k > n:
         return 0.0
-    return float(np.clip(_boost._binom_pmf(k, n, p), 0, 1))
+    return float(np.clip(_binom_pmf(k, n, p), 0, 1))
 
 
 def binom_cdf(k: float, n: int, p: float) -> float:
@@ -83,7 +108,7 @@ def binom_cdf(k: float, n: int, p: float) -> float:
         return 1.0
     if k < 0:
         return 0.0
-    return float(np.clip(_boost._binom_cdf(math.floor(k), n, p), 0, 1))
+    return float(np.clip(_binom_cdf(math.floor(k), n, p), 0, 1))
 
 
 def binom_sf(k: float, n: int, p: float) -> float:
@@ -92,7 +117,7 @@ def binom_sf(k: float, n: int, p: float) -> float:
         return 1.0
     if k >= n:
         return 0.0
-    return float(np.clip(_boost._binom_sf(math.floor(k), n, p), 0, 1))
+    return float(np.clip(_binom_sf(math.floor(k), n, p), 0, 1))
 
 
 def _binary_search_for_binom_tst(a: Callable[[float], float], d: float, lo: float,
@@ -261,7 +286,7 @@ def ttest_rel(a: np.ndarray, b: np.ndarray, alternative: str = "two-sided"
     with np.errstate(divide="ignore", invalid="ignore"):
         t = np.divide(mean, np.sqrt(var / np.float64(n)))
     df = np.float64(n - 1)
-    p = _pvalue(float(t), lambda x: float(special.stdtr(df, x)), alternative)
+    p = _pvalue(float(t), lambda x: t_cdf(x, df), alternative)
     return float(t), float(df), p
 
 
@@ -290,7 +315,7 @@ def wilcoxon_normal(d: np.ndarray, alternative: str = "two-sided"
     z = (r_plus - mn) / se
     sign = {"greater": 1.0, "less": -1.0}.get(alternative, float(np.sign(z)))
     z -= sign * 0.5 / se
-    p = _pvalue(z, lambda x: float(special.ndtr(x)), alternative)
+    p = _pvalue(z, norm_cdf, alternative)
     w = min(r_plus, r_minus) if alternative == "two-sided" else r_plus
     return w, p
 

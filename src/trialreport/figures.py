@@ -814,7 +814,7 @@ def save_figure(fig: Figure, stem: str | Path, caption: str = "",
                 alt: str = "") -> list[Path]:
     """Write ``<stem>.png`` and ``<stem>.svg`` (atomically; laid out once, see
     ``figures_bytes``); returns their paths."""
-    from trialreport.io import atomic_write_bytes
+    from trialreport.files import atomic_write_bytes
 
     stem = Path(stem)
     stem.parent.mkdir(parents=True, exist_ok=True)

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from trialreport.files import atomic_write_bytes, atomic_write_text  # noqa: F401 - re-exported
+from trialreport.files import atomic_write_bytes, atomic_write_text
 
 ROW_COLUMN = "SRCROW"
 """Column added on ingest: the row as the user sees it in their file (header is row 1).

@@ -1,10 +1,13 @@
-"""The workflow's stages as functions: paths in, files out.
+"""The workflow's stages as functions: paths in, files out (ingest, validate, derive,
+analyse, the display tables; reproduce is in ``trialreport.reproduce`` and provenance in
+``trialreport.provenance``, which import no pandas).
 
-The Snakemake scripts in ``workflow/scripts/`` only unpack ``snakemake.input``/``output`` and
-call these. Each stage logs to its rule's log file and to the console; a stage that refuses
-its input raises ``StageError`` with a message meant for the user, which ``run_stage`` prints
-without a traceback before exiting non-zero (Snakemake then removes the rule's outputs, so
-nothing downstream runs on refused data).
+The Snakemake scripts in ``workflow/scripts/`` only unpack ``snakemake.input``/``output``,
+read the trial's config entry (``trial_config.json``, ``trialreport.stage``) and call these
+through ``run_stage``. Each stage logs to its rule's log file and to the console; a stage
+that refuses its input raises ``StageError`` with a message meant for the user, which
+``run_stage`` prints without a traceback before exiting non-zero (Snakemake then removes
+the rule's outputs, so nothing downstream runs on refused data).
 """
 
 from __future__ import annotations
@@ -18,17 +21,14 @@ import pandas as pd
 
 from trialreport import contracts, io
 from trialreport.config import DATASETS, Trial, as_trial
+from trialreport.files import atomic_write_text
 from trialreport.records import (
     derive_period,
     select_records,
     selection_summary,
     subject_copy_failures,
 )
-from trialreport.reproduce import (  # noqa: F401 - reproduce_targets: the stage's API
-    mismatch_message,
-    reproduce,
-    reproduce_targets,
-)
+from trialreport.reproduce import reproduce_targets  # noqa: F401 - the stages' API
 from trialreport.stage import StageError, run_stage, setup_logging  # noqa: F401 - the stages' API
 
 log = logging.getLogger("trialreport")
@@ -143,7 +143,7 @@ def _write_failure_report(table: pd.DataFrame, report_dir: str | Path | None,
         return "(not written: no report folder given)"
     report_dir = Path(report_dir)
     io.write_csv(table, report_dir / "failures.csv")
-    io.atomic_write_text(report_dir / "summary.md", failure_summary_markdown(table, heading))
+    atomic_write_text(report_dir / "summary.md", failure_summary_markdown(table, heading))
     return str(report_dir / "failures.csv")
 
 
@@ -278,7 +278,7 @@ def failure_summary_markdown(table: pd.DataFrame, heading: str = "Validation fai
 
 
 # ---------------------------------------------------------------------------------------
-# derive, analyse, reproduce
+# derive, analyse
 # ---------------------------------------------------------------------------------------
 
 
@@ -338,7 +338,7 @@ def derive(trial: Trial | Mapping[str, Any], inputs: Mapping[str, str],
 
 def analyse(trial_id: str, trial: Trial | Mapping[str, Any], inputs: Mapping[str, str],
             output: str) -> None:
-    # pingouin (via trialreport.analysis) is imported only here
+    # the analyses (scipy.special; statsmodels where a model is configured) load here only
     from trialreport.analysis import build_ard, format_ard
     from trialreport.config import AnalysisConfigError
     from trialreport.safety import build_safety_ard

@@ -37,7 +37,7 @@ from typing import Any
 import nbformat
 import yaml
 
-from trialreport.io import atomic_write_bytes
+from trialreport.files import atomic_write_bytes
 
 log = logging.getLogger("trialreport")
 

@@ -1,8 +1,8 @@
 """Running a workflow stage: logging, refusals without tracebacks, and the trial's config.
 
-The standard library only, so that a stage pays for no package it does not use: the
-provenance stage imports nothing else, and a Snakemake run with nothing to do imports no
-pandas (see ``write_trial_config``).
+The standard library only, so that a stage pays for no package it does not use (the
+provenance and reproduce stages import no third-party package), and a Snakemake run with
+nothing to do imports no pandas (see ``write_trial_config``).
 """
 
 from __future__ import annotations
@@ -91,7 +91,12 @@ def write_trial_config(entry: Mapping[str, Any], path: str | Path) -> bool:
     entry from it, as an input. A file rewritten only when its trial's entry changed gives
     Snakemake what rule parameters would (the jobs of exactly the trials whose entry changed
     run again) without the cost of parameters: to compare them between runs, Snakemake
-    imports pandas in its own process, 0.3 s on every call, a no-op included."""
+    imports pandas in its own process, 0.3 s on every call, a no-op included. Two
+    differences from parameters: any run that builds the trial's jobs writes the file, a
+    dry run too; and an edit undone after such a run rewrites the file again, so the trial
+    reruns once more (parameters would compare equal). The stages get the entry through
+    JSON: a date becomes its ISO text and a mapping key its text, which is how the stages
+    use them (code maps compare keys as text)."""
     path = Path(path)
     text = trial_config_text(entry)
     try:

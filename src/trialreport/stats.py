@@ -13,8 +13,7 @@ from typing import Any
 import numpy as np
 
 from trialreport import distributions as dist
-
-ALTERNATIVES = ("two-sided", "greater", "less")
+from trialreport.distributions import ALTERNATIVES
 
 
 def describe(values: np.ndarray, confidence: float = 0.95) -> dict[str, float]:
@@ -395,7 +394,7 @@ def cohens_dz(differences: np.ndarray, confidence: float = 0.95) -> dict[str, fl
 
     try:
         low, high = limit(1 - alpha / 2), limit(alpha / 2)
-    except (ValueError, RuntimeError):  # scipy's nct failed to evaluate: no interval
+    except (ValueError, RuntimeError):  # the noncentral t gave NaN or no root: no interval
         return {"dz": dz, "ci_low": math.nan, "ci_high": math.nan}
     return {"dz": dz, "ci_low": low / math.sqrt(n), "ci_high": high / math.sqrt(n)}
 
