@@ -84,25 +84,27 @@ def test_efficacy_floor_gives_every_number_of_the_stage(data: dict, trial: dict)
                                     "responders_paired", "subgroup"}
 
 
-def test_safety_floor_gives_every_number_of_the_stage(data: dict, trial: dict) -> None:
+@pytest.fixture(scope="module")
+def safety(data: dict, trial: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The safety stage's ARD and its floor's rows, on the same data."""
     ds = data["ds"]
     ard = build_safety_ard("scaled", trial, subjects=ds.subjects,
                            adverse_events=ds.adverse_events, exposure=ds.exposure,
                            efficacy=data["efficacy"])
     floor = floors.safety_floor(trial, ds.subjects, ds.adverse_events, ds.exposure,
                                 data["efficacy"])
+    return ard, floor
+
+
+def test_safety_floor_gives_every_number_of_the_stage(safety) -> None:
+    ard, floor = safety
     diff = floors.match_ard(floor, ard)
     assert diff.empty, diff.to_string()
     assert len(ard) > 1000
 
 
-def test_match_ard_finds_a_changed_number_and_a_missing_row(data: dict, trial: dict) -> None:
-    ds = data["ds"]
-    ard = build_safety_ard("scaled", trial, subjects=ds.subjects,
-                           adverse_events=ds.adverse_events, exposure=ds.exposure,
-                           efficacy=data["efficacy"])
-    floor = floors.safety_floor(trial, ds.subjects, ds.adverse_events, ds.exposure,
-                                data["efficacy"])
+def test_match_ard_finds_a_changed_number_and_a_missing_row(safety) -> None:
+    ard, floor = safety
     changed = floor.copy()
     changed.loc[changed["statistic"] == "n_subjects", "value"] += 1
     assert not floors.match_ard(changed, ard).empty

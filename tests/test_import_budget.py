@@ -3,7 +3,7 @@
 Every stage is its own Python process, so whatever a stage imports it pays for on every
 run: pingouin alone pulls statsmodels, scikit-learn and seaborn, which once made each stage
 take seconds before doing anything. Here each stage's real script (workflow/scripts/) runs
-on the reference trial in a fresh interpreter, with the rule's inputs, outputs and params,
+on the reference trial in a fresh interpreter, with the rule's inputs and outputs,
 and the third-party packages loaded at its end (top-level names in ``sys.modules``, the
 standard library left out) must lie within the stage's budget below. A package that is
 added to the budget should be one the stage calls, imported where it is called.
@@ -70,40 +70,33 @@ STAGES: dict[str, dict] = {
         "input": {_DATA_INPUTS: True},
         "output": {**{d: f"ingested/{d}.parquet" for d in DATASETS},
                    "selection": "ingested/selection.csv"},
-        "params": {},
     },
     "validate": {
         "input": {d: f"ingested/{d}.parquet" for d in DATASETS},
         "output": {**_VALIDATED, "warnings": "validation/warnings.csv",
                    "exclusions": "validation/exclusions.csv"},
-        "params": {},
     },
     "derive": {
         "input": {"scores": _VALIDATED["scores"]},
         "output": {"efficacy": "derived/efficacy.parquet", "locf": "derived/locf.parquet",
                    "checks": "derived/checks.csv"},
-        "params": {},
     },
     "analyse": {
         "input": {**{d: _VALIDATED[d] for d in ("subjects", "exposure", "adverse_events")},
                   "efficacy": "derived/efficacy.parquet", "locf": "derived/locf.parquet"},
         "output": {"ard": "ard.csv"},
-        "params": {},
     },
-    "reproduce": {"input": {"ard": "ard.csv"}, "output": {"reproduction": "reproduction.csv"},
-                  "params": {}},
+    "reproduce": {"input": {"ard": "ard.csv"}, "output": {"reproduction": "reproduction.csv"}},
     "tables": {"input": {"ard": "ard.csv"},
-               "output": {t: f"tables/{t}.csv" for t in TABLES}, "params": {}},
+               "output": {t: f"tables/{t}.csv" for t in TABLES}},
     "figures": {
         "input": {"ard": "ard.csv", "efficacy": "derived/efficacy.parquet",
                   "subjects": _VALIDATED["subjects"]},
         "output": {f"{n}_{f}": f"figures/{n}.{f}" for n in FIGURES for f in ("png", "svg")},
-        "params": {},
     },
     "provenance": {
         "input": {_DATA_INPUTS: True, "ard": "ard.csv", "reproduction": "reproduction.csv"},
         "output": {"provenance": "provenance.json"},
-        "params": {},
     },
 }
 
@@ -125,7 +118,7 @@ class Snakemake:
 
 spec = json.load(open(sys.argv[1], encoding="utf-8"))
 sm = Snakemake()
-for part in ("input", "output", "params", "wildcards"):
+for part in ("input", "output", "wildcards"):
     setattr(sm, part, Named(spec[part]))
 sm.log = Named({"log": spec["log"]})
 loaded = {"before": sorted(sys.modules)}
@@ -146,17 +139,16 @@ def third_party(modules: list[str]) -> set[str]:
 
 
 def run_stage(stage: str, results: Path, trial: dict, run: bool = True) -> list[str]:
-    rule = STAGES.get(stage, {"input": {}, "output": {}, "params": {}})
+    rule = STAGES.get(stage, {"input": {}, "output": {}})
     data = {d: trial["data"][d]["path"] for d in DATASETS if d in trial["data"]}
     inputs: dict = {"trial_config": str(results / "trial_config.json")}
     for key, path in rule["input"].items():
         inputs.update(data if key == _DATA_INPUTS else {key: str(results / path)})
     if stage in ("ingest", "validate"):
         inputs["contracts"] = [f"schemas/{d}.yaml" for d in DATASETS]
-    params = dict(rule["params"])
     spec = {"script": str(ROOT / "workflow" / "scripts" / f"{stage}.py"), "run": run,
             "input": inputs, "output": {k: str(results / p) for k, p in rule["output"].items()},
-            "params": params, "wildcards": {"trial": TRIAL},
+            "wildcards": {"trial": TRIAL},
             "log": str(results / "logs" / f"{stage}.log")}
     spec_file = results / f"{stage}.spec.json"
     spec_file.write_text(json.dumps(spec), encoding="utf-8")
