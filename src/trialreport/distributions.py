@@ -27,26 +27,11 @@ try:
     # (private names of scipy.special; tests/test_distributions.py names them, so a scipy
     # that renames them fails that test by name, and the lock file pins scipy).
     from scipy.special._ufuncs import _beta_ppf, _binom_cdf, _binom_pmf, _binom_sf
-except ImportError:  # the same functions through scipy.stats: the same floats, its import
-    def _beta_ppf(q: float, a: float, b: float) -> float:
-        from scipy import stats
+except ImportError:  # a scipy that renamed them: scipy.stats' own, at its import's cost
+    from scipy import stats
 
-        return stats.beta.ppf(q, a, b)
-
-    def _binom_pmf(k: float, n: int, p: float) -> float:
-        from scipy import stats
-
-        return stats.binom.pmf(k, n, p)
-
-    def _binom_cdf(k: float, n: int, p: float) -> float:
-        from scipy import stats
-
-        return stats.binom.cdf(k, n, p)
-
-    def _binom_sf(k: float, n: int, p: float) -> float:
-        from scipy import stats
-
-        return stats.binom.sf(k, n, p)
+    _beta_ppf, _binom_pmf = stats.beta.ppf, stats.binom.pmf
+    _binom_cdf, _binom_sf = stats.binom.cdf, stats.binom.sf
 
 ALTERNATIVES = ("two-sided", "greater", "less")
 _EPS = float(np.finfo(float).eps)

@@ -41,7 +41,9 @@ from trialreport.consistency import (
     check_proportions_p,
     test_of,
 )
+from trialreport.files import atomic_write_text
 from trialreport.formatting import format_value
+from trialreport.stage import StageError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -528,9 +530,6 @@ def reproduce_targets(trial: Trial | Mapping[str, Any], ard_path: str, output: s
     written to ``output`` (reproduction.csv). Targets that are not reproduced fail the stage
     (the file removed) unless the trial's ``reproduction.on_mismatch`` is ``report``;
     inconsistent ones are reported and never fail it."""
-    from trialreport.files import atomic_write_text
-    from trialreport.stage import StageError
-
     trial = as_trial(trial, trial_id)
     try:
         table = reproduce_rows(read_ard_rows(ard_path), trial)
