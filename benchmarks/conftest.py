@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 import yaml
 
-from trialreport.io import write_csv
-from trialreport.scaled import make_scaled_dataset
+from trialreport.common.frames import write_csv
+from trialreport.synthetic.scaled import make_scaled_dataset
 
 ROOT = Path(__file__).resolve().parents[1]
 SUBJECTS = int(os.environ.get("TRIALREPORT_BENCH_SUBJECTS", "100000"))

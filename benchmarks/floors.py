@@ -257,7 +257,7 @@ def _pairs_table(records: pd.DataFrame, base_n: int, comp_n: int) -> pd.DataFram
 
 def efficacy_floor(trial: dict[str, Any], subjects: pd.DataFrame, efficacy: pd.DataFrame,
                    locf: pd.DataFrame | None, exposure: pd.DataFrame | None) -> pd.DataFrame:
-    """The numbers of ``trialreport.analysis.build_ard`` for a one-arm trial."""
+    """The numbers of ``trialreport.analyse.efficacy.build_ard`` for a one-arm trial."""
     design, analyses = trial["design"], trial.get("analyses", {})
     paired_cfg = analyses.get("paired", {})
     confidence = float(paired_cfg.get("confidence", 0.95))
@@ -428,7 +428,7 @@ def _levels(values: pd.Series) -> list[str]:
 
 def safety_floor(trial: dict[str, Any], subjects: pd.DataFrame, adverse_events: pd.DataFrame,
                  exposure: pd.DataFrame, efficacy: pd.DataFrame) -> pd.DataFrame:
-    """The numbers of ``trialreport.safety.build_safety_ard`` for a one-arm trial with
+    """The numbers of ``trialreport.analyse.safety.build_safety_ard`` for a one-arm trial with
     periods (so the adverse-event tables have a column per period, then All periods)."""
     design = trial["design"]
     arms = subjects["TRT01P"].dropna().unique()
@@ -633,7 +633,7 @@ def match_ard(floor: pd.DataFrame, ard: pd.DataFrame, rtol: float = 0.0) -> pd.D
 
 
 # ---------------------------------------------------------------------------------------
-# analyse, models: the prespecified between-arm model (trialreport.models.fit_arm_model)
+# analyse, models: the prespecified between-arm model (trialreport.stats.models.fit_arm_model)
 # ---------------------------------------------------------------------------------------
 
 
@@ -998,7 +998,7 @@ def tables_floor(ard_path: Any, trial: dict[str, Any], outdir: Any) -> None:
     stage's own text (``trialreport.tables``)."""
     from pathlib import Path
 
-    from trialreport.tables import DISPOSITION_LABELS, OVERVIEW_LABELS, SEX_LABELS
+    from trialreport.tables.display import DISPOSITION_LABELS, OVERVIEW_LABELS, SEX_LABELS
 
     design = trial["design"]
     period_label = {p["name"]: p["label"] for p in design.get("periods", [])}

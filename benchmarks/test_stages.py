@@ -15,11 +15,18 @@ import pandas as pd
 import pytest
 import yaml
 
-from trialreport import io, pipeline
-from trialreport.analysis import build_ard, format_ard
-from trialreport.config import Trial
-from trialreport.derive import attach_base, derive_efficacy_as_delivered, derive_locf_records
-from trialreport.safety import build_safety_ard
+from trialreport.analyse.ard import format_ard
+from trialreport.analyse.efficacy import build_ard
+from trialreport.analyse.safety import build_safety_ard
+from trialreport.common import frames as io
+from trialreport.common.config import Trial
+from trialreport.derive.derivations import (
+    attach_base,
+    derive_efficacy_as_delivered,
+    derive_locf_records,
+)
+from trialreport.ingest.stage import ingest
+from trialreport.validate.stage import validate
 
 from conftest import ROOT, compare
 
@@ -36,7 +43,7 @@ def _outputs(folder, *extra: str) -> dict[str, str]:
 def ingested(scaled) -> dict[str, str]:
     """The scaled trial's ingested Parquet files, as the ingest stage writes them."""
     outputs = _outputs(scaled["folder"] / "ingested", "selection")
-    pipeline.ingest(scaled["trial"], ROOT / "schemas", outputs,
+    ingest(scaled["trial"], ROOT / "schemas", outputs,
                     report_dir=scaled["folder"] / "validation")
     return outputs
 
@@ -48,7 +55,7 @@ def _same_tables(ours: dict[str, str], floor: dict[str, str]) -> None:
 
 
 def test_reading_a_large_trial(scaled, ingested) -> None:
-    # The whole ingest stage (pipeline.ingest, as the workflow runs it): the four CSVs read
+    # The whole ingest stage (ingest, as the workflow runs it): the four CSVs read
     # as text with their checks (encoding, header, field counts, blank lines, stripping),
     # the config's selection, the ingested Parquet files and the selection counts; the
     # floor does the same reading, checks and writing in a few Arrow calls.
@@ -57,7 +64,7 @@ def test_reading_a_large_trial(scaled, ingested) -> None:
                    _outputs(folder / "ingest-floor"))
     compare(
         "ingest: read, check and write the four datasets",
-        ours=lambda: pipeline.ingest(scaled["trial"], ROOT / "schemas", ours,
+        ours=lambda: ingest(scaled["trial"], ROOT / "schemas", ours,
                                      report_dir=folder / "ingest-report"),
         floor=lambda: floors.ingest_floor(scaled["paths"], floor),
         max_time_ratio=3, max_memory_ratio=3,
@@ -68,7 +75,7 @@ def test_reading_a_large_trial(scaled, ingested) -> None:
 
 
 def test_validating_a_large_trial(scaled, ingested) -> None:
-    # The whole validate stage (pipeline.validate): the four datasets against their
+    # The whole validate stage (validate): the four datasets against their
     # contracts with pandera, the cross-dataset checks, the typed Parquet files; the floor
     # makes every check of the contracts in plain pandas and NumPy (floors.validate_floor).
     import pandera.pandas  # noqa: F401  (imported here, once: what a stage's process
@@ -81,7 +88,7 @@ def test_validating_a_large_trial(scaled, ingested) -> None:
         encoding="utf-8")) for name in DATASETS}
     compare(
         "validate: the four datasets against their contracts",
-        ours=lambda: pipeline.validate(scaled["trial"], ROOT / "schemas", ingested, ours,
+        ours=lambda: validate(scaled["trial"], ROOT / "schemas", ingested, ours,
                                        report_dir=folder / "validate-report"),
         floor=lambda: floors.validate_floor(scaled["trial"], contracts, ingested, floor),
         max_time_ratio=3, max_memory_ratio=3, repeat=2,
@@ -97,7 +104,7 @@ def _design(scaled):
 
 
 def _derive(scores, design):
-    """What the derive stage computes (``pipeline.derive``): ABLFL, BASE, CHG, then the
+    """What the derive stage computes (``derive``): ABLFL, BASE, CHG, then the
     LOCF records with BASE."""
     efficacy, _ = derive_efficacy_as_delivered(scores, design.baseline_visits)
     locf = derive_locf_records(efficacy, sorted(design.visit_names), design.visit_names,
@@ -164,25 +171,27 @@ with a dose-response trend."""
 
 
 def test_between_arm_model_of_a_large_trial(scaled, derived) -> None:
-    from trialreport import analysis
+    from trialreport.analyse.ard import ArdBuilder, arm_order
+    from trialreport.analyse.between_arms import _add_model
+    from trialreport.analyse.efficacy import _analysis_columns
 
     efficacy, locf = derived
     trial = copy.deepcopy(scaled["trial"])
     trial["analyses"]["models"] = [MODEL]
     cfg = Trial.parse("scale", trial)
     subjects = floors.two_arm_subjects(scaled["dataset"].subjects)
-    arms = analysis.arm_order(subjects, cfg)
+    arms = arm_order(subjects, cfg)
     assert arms == ["Placebo", "Fasoracetam"]
     # the records as build_ard hands them to the model: efficacy set, with the arm
-    eff = analysis._analysis_columns(efficacy).merge(
+    eff = _analysis_columns(efficacy).merge(
         subjects[["USUBJID", "TRT01P", "EFFFL"]], on="USUBJID", how="left")
     eff = eff[eff["EFFFL"] == "Y"]
     import statsmodels.api  # noqa: F401 - imported by the stage; not counted in its time
 
     def ours() -> pd.DataFrame:
-        ard = analysis.ArdBuilder("scale", arms)
+        ard = ArdBuilder("scale", arms)
         for spec in cfg.analyses.models:
-            analysis._add_model(ard, spec, eff, locf, subjects, cfg.design,
+            _add_model(ard, spec, eff, locf, subjects, cfg.design,
                                 cfg.analyses.confidence, arms)
         return ard.frame()
 
@@ -198,8 +207,8 @@ def test_between_arm_model_of_a_large_trial(scaled, derived) -> None:
 def stage_files(scaled, derived):
     """What the stages after analyse read: ard.csv (as the analyse stage writes it), the
     derived efficacy data and the subjects (parquet), reproduction.csv."""
-    from trialreport.pipeline import read_ard
-    from trialreport.reproduce import reproduce
+    from trialreport.analyse.ard import read_ard
+    from trialreport.reproduce.targets import reproduce
 
     ds, trial = scaled["dataset"], scaled["trial"]
     efficacy, locf = derived
@@ -225,7 +234,8 @@ def test_reproducing_the_published_targets(scaled, stage_files) -> None:
     # but the work is the same.
     # The stage as it runs (pipeline's reproduce_targets): ard.csv's rows, read and
     # compared with the standard library.
-    from trialreport.reproduce import read_ard_rows, reproduce_rows
+    from trialreport.reproduce.stage import read_ard_rows
+    from trialreport.reproduce.targets import reproduce_rows
 
     trial, path = scaled["trial"], stage_files["ard"]
     rows = compare("reproduce: published targets",
@@ -240,8 +250,8 @@ def test_reproducing_the_published_targets(scaled, stage_files) -> None:
 
 
 def test_display_tables_of_a_large_trial(scaled, stage_files, tmp_path) -> None:
-    from trialreport.pipeline import read_ard
-    from trialreport.tables import write_tables
+    from trialreport.analyse.ard import read_ard
+    from trialreport.tables.display import write_tables
 
     trial, path = scaled["trial"], stage_files["ard"]
     compare("tables: eight display tables (CSV)",
@@ -259,7 +269,7 @@ def test_figures_of_a_large_trial(scaled, stage_files, tmp_path) -> None:
     import matplotlib.backends.backend_svg  # noqa: F401
     import matplotlib.figure  # noqa: F401
 
-    from trialreport.figures import write_figures
+    from trialreport.figures.stage import write_figures
 
     trial, files = scaled["trial"], stage_files
     args = (files["ard"], files["efficacy"], files["subjects"])

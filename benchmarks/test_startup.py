@@ -27,8 +27,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from trialreport.figures import FIGURE_NAMES, FORMATS
-from trialreport.tables import TABLES
+from trialreport.figures.data import FIGURE_NAMES, FORMATS
+from trialreport.tables.display import TABLES
 
 from conftest import ROOT
 

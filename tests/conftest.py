@@ -15,7 +15,10 @@ from typing import Any
 import pytest
 import yaml
 
-from trialreport import pipeline
+from trialreport.common.config import DATASETS
+from trialreport.common.runner import StageError
+from trialreport.ingest.stage import ingest
+from trialreport.validate.stage import validate
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE_TRIAL = "fasoracetam_nfc1"
@@ -103,19 +106,19 @@ class TrialCopy:
     def run(self) -> Outcome:
         """ingest then validate, in-process, as the workflow runs them."""
         results = self.root / "results" / TRIAL_ID
-        ingested = {n: str(results / "ingested" / f"{n}.parquet") for n in pipeline.DATASETS}
-        validated = {n: str(results / "validated" / f"{n}.parquet") for n in pipeline.DATASETS}
+        ingested = {n: str(results / "ingested" / f"{n}.parquet") for n in DATASETS}
+        validated = {n: str(results / "validated" / f"{n}.parquet") for n in DATASETS}
         validated["warnings"] = str(results / "validation" / "warnings.csv")
         validated["exclusions"] = str(results / "validation" / "exclusions.csv")
         report_dir = results / "validation"
         try:
-            pipeline.ingest(self.trial, SCHEMAS, ingested, base_dir=self.root,
+            ingest(self.trial, SCHEMAS, ingested, base_dir=self.root,
                             report_dir=report_dir)
-        except pipeline.StageError as exc:
+        except StageError as exc:
             return Outcome("ingest", str(exc), results)
         try:
-            pipeline.validate(self.trial, SCHEMAS, ingested, validated, report_dir)
-        except pipeline.StageError as exc:
+            validate(self.trial, SCHEMAS, ingested, validated, report_dir)
+        except StageError as exc:
             return Outcome("validate", str(exc), results)
         return Outcome(None, "", results)
 

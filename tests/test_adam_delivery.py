@@ -19,8 +19,16 @@ import pandas as pd
 import pytest
 import yaml
 
-from trialreport import pipeline
-from trialreport.tables import build_tables
+from trialreport.analyse.ard import read_ard
+from trialreport.analyse.stage import analyse
+from trialreport.common.config import DATASETS
+from trialreport.common.runner import StageError, run_stage
+from trialreport.derive.stage import derive
+from trialreport.ingest.stage import ingest
+from trialreport.reproduce.stage import reproduce_targets
+from trialreport.tables.display import build_tables
+from trialreport.tables.stage import write_display_tables
+from trialreport.validate.stage import validate
 
 SCHEMAS = Path(__file__).resolve().parents[1] / "schemas"
 P, L, H, T = fx.P, fx.L, fx.H, fx.T
@@ -30,25 +38,25 @@ def run_stages(root: Path, trial_id: str, trial: dict, through: str = "tables") 
     """ingest, validate, derive, analyse, reproduce, tables: the workflow's stages, as the
     Snakemake scripts call them; returns the trial's results folder."""
     out = root / "results" / trial_id
-    d = {n: str(out / "ingested" / f"{n}.parquet") for n in pipeline.DATASETS}
-    v = {n: str(out / "validated" / f"{n}.parquet") for n in pipeline.DATASETS}
-    pipeline.ingest(trial, SCHEMAS, {**d, "selection": str(out / "ingested" / "selection.csv")},
+    d = {n: str(out / "ingested" / f"{n}.parquet") for n in DATASETS}
+    v = {n: str(out / "validated" / f"{n}.parquet") for n in DATASETS}
+    ingest(trial, SCHEMAS, {**d, "selection": str(out / "ingested" / "selection.csv")},
                     base_dir=root, report_dir=out / "validation", trial_id=trial_id)
-    pipeline.validate(trial, SCHEMAS, d, {**v, "warnings": str(out / "validation" / "w.csv"),
+    validate(trial, SCHEMAS, d, {**v, "warnings": str(out / "validation" / "w.csv"),
                                           "exclusions": str(out / "validation" / "x.csv")},
                       out / "validation", trial_id=trial_id)
     if through == "validate":
         return out
     derived = {k: str(out / "derived" / f"{k}.{ext}")
                for k, ext in (("efficacy", "parquet"), ("locf", "parquet"), ("checks", "csv"))}
-    pipeline.derive(trial, {"scores": v["scores"]}, derived, trial_id=trial_id)
-    pipeline.analyse(trial_id, trial, {**{k: v[k] for k in ("subjects", "exposure",
+    derive(trial, {"scores": v["scores"]}, derived, trial_id=trial_id)
+    analyse(trial_id, trial, {**{k: v[k] for k in ("subjects", "exposure",
                                                              "adverse_events")},
                                        "efficacy": derived["efficacy"],
                                        "locf": derived["locf"]}, str(out / "ard.csv"))
-    pipeline.reproduce_targets(trial, str(out / "ard.csv"), str(out / "reproduction.csv"),
+    reproduce_targets(trial, str(out / "ard.csv"), str(out / "reproduction.csv"),
                                trial_id=trial_id)
-    pipeline.write_display_tables(trial, str(out / "ard.csv"), str(out / "tables"),
+    write_display_tables(trial, str(out / "ard.csv"), str(out / "tables"),
                                   trial_id=trial_id)
     return out
 
@@ -69,7 +77,7 @@ def three_arm_run(tmp_path_factory):
 
 
 def _ard(out: Path) -> pd.DataFrame:
-    return pipeline.read_ard(out / "ard.csv")
+    return read_ard(out / "ard.csv")
 
 
 def _value(ard: pd.DataFrame, **where) -> float:
@@ -160,7 +168,7 @@ def test_selection_counts_records_read_set_aside_and_used(three_arm_run):
 def test_duplicate_records_are_refused_without_the_selection(tmp_path):
     trial = three_arm(tmp_path)
     trial["data"]["scores"]["where"] = {"PARAMCD": ["ACTOT"]}  # ANL01FL dropped
-    with pytest.raises(pipeline.StageError, match="unique_key"):
+    with pytest.raises(StageError, match="unique_key"):
         run_stages(tmp_path, fx.THREE_ARM_ID, trial, through="validate")
     failures = pd.read_csv(tmp_path / "results" / fx.THREE_ARM_ID / "validation" /
                            "failures.csv", dtype=str)
@@ -242,7 +250,7 @@ def test_subject_level_copy_that_disagrees_with_adsl_is_a_contract_failure(tmp_p
     row = adae.index[adae["USUBJID"].str.endswith("2004")][0]
     adae.loc[row, "SEX"] = "M" if adae.loc[row, "SEX"] == "F" else "F"
     fx.write_datasets(frames, tmp_path / "adam")
-    with pytest.raises(pipeline.StageError, match="matches_subjects"):
+    with pytest.raises(StageError, match="matches_subjects"):
         run_stages(tmp_path, fx.THREE_ARM_ID, yaml.safe_load(fx.THREE_ARM_CONFIG("adam")),
                    through="validate")
     failures = pd.read_csv(tmp_path / "results" / fx.THREE_ARM_ID / "validation" /
@@ -383,7 +391,7 @@ def test_trial_without_exposure_and_without_trtemfl_is_refused_naming_the_key(tm
     frames = fx.three_arm_adam()
     frames["adae"] = frames["adae"].drop(columns="TRTEMFL")
     fx.write_datasets(frames, tmp_path / "adam")
-    with pytest.raises(pipeline.StageError, match=r"data\.exposure") as info:
+    with pytest.raises(StageError, match=r"data\.exposure") as info:
         run_stages(tmp_path, fx.THREE_ARM_ID, copy.deepcopy(trial))
     assert "TRTEMFL" in str(info.value)
 
@@ -398,7 +406,7 @@ def test_an_unforeseen_error_is_one_paragraph_and_the_traceback_goes_to_the_log(
 
     log_file = tmp_path / "analyse.log"
     with pytest.raises(SystemExit) as exit_info:
-        pipeline.run_stage("analyse", stage, log_file, trial_id="mytrial")
+        run_stage("analyse", stage, log_file, trial_id="mytrial")
     assert exit_info.value.code == 1
     err = capsys.readouterr().err
     assert "stage analyse of trial 'mytrial'" in err and "KeyError: 'EFFFL'" in err

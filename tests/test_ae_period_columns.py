@@ -15,10 +15,10 @@ import pandas as pd
 import pytest
 import yaml
 
-from trialreport.config import as_trial
-from trialreport.records import derive_period
-from trialreport.safety import build_safety_ard
-from trialreport.tables import (
+from trialreport.analyse.safety import build_safety_ard
+from trialreport.common.config import as_trial
+from trialreport.ingest.records import derive_period
+from trialreport.tables.display import (
     STUDY_DRUG,
     STUDY_TREATMENT,
     ae_overview_table,

@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from trialreport import pipeline
+from trialreport.common import runner as pipeline
 
 from conftest import TrialCopy
 

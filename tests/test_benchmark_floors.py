@@ -13,13 +13,15 @@ import pandas as pd
 import pytest
 import yaml
 
-from trialreport import pipeline
-from trialreport.analysis import build_ard
-from trialreport.config import Trial
-from trialreport.derive import attach_base, derive_efficacy, derive_locf_records
-from trialreport.safety import build_safety_ard
-from trialreport.scaled import make_scaled_dataset
-from trialreport.synthetic import write_dataset
+from trialreport.analyse.efficacy import build_ard
+from trialreport.analyse.safety import build_safety_ard
+from trialreport.common.config import Trial
+from trialreport.common.runner import StageError
+from trialreport.derive.derivations import attach_base, derive_efficacy, derive_locf_records
+from trialreport.ingest.stage import ingest
+from trialreport.synthetic.dataset import write_dataset
+from trialreport.synthetic.scaled import make_scaled_dataset
+from trialreport.validate.stage import validate
 
 from conftest import ROOT
 
@@ -121,10 +123,9 @@ def test_match_ard_finds_a_changed_number_and_a_missing_row(safety) -> None:
 def files(data: dict, trial: dict, tmp_path_factory) -> dict:
     """ard.csv as the analyse stage writes it, the efficacy data and subjects as parquet,
     reproduction.csv, and the data CSVs, of the small trial."""
-    from trialreport import io
-    from trialreport.analysis import format_ard
-    from trialreport.pipeline import read_ard
-    from trialreport.reproduce import reproduce
+    from trialreport.analyse.ard import format_ard, read_ard
+    from trialreport.common import frames as io
+    from trialreport.reproduce.targets import reproduce
 
     folder = tmp_path_factory.mktemp("stages")
     ds = data["ds"]
@@ -147,18 +148,20 @@ def files(data: dict, trial: dict, tmp_path_factory) -> dict:
 
 def test_model_floor_gives_every_number_of_the_between_arm_model(data: dict,
                                                                   trial: dict) -> None:
-    from trialreport import analysis
+    from trialreport.analyse.ard import ArdBuilder, arm_order
+    from trialreport.analyse.between_arms import _add_model
+    from trialreport.analyse.efficacy import _analysis_columns
 
     spec = {"id": "ancova_cgis", "parameter": "CGIS", "visit": 5, "response": "CHG",
             "covariates": ["BASE"], "factors": ["MGLURTIER"], "dose": "TRT01PN"}
     cfg = Trial.parse("scaled", {**trial, "analyses": {**trial["analyses"], "models": [spec]}})
     subjects = floors.two_arm_subjects(data["ds"].subjects)
-    arms = analysis.arm_order(subjects, cfg)
-    eff = analysis._analysis_columns(data["efficacy"]).merge(
+    arms = arm_order(subjects, cfg)
+    eff = _analysis_columns(data["efficacy"]).merge(
         subjects[["USUBJID", "TRT01P", "EFFFL"]], on="USUBJID", how="left")
     eff = eff[eff["EFFFL"] == "Y"]
-    ard = analysis.ArdBuilder("scaled", arms)
-    analysis._add_model(ard, cfg.analyses.models[0], eff, None, subjects, cfg.design,
+    ard = ArdBuilder("scaled", arms)
+    _add_model(ard, cfg.analyses.models[0], eff, None, subjects, cfg.design,
                         cfg.analyses.confidence, arms)
     stage = ard.frame()
     floor = floors.model_floor(spec, eff, subjects, arms)
@@ -182,8 +185,8 @@ def test_reproduce_floor_gives_the_stages_reproduction(files: dict, trial: dict)
 
 
 def test_tables_floor_writes_the_stages_tables(files: dict, trial: dict, tmp_path) -> None:
-    from trialreport.pipeline import read_ard
-    from trialreport.tables import write_tables
+    from trialreport.analyse.ard import read_ard
+    from trialreport.tables.display import write_tables
 
     written = write_tables(read_ard(files["ard"]), trial, tmp_path / "stage")
     floors.tables_floor(files["ard"], trial, tmp_path / "floor")
@@ -196,11 +199,12 @@ def test_tables_floor_writes_the_stages_tables(files: dict, trial: dict, tmp_pat
 
 def test_figures_floor_draws_the_stages_figures_and_data(files: dict, trial: dict,
                                                          tmp_path) -> None:
-    from trialreport import figures
-    from trialreport.pipeline import read_ard
+    from trialreport.analyse.ard import read_ard
+    from trialreport.figures.data import by_visit, change_estimates, rating_counts
+    from trialreport.figures.stage import write_figures
 
     args = (files["ard"], files["efficacy"], files["subjects"])
-    written = figures.write_figures(trial, *args, tmp_path / "stage", trial_id="scaled")
+    written = write_figures(trial, *args, tmp_path / "stage", trial_id="scaled")
     drawn = floors.figures_floor(trial, *args, tmp_path / "floor")
     assert sorted(p.name for p in written) == sorted(
         p.name for p in (tmp_path / "floor").iterdir())
@@ -213,12 +217,12 @@ def test_figures_floor_draws_the_stages_figures_and_data(files: dict, trial: dic
 
     ard = read_ard(files["ard"])
     for code in trial["design"]["parameters"]:
-        rows = figures.by_visit(ard, code, "Fasoracetam")
+        rows = by_visit(ard, code, "Fasoracetam")
         for name in ("means_by_visit", "trajectories"):
             line = artist(drawn[name], f"mean-{code}")
             np.testing.assert_array_equal(line.get_xdata(), rows["visitn"].to_numpy(float))
             np.testing.assert_array_equal(line.get_ydata(), rows["mean"].to_numpy(float))
-        counts = figures.rating_counts(pd.read_parquet(files["efficacy"]),
+        counts = rating_counts(pd.read_parquet(files["efficacy"]),
                                        pd.read_parquet(files["subjects"]), trial)
         for category, at in counts[counts["parameter"] == code].groupby("category"):
             bars = drawn["rating_distribution"].findobj(  # a bar per visit, in visit order
@@ -227,7 +231,7 @@ def test_figures_floor_draws_the_stages_figures_and_data(files: dict, trial: dic
             np.testing.assert_allclose([p.get_height() for p in bars],
                                        at.sort_values("visitn")["percent"].to_numpy(),
                                        rtol=1e-13)
-        est = figures.change_estimates(ard, code)
+        est = change_estimates(ard, code)
         for r in est.itertuples():
             point = artist(drawn["subgroup_forest"], f"est-{code}-{r.group}")
             assert list(point.get_xdata()) == [r.change_mean]
@@ -292,7 +296,7 @@ def test_ingest_floor_writes_the_stages_tables(data: dict, trial: dict, tmp_path
             lines[5:5] = [empty, b" " + empty]
             path.write_bytes(b"\n".join(lines))
     ours, floor = _outputs(tmp_path / "stage", "selection"), _outputs(tmp_path / "floor")
-    pipeline.ingest(_trial_on(trial, tmp_path / "data"), ROOT / "schemas", ours)
+    ingest(_trial_on(trial, tmp_path / "data"), ROOT / "schemas", ours)
     counts = floors.ingest_floor({p.stem: p for p in paths}, floor)
     _same_tables(ours, floor)
     used = pd.read_csv(ours["selection"]).query("records == 'used'").set_index("dataset")["n"]
@@ -307,7 +311,7 @@ def ingested(data: dict, trial: dict, tmp_path_factory) -> dict[str, str]:
     folder = tmp_path_factory.mktemp("ingested")
     write_dataset(data["ds"], folder / "data")
     outputs = _outputs(folder / "out", "selection")
-    pipeline.ingest(_trial_on(trial, folder / "data"), ROOT / "schemas", outputs)
+    ingest(_trial_on(trial, folder / "data"), ROOT / "schemas", outputs)
     return outputs
 
 
@@ -321,10 +325,10 @@ def _validate_both(trial: dict, contracts: dict, inputs: dict[str, str], folder:
     report = folder / "report"
     report.mkdir(parents=True, exist_ok=True)
     try:
-        pipeline.validate(trial, ROOT / "schemas", inputs, ours, report_dir=report)
+        validate(trial, ROOT / "schemas", inputs, ours, report_dir=report)
         stage = None
         excluded = pd.read_csv(ours["exclusions"])[["USUBJID", "PARAMCD"]]
-    except pipeline.StageError:
+    except StageError:
         stage = pd.read_csv(report / "failures.csv")
         excluded = None
     failures, exclusions = floors.validate_floor(trial, contracts, inputs, floor)

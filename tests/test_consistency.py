@@ -1,4 +1,4 @@
-"""Consistency of published figures with whole-number data (``trialreport.consistency``)
+"""Consistency of published figures with whole-number data (``trialreport.reproduce.consistency``)
 and the ``inconsistent`` status of the reproduction table, on hand-worked cases. The
 candidate counts are checked against a brute force written here (decimal module, half
 up), the p values against scipy."""
@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 from scipy import stats as sps
 
-from trialreport import consistency as C
-from trialreport.reproduce import TargetError, reproduce
+from trialreport.reproduce import consistency as C
+from trialreport.reproduce.targets import TargetError, reproduce
 
 
 def brute_counts(published: str, n: int) -> list[int]:
@@ -255,13 +255,14 @@ def test_impossible_figures_are_inconsistent_not_mismatched():
 
 
 def _write_ard(path, frame: pd.DataFrame) -> None:
-    from trialreport.analysis import format_ard
+    from trialreport.analyse.ard import format_ard
 
     format_ard(frame.assign(trial="t", analysis_set="")).to_csv(path, index=False)
 
 
 def test_the_stage_fails_on_mismatch_only_never_on_inconsistent(tmp_path):
-    from trialreport.pipeline import StageError, reproduce_targets
+    from trialreport.common.runner import StageError
+    from trialreport.reproduce.stage import reproduce_targets
 
     _write_ard(tmp_path / "ard.csv", responder_ard(26, 46, 16, 50))
     out = tmp_path / "reproduction.csv"
@@ -351,7 +352,7 @@ def test_schema_of_the_consistency_keys(config, change, fragment):
 
 
 def test_config_parses_the_consistency_keys():
-    from trialreport.config import Proportion, _target
+    from trialreport.common.config import Proportion, _target
 
     t = _target(P_TARGET | {"denominator": 46})
     assert t.proportions == (Proportion("70%", 46), Proportion("42%", 50))
@@ -362,7 +363,7 @@ def test_config_parses_the_consistency_keys():
 def test_report_lists_only_the_inconsistent_rows_with_their_reason():
     from types import SimpleNamespace
 
-    from trialreport.report import ReportData
+    from trialreport.report.data import ReportData
 
     table = reproduce(responder_ard(26, 46, 16, 50), trial("0.0155", "fisher", "57%", "33%"))
     shown = ReportData.inconsistent_table(SimpleNamespace(reproduction=table.astype(str)))

@@ -7,8 +7,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from trialreport import contracts
-from trialreport.io import ROW_COLUMN
+from trialreport.ingest.source import ROW_COLUMN
+from trialreport.validate import contracts
 
 from conftest import SCHEMAS, reference_trial_config
 

@@ -8,7 +8,15 @@ import pandas as pd
 import pytest
 import yaml
 
-from trialreport import contracts, io
+from trialreport.ingest.source import ROW_COLUMN
+from trialreport.validate.contracts import (
+    ColumnSpec,
+    Contract,
+    Domain,
+    load_contract,
+    validate_frame,
+)
+from trialreport.validate.rules import CONFIG_RULES, RULES, missing_baselines
 
 from conftest import SCHEMAS, TrialCopy, reference_trial_config
 
@@ -16,15 +24,15 @@ DOCS = (SCHEMAS / "README.md").read_text(encoding="utf-8")
 
 
 def test_every_rule_a_contract_or_config_can_name_is_explained_in_schemas_readme() -> None:
-    for rule in [*contracts.RULES, *contracts.CONFIG_RULES]:
+    for rule in [*RULES, *CONFIG_RULES]:
         assert f"`{rule}`" in DOCS, rule
 
 
 def test_every_reading_rule_is_explained_in_schemas_readme() -> None:
-    from trialreport import records
+    import trialreport.ingest
 
-    source = (Path(io.__file__).read_text(encoding="utf-8")
-              + Path(records.__file__).read_text(encoding="utf-8"))
+    folder = Path(trialreport.ingest.__file__).parent
+    source = "".join(p.read_text(encoding="utf-8") for p in sorted(folder.glob("*.py")))
     for rule in ["file_not_found", "empty_file", "no_data_rows", "duplicated_column",
                  "blank_column_name", "field_count", "encoding", "not_parquet", "not_xpt",
                  "column_map", "unknown_format", "where_column", "where_selects_nothing"]:
@@ -34,14 +42,14 @@ def test_every_reading_rule_is_explained_in_schemas_readme() -> None:
 
 @pytest.mark.parametrize("name", ["subjects", "scores", "adverse_events", "exposure"])
 def test_each_contract_loads_and_names_only_known_rules(name: str) -> None:
-    contract = contracts.load_contract(SCHEMAS / f"{name}.yaml")
+    contract = load_contract(SCHEMAS / f"{name}.yaml")
     assert contract.dataset == name
-    assert set(contract.rules) <= set(contracts.RULES)
+    assert set(contract.rules) <= set(RULES)
     assert all(c.description for c in contract.columns.values())
 
 
 def test_trial_domains_come_from_the_config() -> None:
-    domain = contracts.Domain.from_trial_config(reference_trial_config())
+    domain = Domain.from_trial_config(reference_trial_config())
     assert domain.lookup("visit_names")[0] == "Baseline"
     assert domain.lookup("parameter_codes") == ["CGII", "CGIS"]
     assert domain.visit_days["Week 5"] == 36
@@ -51,7 +59,7 @@ def test_trial_domains_come_from_the_config() -> None:
 def test_a_visit_can_override_the_window() -> None:
     trial = reference_trial_config()
     trial["design"]["visits"][5]["window_days"] = 7
-    domain = contracts.Domain.from_trial_config(trial)
+    domain = Domain.from_trial_config(trial)
     assert (domain.visit_windows["Week 4"], domain.visit_windows["Week 5"]) == (3, 7)
 
 
@@ -98,9 +106,9 @@ def test_missing_baselines_on_a_hand_made_frame() -> None:
         "PARAMCD": ["X"] * 5,
         "AVISITN": [0, 1, 0, 1, 1],
         "AVAL": [3.0, 2.0, None, 2.0, 4.0],
-        io.ROW_COLUMN: [2, 3, 4, 5, 6],
+        ROW_COLUMN: [2, 3, 4, 5, 6],
     })
-    got = contracts.missing_baselines(scores, {"X": {"baseline_visit": 0}}, {0: "Baseline"})
+    got = missing_baselines(scores, {"X": {"baseline_visit": 0}}, {0: "Baseline"})
     assert got[["USUBJID", "row"]].values.tolist() == [["B", 4], ["C", 6]]
     assert "empty" in got["reason"].iloc[0] and "no baseline row" in got["reason"].iloc[1]
 
@@ -146,7 +154,7 @@ def test_extra_columns_are_carried_or_dropped_with_a_note(
     kept = pd.read_parquet(outcome.results / "validated" / "subjects.parquet")
     assert "MGLURTIER" in kept.columns
     trial_copy.trial["data"]["subjects"]["extra_columns"] = "drop"
-    from trialreport.pipeline import log
+    from trialreport.validate.stage import log
 
     log.propagate = True
     try:
@@ -160,13 +168,13 @@ def test_extra_columns_are_carried_or_dropped_with_a_note(
 
 
 def _typed_column(values: list[str], kind: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    contract = contracts.Contract(
+    contract = Contract(
         dataset="t", title="t", description="", key=(), rules=(),
-        columns={"N": contracts.ColumnSpec("N", kind, nullable=True)})
+        columns={"N": ColumnSpec("N", kind, nullable=True)})
     frame = pd.DataFrame({"N": pd.array(values, dtype="string"),
-                          io.ROW_COLUMN: pd.array(range(2, len(values) + 2), dtype="int64")})
-    domain = contracts.Domain.from_trial_config(reference_trial_config())
-    return contracts.validate_frame(frame, contract, domain, "t.csv")
+                          ROW_COLUMN: pd.array(range(2, len(values) + 2), dtype="int64")})
+    domain = Domain.from_trial_config(reference_trial_config())
+    return validate_frame(frame, contract, domain, "t.csv")
 
 
 @pytest.mark.parametrize("value", ["inf", "-inf", "Infinity", "1e400", "2e19", "-1e19",
@@ -195,13 +203,13 @@ def _exposure(rows: list[tuple[str, str, str, str, str]],
     trial = reference_trial_config()
     if periods is not None:
         trial["design"]["periods"] = periods
-    domain = contracts.Domain.from_trial_config(trial)
+    domain = Domain.from_trial_config(trial)
     domain.subject_ids = sorted({r[0] for r in rows})
     frame = pd.DataFrame(rows, columns=["USUBJID", "APHASE", "EXDOSE", "EXSTDY", "EXENDY"],
                          dtype="string")
-    frame[io.ROW_COLUMN] = pd.array(range(2, len(rows) + 2), dtype="int64")
-    contract = contracts.load_contract(SCHEMAS / "exposure.yaml")
-    return contracts.validate_frame(frame, contract, domain, "exposure.csv")[1]
+    frame[ROW_COLUMN] = pd.array(range(2, len(rows) + 2), dtype="int64")
+    contract = load_contract(SCHEMAS / "exposure.yaml")
+    return validate_frame(frame, contract, domain, "exposure.csv")[1]
 
 
 def test_overlapping_dosing_intervals_name_every_row_involved() -> None:

@@ -14,7 +14,9 @@ import pandas as pd
 import pytest
 from datasetjson_writer import datasetjson_document, dump_datasetjson, write_datasetjson
 
-from trialreport import io
+from trialreport.common.frames import write_csv
+from trialreport.ingest.reading import detect_format, read_table
+from trialreport.ingest.source import ROW_COLUMN, InputFileError
 
 from conftest import REFERENCE_TRIAL, SCHEMAS, TrialCopy
 
@@ -27,13 +29,13 @@ FRAME = pd.DataFrame({
 })
 
 
-def read_error(path: Path) -> io.InputFileError:
-    with pytest.raises(io.InputFileError) as info:
-        io.read_table(path)
+def read_error(path: Path) -> InputFileError:
+    with pytest.raises(InputFileError) as info:
+        read_table(path)
     return info.value
 
 
-def only_case(error: io.InputFileError) -> dict[str, Any]:
+def only_case(error: InputFileError) -> dict[str, Any]:
     assert len(error.cases) == 1, error.cases
     return error.cases[0]
 
@@ -47,12 +49,12 @@ def only_case(error: io.InputFileError) -> dict[str, Any]:
 def test_a_round_trip_equals_the_same_frame_read_from_csv_cell_for_cell(
         tmp_path: Path, suffix: str) -> None:
     path = write_datasetjson(FRAME, tmp_path / f"dm{suffix}", "DM", ndjson=suffix == ".ndjson")
-    io.write_csv(FRAME, tmp_path / "dm.csv")
+    write_csv(FRAME, tmp_path / "dm.csv")
 
-    got = io.read_table(path)
-    via_csv = io.read_table(tmp_path / "dm.csv")
+    got = read_table(path)
+    via_csv = read_table(tmp_path / "dm.csv")
 
-    assert list(got.columns) == list(via_csv.columns) == [*FRAME.columns, io.ROW_COLUMN]
+    assert list(got.columns) == list(via_csv.columns) == [*FRAME.columns, ROW_COLUMN]
     assert {c: str(got[c].dtype) for c in FRAME} == {
         "USUBJID": "string", "AGE": "float64", "VISITS": "float64", "WEIGHT": "float64",
         "TERM": "string"}
@@ -65,8 +67,8 @@ def test_a_round_trip_equals_the_same_frame_read_from_csv_cell_for_cell(
             else:
                 assert mine == theirs, (column, row, mine, theirs)
     # rows numbered from 1 (the CSV's first row is row 2: its header is row 1)
-    assert got[io.ROW_COLUMN].tolist() == [1, 2, 3, 4]
-    assert via_csv[io.ROW_COLUMN].tolist() == [2, 3, 4, 5]
+    assert got[ROW_COLUMN].tolist() == [1, 2, 3, 4]
+    assert via_csv[ROW_COLUMN].tolist() == [2, 3, 4, 5]
     assert got["TERM"].tolist()[3] == "ünïcödé ☃" and got["USUBJID"].tolist()[2] == "Zoë-试"
 
 
@@ -128,7 +130,7 @@ LITERAL_EXPECTED = pd.DataFrame({
     "TRTSDTM": pd.array(["2014-01-02T08:30:00", None, "2014-02-03T09:00"], dtype="string"),
     "TRTSTM": pd.array(["08:30", None, "23:59:59"], dtype="string"),
     "LINK": pd.array(["https://example.org/a", None, None], dtype="string"),
-    io.ROW_COLUMN: pd.array([1, 2, 3], dtype="int64"),
+    ROW_COLUMN: pd.array([1, 2, 3], dtype="int64"),
 })
 
 
@@ -138,7 +140,7 @@ LITERAL_EXPECTED = pd.DataFrame({
 def test_a_hand_written_file_is_read_as_pinned(tmp_path: Path, name: str, text: str) -> None:
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
-    pd.testing.assert_frame_equal(io.read_table(path), LITERAL_EXPECTED)
+    pd.testing.assert_frame_equal(read_table(path), LITERAL_EXPECTED)
 
 
 def test_ndjson_rows_are_numbered_among_data_rows_and_blank_lines_are_skipped(
@@ -146,9 +148,9 @@ def test_ndjson_rows_are_numbered_among_data_rows_and_blank_lines_are_skipped(
     lines = LITERAL_NDJSON.splitlines()
     path = tmp_path / "adsl.ndjson"
     path.write_text("\r\n".join([*lines[:2], "", *lines[2:], "", ""]), encoding="utf-8")
-    frame = io.read_table(path)
+    frame = read_table(path)
     assert frame["USUBJID"].tolist() == ["01-701", "01-702", "01-703"]
-    assert frame[io.ROW_COLUMN].tolist() == [1, 2, 3]
+    assert frame[ROW_COLUMN].tolist() == [1, 2, 3]
 
 
 def test_an_integer_beyond_2_to_the_53_is_read_exactly(tmp_path: Path) -> None:
@@ -158,7 +160,7 @@ def test_an_integer_beyond_2_to_the_53_is_read_exactly(tmp_path: Path) -> None:
     path = tmp_path / "x.json"
     path.write_bytes(dump_datasetjson(document))
     assert str(big) in path.read_text()  # the file holds the exact number
-    frame = io.read_table(path)
+    frame = read_table(path)
     assert frame["ID"].tolist()[:2] == ["9007199254740993", "-9007199254740993"]
     assert pd.isna(frame["ID"].iloc[2])
     assert float(big) == float(big - 1)  # why: as float64 it would have become 2**53
@@ -166,21 +168,21 @@ def test_an_integer_beyond_2_to_the_53_is_read_exactly(tmp_path: Path) -> None:
 
 def test_integers_up_to_2_to_the_53_stay_numbers(tmp_path: Path) -> None:
     path = write_datasetjson(pd.DataFrame({"ID": [2**53, -(2**53)]}), tmp_path / "x.json", "X")
-    frame = io.read_table(path)
+    frame = read_table(path)
     assert frame["ID"].dtype == "float64"
     assert frame["ID"].tolist() == [2.0**53, -(2.0**53)]
 
 
 def test_the_format_is_told_from_the_extension_and_can_be_declared(tmp_path: Path) -> None:
-    assert io.detect_format("a/b.JSON") == io.detect_format("b.ndjson") == "datasetjson"
+    assert detect_format("a/b.JSON") == detect_format("b.ndjson") == "datasetjson"
     path = tmp_path / "dm.txt"  # .txt would be CSV; the config declares the format
     path.write_bytes(dump_datasetjson(datasetjson_document(FRAME, "DM")))
-    assert io.read_table(path, "datasetjson")["USUBJID"].tolist()[0] == "S-1"
-    with pytest.raises(io.InputFileError) as info:
-        io.detect_format("dm.dat")
+    assert read_table(path, "datasetjson")["USUBJID"].tolist()[0] == "S-1"
+    with pytest.raises(InputFileError) as info:
+        detect_format("dm.dat")
     assert "datasetjson" in info.value.message
-    with pytest.raises(io.InputFileError) as info:
-        io.read_table(path, "dataset-json")
+    with pytest.raises(InputFileError) as info:
+        read_table(path, "dataset-json")
     assert info.value.cases[0]["rule"] == "unknown_format"
     assert "datasetjson" in info.value.message
 
@@ -357,7 +359,7 @@ def test_a_decimal_is_a_number_written_as_text(tmp_path: Path, value: str, ok: b
     doc["rows"][1][2] = value
     path = write(tmp_path, doc)
     if ok:
-        got = io.read_table(path)["WEIGHT"].iloc[1]
+        got = read_table(path)["WEIGHT"].iloc[1]
         assert (pd.isna(got) if value == "" else got == float(value.replace(",", "")))
     else:
         case = only_case(read_error(path))
@@ -376,7 +378,7 @@ def test_only_dataset_json_1_1_is_read(tmp_path: Path, version: object,
         doc["datasetJSONVersion"] = version
     path = write(tmp_path, doc)
     if accepted:
-        assert len(io.read_table(path)) == 3
+        assert len(read_table(path)) == 3
         return
     case = only_case(read_error(path))
     assert (case["rule"], case["column"]) == ("not_datasetjson", "datasetJSONVersion")
@@ -470,9 +472,9 @@ def test_the_pipeline_reads_dataset_json_like_the_csv_files(trial_copy: TrialCop
     for name in ["subjects", "scores", "adverse_events", "exposure"]:
         want = pd.read_parquet(reference.results / "validated" / f"{name}.parquet")
         got = pd.read_parquet(outcome.results / "validated" / f"{name}.parquet")
-        assert got[io.ROW_COLUMN].tolist() == list(range(1, len(want) + 1))
-        pd.testing.assert_frame_equal(got.drop(columns=io.ROW_COLUMN),
-                                      want.drop(columns=io.ROW_COLUMN))
+        assert got[ROW_COLUMN].tolist() == list(range(1, len(want) + 1))
+        pd.testing.assert_frame_equal(got.drop(columns=ROW_COLUMN),
+                                      want.drop(columns=ROW_COLUMN))
 
 
 def test_the_pipeline_reports_a_bad_dataset_json_value_with_its_row_and_column(

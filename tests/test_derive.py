@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from trialreport.derive import (
+from trialreport.derive.derivations import (
     derive_efficacy,
     derive_max_dose,
     derive_var_ablfl,

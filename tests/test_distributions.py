@@ -1,4 +1,4 @@
-"""trialreport.distributions gives the same floats as scipy.stats, scipy.optimize and
+"""trialreport.stats.distributions gives the same floats as scipy.stats, scipy.optimize and
 statsmodels, which it replaces in the analyse job to spare their import.
 
 Every comparison is exact (``==``): the module evaluates the same special functions and
@@ -17,7 +17,7 @@ import pytest
 from scipy import optimize, stats
 from statsmodels.stats.multitest import multipletests
 
-from trialreport import distributions as dist
+from trialreport.stats import distributions as dist
 
 RNG = np.random.default_rng(20181)
 
@@ -171,7 +171,7 @@ def test_the_private_boost_functions_scipy_stats_calls_are_there() -> None:
 
 
 def test_the_module_imports_neither_scipy_stats_nor_scipy_optimize() -> None:
-    code = ("import sys, trialreport.distributions; "
+    code = ("import sys, trialreport.stats.distributions; "
             "print(sorted(m for m in ('scipy.stats', 'scipy.optimize', 'statsmodels') "
             "if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

@@ -8,8 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from trialreport.analysis import build_ard, responder_flags
-from trialreport.derive import derive_efficacy, derive_locf_records
+from trialreport.analyse.efficacy import build_ard
+from trialreport.analyse.responders import responder_flags
+from trialreport.derive.derivations import derive_efficacy, derive_locf_records
 
 
 def test_derive_locf_records_hand_made_frame():
@@ -143,7 +144,7 @@ def test_two_arm_trial_runs_ancova_and_between_arm_responder_tests():
 
 
 def test_report_tables_only_format_ard_numbers():
-    from trialreport.report import ReportData
+    from trialreport.report.data import ReportData
 
     config, subjects, efficacy, exposure = _trial(arms=2)
     config["design"]["parameters"]["S"]["label"] = "Score"
@@ -167,7 +168,7 @@ def test_report_tables_only_format_ard_numbers():
 
 def test_report_rounds_a_mean_half_up_like_the_reproduction_table():
     """3.125 (75/24) is 3.13 in every table: half up, as the reproduction table rounds."""
-    from trialreport.report import ReportData
+    from trialreport.report.data import ReportData
 
     ard = pd.DataFrame({
         "trial": "t", "analysis": "by_visit", "analysis_set": "", "method": "descriptive",
@@ -197,7 +198,7 @@ def test_report_rounds_a_mean_half_up_like_the_reproduction_table():
 ])
 def test_arm_order_trt01pn_else_config_else_name_reference_first(columns, order, reference,
                                                                  expected):
-    from trialreport.frames import ordered_arms
+    from trialreport.common.frames import ordered_arms
 
     subjects = pd.DataFrame({"TRT01P": ["A", "B", "C"], **columns})
     assert ordered_arms(subjects, order, reference) == expected

@@ -3,7 +3,7 @@ runs, and the values drawn equal to the analysis-results table (or, for the two
 participant-level figures, to the derived data, with the same n as the table).
 
 The values are read back from the matplotlib Figure objects the builders return, by the
-artists' gids (``figures.artist_id``), before anything is saved.
+artists' gids (``artist_id``), before anything is saved.
 """
 
 from __future__ import annotations
@@ -23,13 +23,21 @@ import pytest
 import yaml
 from test_adam_delivery import run_stages, three_arm
 
-from trialreport import figures
-from trialreport.pipeline import read_ard
+from trialreport.analyse.ard import read_ard
+from trialreport.figures.captions import CAPTIONS, captions
+from trialreport.figures.data import FIGURE_NAMES, FORMATS, MAX_CATEGORIES
+from trialreport.figures.data import arms as ard_arms
+from trialreport.figures.forest import subgroup_forest_figure
+from trialreport.figures.means import means_by_visit_figure
+from trialreport.figures.ratings import rating_distribution_figure
+from trialreport.figures.stage import build_figures, write_figures
+from trialreport.figures.style import OKABE_ITO, artist_id
+from trialreport.figures.trajectories import MAX_TRAJECTORIES, trajectories_figure
 
 from conftest import REFERENCE, REFERENCE_TRIAL, ROOT, reference_trial_config
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-FILES = [f"{name}.{fmt}" for name in figures.FIGURE_NAMES for fmt in figures.FORMATS]
+FILES = [f"{name}.{fmt}" for name in FIGURE_NAMES for fmt in FORMATS]
 
 
 # ---------------------------------------------------------------------------------------
@@ -45,11 +53,11 @@ class Run:
         self.subjects = pd.read_parquet(out / "validated" / "subjects.parquet")
 
     def build(self, trial: dict | None = None) -> dict:
-        return figures.build_figures(self.ard, self.efficacy, self.subjects,
+        return build_figures(self.ard, self.efficacy, self.subjects,
                                      trial or self.trial, self.trial_id)
 
     def write(self, outdir: Path, trial: dict | None = None) -> list[Path]:
-        return figures.write_figures(trial or self.trial, self.out / "ard.csv",
+        return write_figures(trial or self.trial, self.out / "ard.csv",
                                      self.out / "derived" / "efficacy.parquet",
                                      self.out / "validated" / "subjects.parquet", outdir,
                                      trial_id=self.trial_id)
@@ -124,13 +132,13 @@ def test_workflow_lists_the_figures_the_module_writes():
     common = (ROOT / "workflow" / "rules" / "common.smk").read_text(encoding="utf-8")
     names = re.search(r"^FIGURE_NAMES = (\[.*?\])", common, re.M | re.S)
     formats = re.search(r"^FIGURE_FORMATS = (\[.*?\])", common, re.M | re.S)
-    assert ast.literal_eval(names.group(1)) == list(figures.FIGURE_NAMES)
-    assert ast.literal_eval(formats.group(1)) == list(figures.FORMATS)
-    assert set(figures.CAPTIONS) == set(figures.FIGURE_NAMES)
+    assert ast.literal_eval(names.group(1)) == list(FIGURE_NAMES)
+    assert ast.literal_eval(formats.group(1)) == list(FORMATS)
+    assert set(CAPTIONS) == set(FIGURE_NAMES)
 
 
 def test_importing_the_module_does_not_import_matplotlib():
-    code = ("import sys, trialreport.figures; "
+    code = ("import sys, trialreport.figures.stage; "
             "print(sorted(m for m in sys.modules if m.split('.')[0] == 'matplotlib'))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
@@ -150,8 +158,8 @@ def test_building_the_figures_leaves_pyplot_alone(reference):
 
 def test_every_figure_is_written_as_valid_png_and_svg(reference, reference_files):
     assert sorted(p.name for p in reference_files.iterdir()) == sorted(FILES)
-    texts_ = figures.captions(reference.trial, reference.ard, REFERENCE_TRIAL)
-    for name in figures.FIGURE_NAMES:
+    texts_ = captions(reference.trial, reference.ard, REFERENCE_TRIAL)
+    for name in FIGURE_NAMES:
         png = (reference_files / f"{name}.png").read_bytes()
         assert png.startswith(PNG_SIGNATURE), name
         assert b"Matplotlib" not in png  # no software version: the same bytes on upgrade
@@ -179,7 +187,7 @@ def test_png_is_written_at_150_dpi(reference_files):
 
 def test_files_are_byte_identical_across_runs(reference, reference_files, tmp_path):
     """A second run in another process (fresh matplotlib state) gives the same bytes."""
-    code = ("import sys, yaml; from trialreport.figures import write_figures; "
+    code = ("import sys, yaml; from trialreport.figures.stage import write_figures; "
             "write_figures(yaml.safe_load(sys.argv[1]), *sys.argv[2:6], trial_id=sys.argv[6])")
     out = reference.out
     subprocess.run([sys.executable, "-c", code, yaml.safe_dump(reference.trial),
@@ -198,23 +206,23 @@ def test_files_are_byte_identical_across_runs(reference, reference_files, tmp_pa
 @pytest.mark.parametrize("run_name", ["reference", "several_arms"])
 def test_means_by_visit_are_the_ard_rows(run_name, request):
     run = request.getfixturevalue(run_name)
-    fig = figures.means_by_visit_figure(run.ard, run.trial, run.trial_id)
+    fig = means_by_visit_figure(run.ard, run.trial, run.trial_id)
     params = run.trial["design"]["parameters"]
-    arms = figures.arms(run.ard)
+    arms = ard_arms(run.ard)
     assert len(fig.axes) == len(params)
     for code in params:
         for arm in arms:
             mean = by_visit_series(run.ard, code, arm, "mean")
             low = by_visit_series(run.ard, code, arm, "ci_low")
             high = by_visit_series(run.ard, code, arm, "ci_high")
-            line = one(fig, figures.artist_id("mean", code, arm))
+            line = one(fig, artist_id("mean", code, arm))
             x, y = (np.asarray(v, float) for v in line.get_data())
             np.testing.assert_array_equal(y, mean.to_numpy())
             # the arms are shifted apart by a constant, so that their intervals do not overlap
             assert np.ptp(x - mean.index.to_numpy()) < 1e-9
             if len(arms) == 1:
                 np.testing.assert_array_equal(x, mean.index.to_numpy())
-            segments = one(fig, figures.artist_id("ci", code, arm)).get_segments()
+            segments = one(fig, artist_id("ci", code, arm)).get_segments()
             finite = low.notna() & high.notna()
             assert len(segments) == finite.sum()
             np.testing.assert_allclose([s[0][1] for s in segments], low[finite], rtol=1e-12)
@@ -222,7 +230,7 @@ def test_means_by_visit_are_the_ard_rows(run_name, request):
 
 
 def test_subgroup_forest_is_the_ard_rows(reference):
-    fig = figures.subgroup_forest_figure(reference.ard, reference.trial, REFERENCE_TRIAL)
+    fig = subgroup_forest_figure(reference.ard, reference.trial, REFERENCE_TRIAL)
     a = reference.ard
     groups = rows(a, analysis="subgroup", statistic="change_mean")
     assert len(groups) == 12  # 2 parameters x (3 MGLURTIER + 3 MAXDOSE levels)
@@ -233,12 +241,12 @@ def test_subgroup_forest_is_the_ard_rows(reference):
         def stat(name, code=code, group=group, analysis=analysis):
             return value(a, analysis=analysis, parameter=code, group=group, statistic=name)
 
-        est = one(fig, figures.artist_id("est", code, group))
+        est = one(fig, artist_id("est", code, group))
         assert list(est.get_xdata()) == [stat("change_mean")]
-        ci = one(fig, figures.artist_id("ci", code, group))
+        ci = one(fig, artist_id("ci", code, group))
         assert list(ci.get_xdata()) == [stat("change_ci_low"), stat("change_ci_high")]
         assert ci.get_ydata()[0] == ci.get_ydata()[1] == est.get_ydata()[0]
-        label = one(fig, figures.artist_id("label", code, group)).get_text()
+        label = one(fig, artist_id("label", code, group)).get_text()
         assert label.split("   ")[1].startswith(f"{stat('n_pairs'):g}")
         tested = stat("tested") == 1
         assert ("descriptive only" not in label) == tested, (group, label)
@@ -249,17 +257,17 @@ def test_subgroup_forest_is_the_ard_rows(reference):
         ("CGII", "Fasoracetam; MGLURTIER = 2"), ("CGIS", "Fasoracetam; MAXDOSE = 100"),
         ("CGIS", "Fasoracetam; MGLURTIER = 2")]
     for code in ("CGII", "CGIS"):
-        reference_line = one(fig, figures.artist_id("reference", code))
+        reference_line = one(fig, artist_id("reference", code))
         assert list(reference_line.get_xdata()) == [0, 0]
 
 
 def test_subgroup_forest_of_several_arms(several_arms):
     a = several_arms.ard
-    fig = figures.subgroup_forest_figure(a, several_arms.trial, several_arms.trial_id)
+    fig = subgroup_forest_figure(a, several_arms.trial, several_arms.trial_id)
     groups = rows(a, analysis="subgroup", statistic="change_mean", parameter="ACTOT")
     assert {g.split(";")[0] for g in groups["group"]} == {"Placebo", "Low Dose", "High Dose"}
     for _, r in groups.iterrows():
-        est = one(fig, figures.artist_id("est", "ACTOT", r["group"]))
+        est = one(fig, artist_id("est", "ACTOT", r["group"]))
         assert est.get_xdata()[0] == r["value"]
 
 
@@ -273,19 +281,19 @@ def counted_by_hand(run: Run, code: str, arm: str) -> pd.DataFrame:
 
 
 def test_rating_distribution_is_the_participant_level_counts(reference):
-    fig = figures.rating_distribution_figure(reference.efficacy, reference.subjects,
+    fig = rating_distribution_figure(reference.efficacy, reference.subjects,
                                              reference.ard, reference.trial, REFERENCE_TRIAL)
     for code in ("CGII", "CGIS"):
         expected = counted_by_hand(reference, code, "Fasoracetam")
         totals = None
         for category in range(1, 8):
             for visitn in expected.index:
-                bar = one(fig, figures.artist_id("bars", code, "Fasoracetam", category,
+                bar = one(fig, artist_id("bars", code, "Fasoracetam", category,
                                                  float(visitn)))
                 want = expected.loc[visitn, float(category)] if float(
                     category) in expected.columns else 0.0
                 assert bar.get_height() == pytest.approx(want, abs=1e-12)
-            heights = np.array([one(fig, figures.artist_id(
+            heights = np.array([one(fig, artist_id(
                 "bars", code, "Fasoracetam", category, float(v))).get_height()
                 for v in expected.index])
             totals = heights if totals is None else totals + heights
@@ -299,23 +307,23 @@ def test_rating_distribution_is_the_participant_level_counts(reference):
 
 
 def test_rating_distribution_says_where_its_numbers_come_from():
-    caption, _ = figures.CAPTIONS["rating_distribution"]
+    caption, _ = CAPTIONS["rating_distribution"]
     assert "derived/efficacy.parquet" in caption and "participant-level" in caption
-    caption, _ = figures.CAPTIONS["trajectories"]
+    caption, _ = CAPTIONS["trajectories"]
     assert "derived/efficacy.parquet" in caption and "ard.csv" in caption
 
 
 def test_trajectories_are_the_subjects_ratings_with_the_ard_mean(reference):
-    fig = figures.trajectories_figure(reference.efficacy, reference.subjects, reference.ard,
+    fig = trajectories_figure(reference.efficacy, reference.subjects, reference.ard,
                                       reference.trial, REFERENCE_TRIAL)
     eff = reference.efficacy.merge(reference.subjects[["USUBJID", "EFFFL"]], on="USUBJID")
     eff = eff[(eff["EFFFL"] == "Y") & eff["AVAL"].notna()]
     for code in ("CGII", "CGIS"):
-        mean = one(fig, figures.artist_id("mean", code, "Fasoracetam"))
+        mean = one(fig, artist_id("mean", code, "Fasoracetam"))
         expected = by_visit_series(reference.ard, code, "Fasoracetam", "mean")
         np.testing.assert_array_equal(mean.get_ydata(), expected.to_numpy())
         np.testing.assert_array_equal(mean.get_xdata(), expected.index.to_numpy())
-        lines = one(fig, figures.artist_id("subjects", code, "Fasoracetam")).get_segments()
+        lines = one(fig, artist_id("subjects", code, "Fasoracetam")).get_segments()
         mine = eff[eff["PARAMCD"] == code].sort_values(["USUBJID", "AVISITN"])
         per_subject = [g[["AVISITN", "AVAL"]].to_numpy(float)
                        for _, g in mine.groupby("USUBJID", sort=True) if len(g) > 1]
@@ -326,7 +334,7 @@ def test_trajectories_are_the_subjects_ratings_with_the_ard_mean(reference):
 
 def test_trajectories_of_many_subjects_show_a_fixed_random_sample(reference):
     """Above MAX_TRAJECTORIES subjects a panel shows a sample, the same on every run."""
-    n = figures.MAX_TRAJECTORIES + 50
+    n = MAX_TRAJECTORIES + 50
     ids = [f"S{i:04d}" for i in range(n)]
     subjects = pd.DataFrame({"USUBJID": ids, "TRT01P": "A", "EFFFL": "Y"})
     rng = np.random.default_rng(1)
@@ -337,13 +345,13 @@ def test_trajectories_of_many_subjects_show_a_fixed_random_sample(reference):
         {"analysis": "by_visit", "parameter": "CGIS", "group": "A", "visitn": float(v),
          "visit": "", "statistic": s, "value": f(efficacy[efficacy["AVISITN"] == v]["AVAL"])}
         for v in (0, 5) for s, f in (("n", len), ("mean", np.mean))])
-    first, second = (figures.trajectories_figure(efficacy, subjects, ard, reference.trial)
+    first, second = (trajectories_figure(efficacy, subjects, ard, reference.trial)
                      for _ in range(2))
-    lines = [one(f, figures.artist_id("subjects", "CGIS", "A")).get_segments()
+    lines = [one(f, artist_id("subjects", "CGIS", "A")).get_segments()
              for f in (first, second)]
-    assert len(lines[0]) == figures.MAX_TRAJECTORIES
+    assert len(lines[0]) == MAX_TRAJECTORIES
     assert all(np.array_equal(a, b) for a, b in zip(*lines, strict=True))
-    assert f"{figures.MAX_TRAJECTORIES} of {n} subjects" in first.axes[0].get_title()
+    assert f"{MAX_TRAJECTORIES} of {n} subjects" in first.axes[0].get_title()
 
 
 def test_participant_level_figures_refuse_counts_that_differ_from_the_ard(reference):
@@ -352,10 +360,10 @@ def test_participant_level_figures_refuse_counts_that_differ_from_the_ard(refere
           & (ard["visitn"] == 5) & (ard["statistic"] == "n"))
     ard.loc[at, "value"] += 1
     with pytest.raises(ValueError, match=r"rated on CGIS at visit 5 .*\(by_visit n\) has 30"):
-        figures.trajectories_figure(reference.efficacy, reference.subjects, ard,
+        trajectories_figure(reference.efficacy, reference.subjects, ard,
                                     reference.trial)
     with pytest.raises(ValueError, match="by_visit n"):
-        figures.rating_distribution_figure(reference.efficacy, reference.subjects, ard,
+        rating_distribution_figure(reference.efficacy, reference.subjects, ard,
                                            reference.trial)
 
 
@@ -367,11 +375,11 @@ def test_participant_level_figures_refuse_counts_that_differ_from_the_ard(refere
 def test_no_subgroups_gives_a_figure_that_says_so(reference, tmp_path):
     trial = copy.deepcopy(reference.trial)
     del trial["analyses"]["subgroups"]
-    fig = figures.subgroup_forest_figure(reference.ard, trial)
+    fig = subgroup_forest_figure(reference.ard, trial)
     assert one(fig, "placeholder").get_text() == "No subgroups in this trial's config"
     paths = reference.write(tmp_path, trial)
     assert sorted(p.name for p in paths) == sorted(FILES)
-    caption, alt = figures.captions(trial, reference.ard)["subgroup_forest"]
+    caption, alt = captions(trial, reference.ard)["subgroup_forest"]
     assert "no subgroup" in caption and "no subgroups" in alt
 
 
@@ -380,23 +388,23 @@ def test_several_arms_without_few_categories(several_arms, tmp_path):
     means and trajectories have a line (and, for trajectories, a panel) per arm."""
     built = several_arms.build()
     message = one(built["rating_distribution"], "placeholder").get_text()
-    assert message == f"No parameter rated on {figures.MAX_CATEGORIES} categories or fewer"
-    arms = figures.arms(several_arms.ard)
+    assert message == f"No parameter rated on {MAX_CATEGORIES} categories or fewer"
+    arms = ard_arms(several_arms.ard)
     assert arms == ["Placebo", "Low Dose", "High Dose"]
     assert len(built["trajectories"].axes) == 3
     for arm in arms:
-        mean = one(built["trajectories"], figures.artist_id("mean", "ACTOT", arm))
+        mean = one(built["trajectories"], artist_id("mean", "ACTOT", arm))
         expected = by_visit_series(several_arms.ard, "ACTOT", arm, "mean")
         np.testing.assert_array_equal(mean.get_ydata(), expected.to_numpy())
-    colours = {one(built["means_by_visit"], figures.artist_id("mean", "ACTOT", a))
+    colours = {one(built["means_by_visit"], artist_id("mean", "ACTOT", a))
                .get_color() for a in arms}
-    assert colours <= set(figures.OKABE_ITO.values()) and len(colours) == 3
+    assert colours <= set(OKABE_ITO.values()) and len(colours) == 3
     assert sorted(p.name for p in several_arms.write(tmp_path)) == sorted(FILES)
 
 
 def test_captions_give_the_trials_numbers(reference):
-    texts_ = figures.captions(reference.trial, reference.ard, REFERENCE_TRIAL)
-    assert set(texts_) == set(figures.FIGURE_NAMES)
+    texts_ = captions(reference.trial, reference.ard, REFERENCE_TRIAL)
+    assert set(texts_) == set(FIGURE_NAMES)
     assert all(caption and alt for caption, alt in texts_.values())
     assert "4.83 at Baseline (n = 30)" in texts_["means_by_visit"][1]
     assert "fewer than 8 pairs" in texts_["subgroup_forest"][0]

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from trialreport.stage import write_trial_config
+from trialreport.common.runner import write_trial_config
 
 ROOT = Path(__file__).resolve().parents[1]
 TRIAL = "fasoracetam_nfc1"
@@ -36,7 +36,7 @@ CORE = {"trialreport", "numpy", "pandas", "pyarrow", "dateutil", "cloudpickle",
 PANDERA = {"pandera", "typeguard", "typing_inspect", "mypy_extensions", "pydantic",
            "pydantic_core", "annotated_types", "typing_extensions", "typing_inspection",
            "packaging", "multimethod", "hypothesis", "sortedcontainers"}
-# scipy.special only (trialreport.distributions); scipy.stats, scipy.optimize and
+# scipy.special only (trialreport.stats.distributions); scipy.stats, scipy.optimize and
 # statsmodels are imported only where a trial's config asks for a test that needs them
 # (between-arm responder tests, models), which the reference trial does not.
 # scipy.special reaches numpy.f2py, which imports charset_normalizer.
@@ -201,7 +201,7 @@ def test_the_budgets_bite(loaded) -> None:
 
 def test_the_reference_analysis_imports_scipy_special_only(loaded) -> None:
     """The analyses of the reference trial come from scipy.special
-    (trialreport.distributions): scipy.stats alone would cost the job half a second."""
+    (trialreport.stats.distributions): scipy.stats alone would cost the job half a second."""
     heavy = [m for m in loaded["analyse"] if m.startswith(NOT_IN_ANALYSE)]
     assert not heavy, f"analyse imports {heavy[:5]}"
     assert "scipy.special" in loaded["analyse"]

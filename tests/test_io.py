@@ -8,7 +8,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from trialreport import files, io
+from trialreport.common import files
+from trialreport.ingest.reading import apply_code_maps, read_table
+from trialreport.ingest.source import ROW_COLUMN, InputFileError
 
 from conftest import TrialCopy
 
@@ -24,11 +26,11 @@ def write(tmp_path: Path, data: bytes, name: str = "subjects.csv") -> Path:
 def test_bom_crlf_quotes_and_trailing_blank_lines_are_read(tmp_path: Path) -> None:
     data = ('\ufeffUSUBJID,TERM,AGE\r\n"S-1","headache, mild",12\r\n'
             '"S-2","said ""tired""",13\r\n\r\n\r\n').encode()
-    frame = io.read_table(write(tmp_path, data))
-    assert list(frame.columns) == ["USUBJID", "TERM", "AGE", io.ROW_COLUMN]
+    frame = read_table(write(tmp_path, data))
+    assert list(frame.columns) == ["USUBJID", "TERM", "AGE", ROW_COLUMN]
     assert frame["TERM"].tolist() == ["headache, mild", 'said "tired"']
     assert frame["AGE"].tolist() == ["12", "13"]  # text: typing is the contract's job
-    assert frame[io.ROW_COLUMN].tolist() == [2, 3]
+    assert frame[ROW_COLUMN].tolist() == [2, 3]
 
 
 def test_row_numbers_are_those_the_user_sees_despite_blank_lines_and_quoted_newlines(
@@ -36,24 +38,24 @@ def test_row_numbers_are_those_the_user_sees_despite_blank_lines_and_quoted_newl
     # As a spreadsheet shows the file: S-1 on row 2 (its value in one cell), an empty row 3,
     # S-2 on row 4; a line break inside a quoted value does not start a new row.
     data = b'USUBJID,TERM\nS-1,"two\nlines"\n\nS-2,x\n'
-    frame = io.read_table(write(tmp_path, data))
-    assert frame[io.ROW_COLUMN].tolist() == [2, 4]
+    frame = read_table(write(tmp_path, data))
+    assert frame[ROW_COLUMN].tolist() == [2, 4]
 
 
 @pytest.mark.parametrize("newline", ["\n", "\r\n"])
 def test_a_record_with_quoted_newlines_is_numbered_as_one_spreadsheet_row(
         tmp_path: Path, newline: str) -> None:
     data = f'A,B,C{newline}1,"x{newline}y{newline}z",9{newline}2,w,8{newline}'.encode()
-    frame = io.read_table(write(tmp_path, data))
-    assert frame[io.ROW_COLUMN].tolist() == [2, 3]
+    frame = read_table(write(tmp_path, data))
+    assert frame[ROW_COLUMN].tolist() == [2, 3]
     assert frame["B"].tolist() == [f"x{newline}y{newline}z", "w"]
 
 
 def test_a_bad_byte_after_a_quoted_newline_is_named_by_its_spreadsheet_row(
         tmp_path: Path) -> None:
     data = b'A,B,C\n1,"x\ny",9\n2,caf\xe9,8\n'
-    with pytest.raises(io.InputFileError) as error:
-        io.read_table(write(tmp_path, data))
+    with pytest.raises(InputFileError) as error:
+        read_table(write(tmp_path, data))
     assert error.value.cases[0]["rule"] == "encoding"
     assert error.value.cases[0]["row"] == 3
     assert error.value.cases[0]["column"] == "B"
@@ -62,20 +64,20 @@ def test_a_bad_byte_after_a_quoted_newline_is_named_by_its_spreadsheet_row(
 def test_a_ragged_row_after_a_quoted_newline_is_named_by_its_spreadsheet_row(
         tmp_path: Path) -> None:
     data = b'A,B,C\n1,"x\ny",9\n2,z\n'
-    with pytest.raises(io.InputFileError) as error:
-        io.read_table(write(tmp_path, data))
+    with pytest.raises(InputFileError) as error:
+        read_table(write(tmp_path, data))
     assert [c["row"] for c in error.value.cases] == [3]
 
 
 def test_configured_delimiter_and_encoding(tmp_path: Path) -> None:
     data = "USUBJID;TERM\nS-1;caf\u00e9\n".encode("latin-1")
-    frame = io.read_table(write(tmp_path, data), delimiter=";", encoding="latin-1")
+    frame = read_table(write(tmp_path, data), delimiter=";", encoding="latin-1")
     assert frame["TERM"].tolist() == ["caf\u00e9"]
 
 
 def test_code_words_are_mapped_ignoring_case_and_spaces() -> None:
     frame = pd.DataFrame({"AVAL": ["Much improved", " much IMPROVED ", "3", None]})
-    out = io.apply_code_maps(frame, {"AVAL": {"Much improved": 2}})
+    out = apply_code_maps(frame, {"AVAL": {"Much improved": 2}})
     assert out["AVAL"].tolist()[:3] == [2, 2, "3"]
     assert pd.isna(out["AVAL"].iloc[3])
 
@@ -90,45 +92,45 @@ def test_code_words_are_mapped_ignoring_case_and_spaces() -> None:
     (b"USUBJID,AGE,SEX\nS-1,12,\xff\n", "encoding"),
 ])
 def test_unreadable_csv_names_its_rule(tmp_path: Path, data: bytes, rule: str) -> None:
-    with pytest.raises(io.InputFileError) as info:
-        io.read_table(write(tmp_path, data))
+    with pytest.raises(InputFileError) as info:
+        read_table(write(tmp_path, data))
     assert {c["rule"] for c in info.value.cases} == {rule}
     assert "subjects.csv" in str(info.value)
 
 
 def test_every_ragged_row_is_reported_not_only_the_first(tmp_path: Path) -> None:
     data = b"USUBJID,AGE,SEX\nS-1,12\nS-2,13,M\nS-3,14,M,x\n"
-    with pytest.raises(io.InputFileError) as info:
-        io.read_table(write(tmp_path, data))
+    with pytest.raises(InputFileError) as info:
+        read_table(write(tmp_path, data))
     assert [c["row"] for c in info.value.cases] == [2, 4]
 
 
 def test_bad_encoding_names_row_and_column(tmp_path: Path) -> None:
     data = b"USUBJID,AGE,SEX\nS-1,12,M\nS-2,13,\xe9\n"
-    with pytest.raises(io.InputFileError) as info:
-        io.read_table(write(tmp_path, data))
+    with pytest.raises(InputFileError) as info:
+        read_table(write(tmp_path, data))
     case = info.value.cases[0]
     assert (case["row"], case["column"]) == (3, "SEX")
 
 
 def test_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(io.InputFileError) as info:
-        io.read_table(tmp_path / "absent.csv")
+    with pytest.raises(InputFileError) as info:
+        read_table(tmp_path / "absent.csv")
     assert info.value.cases[0]["rule"] == "file_not_found"
 
 
 @pytest.mark.parametrize(("name", "rule"), [("x.parquet", "not_parquet"), ("x.xpt", "not_xpt")])
 def test_file_not_of_its_declared_binary_format(tmp_path: Path, name: str, rule: str) -> None:
-    with pytest.raises(io.InputFileError) as info:
-        io.read_table(write(tmp_path, b"USUBJID,AGE\nS-1,12\n", name))
+    with pytest.raises(InputFileError) as info:
+        read_table(write(tmp_path, b"USUBJID,AGE\nS-1,12\n", name))
     assert info.value.cases[0]["rule"] == rule
 
 
 def test_parquet_rows_are_numbered_from_one(tmp_path: Path) -> None:
     path = tmp_path / "subjects.parquet"
     pd.DataFrame({"USUBJID": ["S-1", "S-2"], "AGE": [12, 13]}).to_parquet(path)
-    frame = io.read_table(path)
-    assert frame[io.ROW_COLUMN].tolist() == [1, 2]
+    frame = read_table(path)
+    assert frame[ROW_COLUMN].tolist() == [1, 2]
     assert frame["AGE"].tolist() == [12, 13]
 
 
@@ -136,7 +138,7 @@ def test_reading_does_not_change_the_file_or_its_timestamp(tmp_path: Path) -> No
     path = write(tmp_path, b"USUBJID,AGE,SEX\r\nS-1,12,M\r\n")
     os.chmod(path, 0o444)
     before = (path.read_bytes(), path.stat().st_mtime_ns)
-    io.read_table(path)
+    read_table(path)
     assert (path.read_bytes(), path.stat().st_mtime_ns) == before
 
 
@@ -180,8 +182,8 @@ def test_pipeline_reads_variant_files_to_the_same_validated_data(trial_copy: Tri
     assert outcome.stage is None, outcome.message
     got = pd.read_parquet(outcome.results / "validated" / "scores.parquet")
     assert "SITE" not in got.columns
-    pd.testing.assert_frame_equal(got.drop(columns=[io.ROW_COLUMN]),
-                                  expected.drop(columns=[io.ROW_COLUMN]))
+    pd.testing.assert_frame_equal(got.drop(columns=[ROW_COLUMN]),
+                                  expected.drop(columns=[ROW_COLUMN]))
 
 
 def test_pipeline_reads_sas_transport_files_like_the_csv_files(trial_copy: TrialCopy) -> None:
@@ -208,8 +210,8 @@ def test_pipeline_reads_sas_transport_files_like_the_csv_files(trial_copy: Trial
     for name in ["subjects", "scores", "adverse_events", "exposure"]:
         want = pd.read_parquet(reference.results / "validated" / f"{name}.parquet")
         got = pd.read_parquet(outcome.results / "validated" / f"{name}.parquet")
-        assert got[io.ROW_COLUMN].tolist() == list(range(1, len(want) + 1))
-        shared = [c for c in want.columns if c not in (io.ROW_COLUMN, "MGLURTIER")]
+        assert got[ROW_COLUMN].tolist() == list(range(1, len(want) + 1))
+        shared = [c for c in want.columns if c not in (ROW_COLUMN, "MGLURTIER")]
         pd.testing.assert_frame_equal(got[shared], want[shared])
 
 
@@ -219,7 +221,7 @@ def test_xpt_zero_is_read_as_zero_not_16_to_the_minus_65(tmp_path: Path) -> None
     path = tmp_path / "scores.xpt"
     write_xpt(pd.DataFrame({"USUBJID": ["S-1", "S-1"], "AVISITN": [0.0, 1.0],
                             "AVAL": [-0.0, None]}), path)
-    frame = io.read_table(path)
+    frame = read_table(path)
     assert frame["AVISITN"].tolist() == [0.0, 1.0]
     assert frame["AVAL"].iloc[0] == 0.0 and pd.isna(frame["AVAL"].iloc[1])
     assert frame["USUBJID"].tolist() == ["S-1", "S-1"]

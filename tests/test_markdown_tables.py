@@ -12,8 +12,7 @@ import pandas as pd
 import pytest
 from nbconvert.filters.markdown_mistune import markdown2html_mistune
 
-from trialreport.render import callouts_to_html, markdown_of_notebook, notebook_to_html
-from trialreport.report import (
+from trialreport.report.data import (
     MAX_COLUMNS,
     ReportData,
     column_chunks,
@@ -23,6 +22,7 @@ from trialreport.report import (
     markdown_text,
     transpose,
 )
+from trialreport.report.render import callouts_to_html, markdown_of_notebook, notebook_to_html
 
 
 def cells_of(html: str) -> list[list[str]]:

@@ -1,4 +1,4 @@
-"""trialreport.models.fit_arm_model against values computed another way: statsmodels'
+"""trialreport.stats.models.fit_arm_model against values computed another way: statsmodels'
 formula interface on the same data, LS means built by hand from that fit's coefficients,
 the closed form of one-covariate ANCOVA, scipy's two-sample t-test and one-way ANOVA."""
 
@@ -15,7 +15,7 @@ import statsmodels.api as sm
 import statsmodels.formula.api as smf
 from scipy import stats as sps
 
-from trialreport.models import fit_arm_model
+from trialreport.stats.models import fit_arm_model
 
 ARMS = ["Placebo", "Low", "High"]
 ARM_TERM = "C(ARM, Treatment('Placebo'))"
@@ -356,7 +356,7 @@ def test_constant_dose_and_no_residual_df_are_refused():
 
 
 def test_importing_the_module_does_not_import_statsmodels():
-    code = "import sys, trialreport.models; print('statsmodels' in sys.modules)"
+    code = "import sys, trialreport.stats.models; print('statsmodels' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "False"

@@ -69,9 +69,9 @@ def built(tmp_path_factory):
                     "installs it): the PDF cannot be read back")
     pytest.importorskip("pypandoc", reason="pypandoc-binary (dev group) is not installed")
     pytest.importorskip("typst", reason="typst (dev group) is not installed")
-    from trialreport.figures import FIGURE_NAMES
-    from trialreport.render import render_pdf_with_pandoc_typst
-    from trialreport.tables import TABLES
+    from trialreport.figures.data import FIGURE_NAMES
+    from trialreport.report.render import render_pdf_with_pandoc_typst
+    from trialreport.tables.display import TABLES
 
     repo = copy_repository(tmp_path_factory.mktemp("clone") / "repo")
     results = repo / "results" / REFERENCE_TRIAL

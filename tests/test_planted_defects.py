@@ -20,9 +20,9 @@ import pytest
 import statsmodels.formula.api as smf
 from scipy import stats as sps
 
-from trialreport import stats as S
-from trialreport.analysis import build_ard
-from trialreport.derive import derive_efficacy
+from trialreport.analyse.efficacy import build_ard
+from trialreport.derive.derivations import derive_efficacy
+from trialreport.stats import paired as S
 
 
 def _config(*, responders: dict | None = None, **analyses) -> dict:

@@ -7,7 +7,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from trialreport import io
+from trialreport.ingest.delimited import _pandas_chunk_rows, _read_csv, _read_plain_csv
+from trialreport.ingest.source import ROW_COLUMN
 
 from conftest import ROOT
 
@@ -16,8 +17,8 @@ DATA = ROOT / "data" / "fasoracetam_nfc1"
 
 def both(path: Path, raw: bytes, delimiter: str = ",",
          encoding: str = "utf-8") -> tuple[pd.DataFrame, pd.DataFrame]:
-    return (io._read_csv(path, raw, delimiter, encoding, fast=True),
-            io._read_csv(path, raw, delimiter, encoding, fast=False))
+    return (_read_csv(path, raw, delimiter, encoding, fast=True),
+            _read_csv(path, raw, delimiter, encoding, fast=False))
 
 
 def _empty_line(b: bytes, cell: bytes = b"", last: bytes = b"") -> bytes:
@@ -57,7 +58,7 @@ def test_fast_path_equals_careful_reader(name: str, variant) -> None:
     path = DATA / f"{name}.csv"
     raw = variant(path.read_bytes())
     fast, careful = both(path, raw)
-    assert io._read_plain_csv(raw, list(fast.columns[:-1]), ",", "utf-8") is not None
+    assert _read_plain_csv(raw, list(fast.columns[:-1]), ",", "utf-8") is not None
     pd.testing.assert_frame_equal(fast, careful)
 
 
@@ -67,7 +68,7 @@ def test_fast_path_equals_careful_reader(name: str, variant) -> None:
     ids=["quoted-field", "ragged-rows", "short-row", "lone-carriage-return"],
 )
 def test_irregular_files_take_the_careful_path(raw: bytes, tmp_path: Path) -> None:
-    assert io._read_plain_csv(raw, ["A", "B"], ",", "utf-8") is None
+    assert _read_plain_csv(raw, ["A", "B"], ",", "utf-8") is None
 
 
 WHITESPACE = {  # whitespace str.strip() strips besides space and tab, as bytes in the encoding
@@ -96,7 +97,7 @@ def test_other_whitespace_reads_as_in_the_careful_reader(name: str, where: str,
     else:
         raw = _insert_lines(original, _empty_line(original, ws))
     fast, careful = both(path, raw, encoding=encoding)
-    assert io._read_plain_csv(raw, list(fast.columns[:-1]), ",", encoding) is None
+    assert _read_plain_csv(raw, list(fast.columns[:-1]), ",", encoding) is None
     pd.testing.assert_frame_equal(fast, careful)
     assert len(careful) == len(both(path, original)[1])
 
@@ -105,7 +106,7 @@ def test_rows_of_empty_fields_are_skipped_keeping_row_numbers(tmp_path: Path) ->
     raw = b"A,B,C\n1,2,3\n,,\n , ,\t\n4,5,6\r\n,,\r\n"
     fast, careful = both(tmp_path / "x.csv", raw)
     pd.testing.assert_frame_equal(fast, careful)
-    assert fast[io.ROW_COLUMN].tolist() == [2, 5]
+    assert fast[ROW_COLUMN].tolist() == [2, 5]
     assert fast["A"].tolist() == ["1", "4"]
 
 
@@ -118,7 +119,7 @@ def test_letters_beyond_ascii_take_the_fast_path(name: str, encoding: str) -> No
     raw = original.replace(b"e,", "é,".encode(encoding)).replace(b"a", "ä".encode(encoding))
     assert raw != original
     fast, careful = both(path, raw, encoding=encoding)
-    assert io._read_plain_csv(raw, list(fast.columns[:-1]), ",", encoding) is not None
+    assert _read_plain_csv(raw, list(fast.columns[:-1]), ",", encoding) is not None
     pd.testing.assert_frame_equal(fast, careful)
     assert fast.map(lambda v: "é" in str(v) or "ä" in str(v)).any().any()
 
@@ -134,8 +135,8 @@ def test_text_columns_come_in_the_chunks_pandas_parser_makes() -> None:
         raw = (names + "\n" + ("ab," * (width - 1) + "ab\n") * 70_000).encode()
         frame = pd.read_csv(stdio.BytesIO(raw), dtype=str)
         chunks = frame["c0"].array.__arrow_array__().chunks  # pandas' hook to Arrow
-        assert len(chunks[0]) == min(70_000, io._pandas_chunk_rows(width))
-        ours = io._read_plain_csv(raw, names.split(","), ",", "utf-8")
+        assert len(chunks[0]) == min(70_000, _pandas_chunk_rows(width))
+        ours = _read_plain_csv(raw, names.split(","), ",", "utf-8")
         assert ([len(c) for c in ours["c0"].array.__arrow_array__().chunks]
                 == [len(c) for c in chunks])
 
@@ -146,7 +147,7 @@ def test_other_delimiters_take_the_fast_path(name: str, delimiter: str) -> None:
     original = (DATA / f"{name}.csv").read_bytes().replace(b",", delimiter.encode())
     for raw in (original, original.replace(b"\n", b"\n\n", 5),
                 original + delimiter.encode() * 5 + b"\n"):
-        fast = io._read_csv(DATA / "x.csv", raw, delimiter, "utf-8", fast=True)
-        careful = io._read_csv(DATA / "x.csv", raw, delimiter, "utf-8", fast=False)
-        assert io._read_plain_csv(raw, list(fast.columns[:-1]), delimiter, "utf-8") is not None
+        fast = _read_csv(DATA / "x.csv", raw, delimiter, "utf-8", fast=True)
+        careful = _read_csv(DATA / "x.csv", raw, delimiter, "utf-8", fast=False)
+        assert _read_plain_csv(raw, list(fast.columns[:-1]), delimiter, "utf-8") is not None
         pd.testing.assert_frame_equal(fast, careful)

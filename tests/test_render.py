@@ -11,7 +11,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from trialreport.render import choose_renderer, notebook_to_html, qmd_to_notebook
+from trialreport.report.render import choose_renderer, notebook_to_html, qmd_to_notebook
 
 from conftest import ROOT
 
@@ -92,8 +92,8 @@ def test_renderer_can_be_forced(monkeypatch) -> None:
 
 
 def test_a_pdf_without_quarto_is_refused_with_how_to_get_it(monkeypatch, tmp_path) -> None:
-    from trialreport.pipeline import StageError
-    from trialreport.render import render_report
+    from trialreport.common.runner import StageError
+    from trialreport.report.render import render_report
 
     monkeypatch.setenv("TRIALREPORT_RENDERER", "jupyter")
     with pytest.raises(StageError, match="pip install quarto-cli"):
@@ -109,7 +109,7 @@ def test_quarto_is_called_with_the_format_and_every_parameter(monkeypatch, tmp_p
     """A stand-in for the quarto binary records its command line and writes the output."""
     import subprocess
 
-    from trialreport import render
+    from trialreport.report import render
 
     calls = []
 
@@ -159,7 +159,7 @@ def test_the_pinned_kernel_runs_this_interpreter_over_a_users_python3_kernel(tmp
     the spec the render writes, and the cell reports this interpreter."""
     import subprocess
 
-    from trialreport.render import quarto_environment, write_kernelspec
+    from trialreport.report.render import quarto_environment, write_kernelspec
 
     decoy = tmp_path / "user" / "kernels" / "python3"
     decoy.mkdir(parents=True)

@@ -180,9 +180,9 @@ def test_every_figure_is_an_image_with_its_alt_text_and_caption(browsed) -> None
 
     import pandas as pd
 
-    from trialreport import figures
-    from trialreport.config import as_trial
-    from trialreport.pipeline import read_ard
+    from trialreport.analyse.ard import read_ard
+    from trialreport.common.config import as_trial
+    from trialreport.figures import captions as figures
 
     results = browsed["results"]
     cfg = as_trial(json.loads((results / "trial_config.json").read_text(encoding="utf-8")),

@@ -1,9 +1,9 @@
 """The report shows the figures the figures step wrote (results/<trial>/figures/*.png), one
 source of truth: as Quarto figures (``![caption](figures/x.png){#fig-x fig-alt="..."}``)
-with the caption and alt text of ``figures.captions``, the files copied beside the private
+with the caption and alt text of ``captions``, the files copied beside the private
 copy of the report on both render paths; on the Jupyter path embedded as <figure> with a
 data: URI. A figure with nothing to show is replaced by the reason
-(``figures.unavailable``), which names exactly the figures drawn as placeholders."""
+(``unavailable``), which names exactly the figures drawn as placeholders."""
 
 from __future__ import annotations
 
@@ -19,10 +19,13 @@ import pandas as pd
 import pytest
 from test_adam_delivery import run_stages, three_arm
 
-from trialreport import figures
-from trialreport.pipeline import read_ard
-from trialreport.render import copy_figures, figures_to_html, notebook_to_html
-from trialreport.report import ReportData, figure_label, markdown_text
+from trialreport.analyse.ard import read_ard
+from trialreport.figures.captions import captions, unavailable
+from trialreport.figures.data import FIGURE_NAMES, MAX_CATEGORIES
+from trialreport.figures.means import means_by_visit_figure
+from trialreport.figures.stage import build_figures, write_figures
+from trialreport.report.data import ReportData, figure_label, markdown_text
+from trialreport.report.render import copy_figures, figures_to_html, notebook_to_html
 
 from conftest import REFERENCE, REFERENCE_TRIAL, ROOT, reference_trial_config
 
@@ -41,7 +44,7 @@ class Trial:
         self.subjects = pd.read_parquet(self.out / "validated" / "subjects.parquet")
 
     def write_figures(self, trial: dict | None = None) -> None:
-        figures.write_figures(trial or self.trial, self.out / "ard.csv",
+        write_figures(trial or self.trial, self.out / "ard.csv",
                               self.out / "derived" / "efficacy.parquet",
                               self.out / "validated" / "subjects.parquet",
                               self.out / "figures", trial_id=self.trial_id)
@@ -54,7 +57,7 @@ class Trial:
     def placeholders(self, trial: dict | None = None,
                      ard: pd.DataFrame | None = None) -> set[str]:
         """The figures built as a placeholder (a centred message, gid "placeholder")."""
-        built = figures.build_figures(self.ard if ard is None else ard, self.efficacy,
+        built = build_figures(self.ard if ard is None else ard, self.efficacy,
                                       self.subjects, trial or self.trial, self.trial_id)
         return {name for name, fig in built.items()
                 if fig.findobj(lambda a: a.get_gid() == "placeholder")}
@@ -88,47 +91,47 @@ def without_subgroups(trial: dict) -> dict:
 
 
 # ---------------------------------------------------------------------------------------
-# figures.unavailable: the reason for exactly the figures drawn as placeholders
+# unavailable: the reason for exactly the figures drawn as placeholders
 # ---------------------------------------------------------------------------------------
 
 
 def test_the_reference_trial_draws_every_figure(reference) -> None:
-    assert figures.unavailable(reference.trial, reference.ard) == {}
+    assert unavailable(reference.trial, reference.ard) == {}
     assert reference.placeholders() == set()
 
 
 def test_no_subgroups_in_the_config_is_the_reason_for_the_forest_plot(reference) -> None:
     trial = without_subgroups(reference.trial)
-    why = figures.unavailable(trial, reference.ard)
+    why = unavailable(trial, reference.ard)
     assert set(why) == reference.placeholders(trial) == {"subgroup_forest"}
     assert "analyses.subgroups" in why["subgroup_forest"]
 
 
 def test_no_subgroup_results_in_the_ard_is_the_reason(reference) -> None:
     ard = reference.ard[reference.ard["analysis"] != "subgroup"]
-    why = figures.unavailable(reference.trial, ard)
+    why = unavailable(reference.trial, ard)
     assert set(why) == reference.placeholders(ard=ard) == {"subgroup_forest"}
     assert "no subgroup results" in why["subgroup_forest"]
     # one parameter's subgroup rows left: the forest plot is drawn
     ard = reference.ard[(reference.ard["analysis"] != "subgroup")
                         | (reference.ard["parameter"] == "CGIS")]
-    assert figures.unavailable(reference.trial, ard) == {}
+    assert unavailable(reference.trial, ard) == {}
     assert reference.placeholders(ard=ard) == set()
 
 
 def test_no_by_visit_results_leave_no_means_to_draw(reference) -> None:
     ard = reference.ard[reference.ard["analysis"] != "by_visit"]
-    why = figures.unavailable(reference.trial, ard)
+    why = unavailable(reference.trial, ard)
     assert {"means_by_visit", "trajectories", "rating_distribution"} <= set(why)
-    assert figures.means_by_visit_figure(ard, reference.trial).findobj(
+    assert means_by_visit_figure(ard, reference.trial).findobj(
         lambda a: a.get_gid() == "placeholder")
 
 
 def test_too_many_categories_is_the_reason_for_the_rating_distribution(several_arms) -> None:
-    why = figures.unavailable(several_arms.trial, several_arms.ard)
+    why = unavailable(several_arms.trial, several_arms.ard)
     assert set(why) == several_arms.placeholders() == {"rating_distribution",
                                                        "subgroup_forest"}
-    assert f"at most {figures.MAX_CATEGORIES} categories" in why["rating_distribution"]
+    assert f"at most {MAX_CATEGORIES} categories" in why["rating_distribution"]
 
 
 # ---------------------------------------------------------------------------------------
@@ -142,9 +145,9 @@ def unescape(text: str) -> str:
 
 def test_each_figure_is_its_file_with_the_caption_and_alt_text_written_into_it(
         reference) -> None:
-    texts = figures.captions(reference.trial, reference.ard, REFERENCE_TRIAL)
+    texts = captions(reference.trial, reference.ard, REFERENCE_TRIAL)
     report = reference.report()
-    for name in figures.FIGURE_NAMES:
+    for name in FIGURE_NAMES:
         shown = SHOWN.match(report.figure_markdown(name))
         assert shown, report.figure_markdown(name)
         caption, file, label, alt = shown.groups()
@@ -176,7 +179,7 @@ def test_the_report_shows_every_figure_from_the_files_not_drawn_by_itself() -> N
     qmd = (ROOT / "reports" / "report.qmd").read_text(encoding="utf-8")
     called = re.findall(r"r\.figures?_markdown\((\[[^\]]*\]|\"\w+\")\)", qmd)
     names = re.findall(r"\"(\w+)\"", " ".join(called))
-    assert sorted(names) == sorted(figures.FIGURE_NAMES)
+    assert sorted(names) == sorted(FIGURE_NAMES)
     assert "matplotlib" not in qmd and "_figure(" not in qmd
     assert not hasattr(ReportData, "means_by_visit_figure")
 
@@ -215,15 +218,15 @@ def test_the_jupyter_page_embeds_each_figure_with_alt_text_and_numbered_caption(
         reference, tmp_path) -> None:
     copy_figures({"results_dir": str(reference.out)}, tmp_path)
     report = reference.report()
-    texts = figures.captions(reference.trial, reference.ard, REFERENCE_TRIAL)
+    texts = captions(reference.trial, reference.ard, REFERENCE_TRIAL)
     cell = nbformat.v4.new_code_cell("show()", outputs=[nbformat.v4.new_output(
         "display_data", data={"text/markdown": report.figures_markdown(
-            list(figures.FIGURE_NAMES)), "text/plain": "<Markdown>"})])
+            list(FIGURE_NAMES)), "text/plain": "<Markdown>"})])
     page = notebook_to_html(nbformat.v4.new_notebook(cells=[cell]), "t", folder=tmp_path)
     parsed = Figures()
     parsed.feed(page)
-    assert len(parsed.found) == len(figures.FIGURE_NAMES)
-    for number, (name, shown) in enumerate(zip(figures.FIGURE_NAMES, parsed.found,
+    assert len(parsed.found) == len(FIGURE_NAMES)
+    for number, (name, shown) in enumerate(zip(FIGURE_NAMES, parsed.found,
                                                strict=True), start=1):
         assert shown["id"] == figure_label(name)
         assert shown["alt"] == " ".join(texts[name][1].split())
@@ -257,7 +260,7 @@ def test_quarto_renders_with_the_figures_beside_the_report(reference, monkeypatc
                                                            tmp_path) -> None:
     """The private folder quarto render runs in holds figures/<name>.png, the files of the
     figures step, where the report's Markdown points."""
-    from trialreport import render
+    from trialreport.report import render
 
     seen = {}
 
@@ -273,4 +276,4 @@ def test_quarto_renders_with_the_figures_beside_the_report(reference, monkeypatc
     render.render_report(ROOT / "reports" / "report.qmd", tmp_path / "r.html",
                          {"trial": REFERENCE_TRIAL, "results_dir": str(reference.out)})
     assert seen == {f"{name}.png": (reference.out / "figures" / f"{name}.png").read_bytes()
-                    for name in figures.FIGURE_NAMES}
+                    for name in FIGURE_NAMES}

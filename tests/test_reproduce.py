@@ -8,7 +8,9 @@ from decimal import Decimal
 import pandas as pd
 import pytest
 
-from trialreport.reproduce import decimals_of, grim_sizes, reproduce, round_half_up
+from trialreport.common.formatting import decimals_of, round_half_up
+from trialreport.reproduce.grim import grim_sizes
+from trialreport.reproduce.targets import reproduce
 
 
 def test_round_half_up_rounds_halves_away_from_even() -> None:
@@ -102,14 +104,15 @@ def test_a_mean_whose_n_cannot_give_the_published_value_is_flagged_by_grim() -> 
 
 
 def write_ard(path, frame: pd.DataFrame) -> None:
-    from trialreport.analysis import format_ard
+    from trialreport.analyse.ard import format_ard
 
     full = frame.assign(trial="t", analysis_set="")
     format_ard(full).to_csv(path, index=False)
 
 
 def test_a_mismatch_fails_the_stage_and_leaves_no_reproduction_file(tmp_path) -> None:
-    from trialreport.pipeline import StageError, reproduce_targets
+    from trialreport.common.runner import StageError
+    from trialreport.reproduce.stage import reproduce_targets
 
     write_ard(tmp_path / "ard.csv", ard(111 / 29, 1e-6))
     out = tmp_path / "reproduction.csv"
@@ -119,7 +122,7 @@ def test_a_mismatch_fails_the_stage_and_leaves_no_reproduction_file(tmp_path) ->
 
 
 def test_on_mismatch_report_lists_the_mismatch_without_failing(tmp_path) -> None:
-    from trialreport.pipeline import reproduce_targets
+    from trialreport.reproduce.stage import reproduce_targets
 
     write_ard(tmp_path / "ard.csv", ard(111 / 29, 1e-6))
     trial = {**TRIAL, "reproduction": {**TRIAL["reproduction"], "on_mismatch": "report"}}
@@ -160,7 +163,7 @@ def test_grim_in_python_and_in_numpy_give_the_same_sizes(published: str) -> None
     # job then imports no NumPy), above in NumPy: the same rule, the same sizes.
     import numpy as np
 
-    from trialreport.reproduce import _grim_mask, _grim_sizes_in_python
+    from trialreport.reproduce.grim import _grim_mask, _grim_sizes_in_python
 
     decimals = decimals_of(published)
     for max_n in (1, 7, 30, 431, 6000):
@@ -173,9 +176,10 @@ def test_the_stage_reads_and_writes_as_the_data_frame_path_did(tmp_path) -> None
     # the bytes it writes must be those of the data-frame path (pipeline.read_ard,
     # io.write_csv), here with awkward text: commas, quotes and a line break in a
     # description, empty value and visitn cells, n both a number and empty.
-    from trialreport import io
-    from trialreport.pipeline import read_ard
-    from trialreport.reproduce import read_ard_rows, reproduce_rows, reproduction_csv
+    from trialreport.analyse.ard import read_ard
+    from trialreport.common import frames as io
+    from trialreport.reproduce.stage import read_ard_rows, reproduction_csv
+    from trialreport.reproduce.targets import reproduce_rows
 
     frame = ard(111 / 29, 1e-6)
     frame.loc[len(frame)] = ["extra", "descriptive", "X", math.nan, "sd", math.nan, "",

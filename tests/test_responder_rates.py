@@ -14,10 +14,16 @@ import scipy.stats as sps
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
-from trialreport.analysis import ARD_COLUMNS, build_ard, responder_flags, rule_text
-from trialreport.config import Trial
-from trialreport.derive import derive_efficacy, derive_efficacy_as_delivered, derive_var_pchg
-from trialreport.reproduce import reproduce
+from trialreport.analyse.ard import ARD_COLUMNS
+from trialreport.analyse.efficacy import build_ard
+from trialreport.analyse.responders import responder_flags, rule_text
+from trialreport.common.config import Trial
+from trialreport.derive.derivations import (
+    derive_efficacy,
+    derive_efficacy_as_delivered,
+    derive_var_pchg,
+)
+from trialreport.reproduce.targets import reproduce
 
 from conftest import ROOT
 
@@ -243,7 +249,7 @@ def test_qualitative_target_on_any_p_value(p, published, status):
 
 
 def test_report_table_shows_the_ard_rates_with_arms_as_columns():
-    from trialreport.report import ReportData
+    from trialreport.report.data import ReportData
 
     config, subjects, scores = _two_arm("non_responder")
     ard = build_ard("t", config, subjects, scores, None)
@@ -264,7 +270,7 @@ def test_report_table_shows_the_ard_rates_with_arms_as_columns():
 
 
 def test_a_change_rule_on_a_parameter_without_baseline_is_refused_naming_the_key():
-    from trialreport.config import AnalysisConfigError
+    from trialreport.common.config import AnalysisConfigError
 
     config, subjects, scores = _two_arm("exclude")
     config["design"]["parameters"]["IA"]["baseline_visit"] = None

@@ -17,9 +17,10 @@ import pytest
 import yaml
 from test_adam_delivery import _value, run_stages
 
-from trialreport import pipeline
-from trialreport.config import Source
-from trialreport.records import select_records
+from trialreport.analyse.ard import read_ard
+from trialreport.common.config import Source
+from trialreport.common.runner import StageError
+from trialreport.ingest.records import select_records
 
 
 def _cfg() -> dict:
@@ -43,7 +44,7 @@ def three_arm_out(tmp_path_factory):
 # when there is one, e.g. `day = np.where(np.isnan(day) & (len(periods) == 1),
 # periods[0].first_day, day)`.
 def test_whole_study_period_counts_every_teae(three_arm_out):
-    ard = pipeline.read_ard(three_arm_out / "ard.csv")
+    ard = read_ard(three_arm_out / "ard.csv")
     overview = _value(ard, analysis="ae_overview", parameter="ANY", group="Total",
                       statistic="n_events")
     periods = _value(ard, analysis="ae_periods", group="STUDY", statistic="n_events")
@@ -64,7 +65,7 @@ def test_delivered_base_is_used_by_the_paired_analysis_too(tmp_path):
     post = placebo & (q["AVISITN"] > 0)
     q.loc[post, "CHG"] = q.loc[post, "AVAL"] - q.loc[post, "BASE"]
     out = _run(tmp_path, frames)
-    ard = pipeline.read_ard(out / "ard.csv")
+    ard = read_ard(out / "ard.csv")
     # Week 24, Placebo observed: AVAL 191 / 7, delivered BASE (170 + 7) / 7, CHG 14 / 7
     assert _value(ard, analysis="paired", parameter="ACTOT", group="Placebo",
                   statistic="change_mean") == pytest.approx(2.0, abs=1e-12)
@@ -80,7 +81,7 @@ def test_a_where_that_keeps_nothing_is_refused_naming_the_key(tmp_path):
     trial = _cfg()
     trial["data"]["scores"]["where"] = {"ANL01FL": "Y", "PARAMCD": ["actot"]}
     trial["analyses"]["locf"] = False
-    with pytest.raises(pipeline.StageError, match=r"data\.scores\.where"):
+    with pytest.raises(StageError, match=r"data\.scores\.where"):
         _run(tmp_path, fx.three_arm_adam(), trial, through="validate")
 
 
@@ -93,7 +94,7 @@ def test_partial_date_events_are_not_called_pre_treatment(tmp_path):
     frames = fx.three_arm_adam()
     frames["adae"]["TRTEMFL"] = ""
     out = _run(tmp_path, frames)
-    ard = pipeline.read_ard(out / "ard.csv")
+    ard = read_ard(out / "ard.csv")
     assert _value(ard, analysis="ae_overview", parameter="ANY", group="Total",
                   statistic="n_events") == 15
     assert _value(ard, analysis="ae_overview", parameter="NOT_TEAE", group="Total",
@@ -110,7 +111,7 @@ def test_open_exposure_without_study_days_is_not_zero_days(tmp_path):
     frames = fx.three_arm_adam()
     frames["adex"]["EXENDY"] = np.nan
     out = _run(tmp_path, frames, trial)
-    ard = pipeline.read_ard(out / "ard.csv")
+    ard = read_ard(out / "ard.csv")
     mean = _value(ard, analysis="dose_exposure", parameter="DAYS_AT_DOSE 100",
                   group="Total", statistic="mean")
     assert math.isnan(mean) or mean > 0
@@ -123,7 +124,7 @@ def test_open_exposure_without_study_days_is_not_zero_days(tmp_path):
 def test_aphase_without_periods_names_design_periods(tmp_path):
     frames = fx.three_arm_adam()
     frames["adae"]["APHASE"] = "DOUBLE-BLIND"
-    with pytest.raises(pipeline.StageError):
+    with pytest.raises(StageError):
         _run(tmp_path, frames, through="validate")
     failures = pd.read_csv(tmp_path / "results" / fx.THREE_ARM_ID / "validation" /
                            "failures.csv", dtype=str)

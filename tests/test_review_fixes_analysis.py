@@ -9,8 +9,9 @@ import pandas as pd
 import pytest
 from scipy import stats as sps
 
-from trialreport.analysis import AnalysisConfigError, build_ard
-from trialreport.derive import derive_efficacy
+from trialreport.analyse.efficacy import build_ard
+from trialreport.common.config import AnalysisConfigError
+from trialreport.derive.derivations import derive_efficacy
 
 
 def _subjects(n: int, arms: list[str] | None = None) -> pd.DataFrame:
@@ -114,7 +115,7 @@ def test_primary_member_without_p_value_is_refused_not_dropped():
 # --- 2. LOCF never imputes a baseline, nor carries a rating from before it -----------------
 
 def test_locf_fills_only_after_each_parameters_baseline_visit():
-    from trialreport.derive import derive_locf_records
+    from trialreport.derive.derivations import derive_locf_records
 
     scores = pd.DataFrame({
         "USUBJID": ["a"] * 3 + ["b"] * 3 + ["a"] * 2,
@@ -202,7 +203,8 @@ def test_misspelt_parallel_config_is_refused(parallel, named):
 
 
 def test_pipeline_analyse_refuses_with_a_stage_error(tmp_path):
-    from trialreport.pipeline import StageError, analyse
+    from trialreport.analyse.stage import analyse
+    from trialreport.common.runner import StageError
 
     subjects = _subjects(6, ["Placebo", "Drug"] * 3)
     scores = _scores({"CGII": {1: [4] * 6, 5: [3, 2, 4, 3, 3, 2]},
@@ -223,8 +225,8 @@ def test_pipeline_analyse_refuses_with_a_stage_error(tmp_path):
 # --- 5. No t-test on constant changes; a published P cannot then "match" -------------------
 
 def test_constant_changes_give_no_t_test_and_a_p_target_mismatch():
-    from trialreport.reproduce import reproduce
-    from trialreport.stats import paired_comparison
+    from trialreport.reproduce.targets import reproduce
+    from trialreport.stats.paired import paired_comparison
 
     # every change is -1: SD 0, t = -inf and p = 0 were reported before
     r = paired_comparison(np.array([5.0, 4, 6, 5]), np.array([4.0, 3, 5, 4]))

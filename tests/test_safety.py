@@ -11,8 +11,8 @@ import safety_fixture as fx
 from scipy import stats as sps
 from statsmodels.stats import rates as sm_rates
 
-from trialreport.analysis import ARD_COLUMNS
-from trialreport.safety import (
+from trialreport.analyse.ard import ARD_COLUMNS
+from trialreport.analyse.safety import (
     build_safety_ard,
     derive_var_relfl,
     derive_var_trtemfl,

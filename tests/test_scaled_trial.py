@@ -12,8 +12,10 @@ import pytest
 import yaml
 from snakemake.utils import validate
 
-from trialreport import pipeline
 from trialreport.cli import main
+from trialreport.common.config import DATASETS
+from trialreport.ingest.stage import ingest
+from trialreport.validate.stage import validate as validate_data
 
 from conftest import ROOT
 
@@ -76,12 +78,12 @@ def test_the_config_validates_and_holds_only_the_scaled_trial(written: Path) -> 
 def test_the_data_pass_the_contracts(written: Path, tmp_path: Path) -> None:
     config = yaml.safe_load((written / "config.yaml").read_text(encoding="utf-8"))
     trial = config["trials"][f"scaled_{N}"]
-    ingested = {n: str(tmp_path / "in" / f"{n}.parquet") for n in pipeline.DATASETS}
-    validated = {n: str(tmp_path / "ok" / f"{n}.parquet") for n in pipeline.DATASETS}
+    ingested = {n: str(tmp_path / "in" / f"{n}.parquet") for n in DATASETS}
+    validated = {n: str(tmp_path / "ok" / f"{n}.parquet") for n in DATASETS}
     validated["warnings"] = str(tmp_path / "warnings.csv")
     validated["exclusions"] = str(tmp_path / "exclusions.csv")
-    pipeline.ingest(trial, ROOT / "schemas", ingested, report_dir=tmp_path / "v")
-    pipeline.validate(trial, ROOT / "schemas", ingested, validated, tmp_path / "v")
+    ingest(trial, ROOT / "schemas", ingested, report_dir=tmp_path / "v")
+    validate_data(trial, ROOT / "schemas", ingested, validated, tmp_path / "v")
     assert not (tmp_path / "v" / "failures.csv").exists()
     assert pd.read_csv(validated["exclusions"]).empty  # no subject lacks a baseline
     assert len(pd.read_parquet(validated["scores"])) == 11 * N

@@ -14,8 +14,10 @@ import statsmodels.formula.api as smf
 import yaml
 from test_adam_delivery import run_stages
 
-from trialreport import pipeline
-from trialreport.reproduce import round_half_up
+from trialreport.analyse.ard import read_ard
+from trialreport.common.formatting import round_half_up
+from trialreport.common.runner import StageError
+from trialreport.reproduce.stage import reproduce_targets
 
 P, L, H = fx.P, fx.L, fx.H
 ARM = "C(TRT01P, Treatment('Placebo'))"
@@ -124,7 +126,7 @@ def test_every_model_and_per_arm_target_matches_the_independent_values(run):
 @pytest.mark.parametrize(("tid", "model", "group", "statistic", "decimals"), TARGETS)
 def test_model_rows_equal_statsmodels_to_1e9(run, tid, model, group, statistic, decimals):
     _, _, expected, out = run
-    ard = pipeline.read_ard(out / "ard.csv")
+    ard = read_ard(out / "ard.csv")
     rows = ard[(ard["analysis"] == "model") & ard["method"].str.startswith(model)
                & (ard["group"] == group) & (ard["statistic"] == statistic)]
     assert len(rows) == 1
@@ -133,7 +135,7 @@ def test_model_rows_equal_statsmodels_to_1e9(run, tid, model, group, statistic, 
 
 def test_model_rows_are_in_protocol_arm_order(run):
     _, _, _, out = run
-    ard = pipeline.read_ard(out / "ard.csv")
+    ard = read_ard(out / "ard.csv")
     ls = ard[(ard["analysis"] == "model") & (ard["statistic"] == "lsmean")
              & ard["method"].str.startswith("actot_w24")]
     assert ls["group"].tolist() == [P, L, H]
@@ -141,7 +143,7 @@ def test_model_rows_are_in_protocol_arm_order(run):
 
 def test_a_rating_of_change_has_no_baseline_and_no_paired_comparison(run):
     _, _, _, out = run
-    ard = pipeline.read_ard(out / "ard.csv")
+    ard = read_ard(out / "ard.csv")
     cibic = ard[ard["parameter"] == "CIBIC"]
     assert set(cibic["analysis"]) == {"by_visit", "model"}
     excl = pd.read_csv(out / "validation" / "x.csv")
@@ -153,8 +155,8 @@ def test_an_ambiguous_target_is_refused_naming_what_tells_rows_apart(run, tmp_pa
     bad = {**trial, "reproduction": {"targets": [
         {"id": "x", "description": "x", "analysis": "model", "statistic": "lsmean",
          "group": P, "published": "1.0"}]}}
-    with pytest.raises(pipeline.StageError, match="found 2.*actot_w24.*cibic_w24"):
-        pipeline.reproduce_targets(bad, str(out / "ard.csv"), str(tmp_path / "r.csv"),
+    with pytest.raises(StageError, match="found 2.*actot_w24.*cibic_w24"):
+        reproduce_targets(bad, str(out / "ard.csv"), str(tmp_path / "r.csv"),
                                    trial_id=fx.THREE_ARM_ID)
 
 
@@ -162,7 +164,7 @@ def test_a_model_on_a_missing_column_is_refused_naming_the_key(tmp_path):
     fx.write_three_arm(tmp_path / "adam")
     trial = three_arm_trial(_independent())
     trial["analyses"]["models"][0]["factors"] = ["REGION"]
-    with pytest.raises(pipeline.StageError, match=r"analyses\.models \(actot_w24\).*REGION"):
+    with pytest.raises(StageError, match=r"analyses\.models \(actot_w24\).*REGION"):
         run_stages(tmp_path, fx.THREE_ARM_ID, trial)
 
 
@@ -182,7 +184,7 @@ def test_one_sample_test_of_a_rating_of_change_in_a_single_arm_trial(tmp_path):
     trial["reproduction"]["targets"] = trial["reproduction"]["targets"][:1]
     trial["reproduction"]["targets"][0]["published"] = "8"
     out = run_stages(tmp_path, fx.THREE_ARM_ID, trial)
-    ard = pipeline.read_ard(out / "ard.csv")
+    ard = read_ard(out / "ard.csv")
     one = ard[(ard["analysis"] == "one_sample") & (ard["parameter"] == "CIBIC")]
     values = _records("CIBIC").query("TRT01P == @H")["AVAL"].astype(float)
     expected = stats.ttest_1samp(values, 4.0)
@@ -200,9 +202,9 @@ def test_the_report_renders_for_three_arms_with_models(run):
     import re
     from pathlib import Path
 
+    from trialreport.common.runner import write_trial_config
     from trialreport.provenance import provenance
-    from trialreport.render import render_report
-    from trialreport.stage import write_trial_config
+    from trialreport.report.render import render_report
 
     root, trial, _, out = run
     provenance(fx.THREE_ARM_ID, trial, {"ard": str(out / "ard.csv")},
@@ -240,11 +242,11 @@ def test_short_form_targets_take_a_group_in_a_multi_arm_trial(run, tmp_path):
     target = {"id": "m", "description": "m", "statistic": "mean", "parameter": "ACTOT",
               "visit": "comparison", "published": "27.29"}
     ok = {**trial, "reproduction": {"targets": [target | {"group": P}]}}
-    pipeline.reproduce_targets(ok, str(out / "ard.csv"), str(tmp_path / "r.csv"),
+    reproduce_targets(ok, str(out / "ard.csv"), str(tmp_path / "r.csv"),
                                trial_id=fx.THREE_ARM_ID)
     row = pd.read_csv(tmp_path / "r.csv", dtype=str).iloc[0]
     assert (row["reproduced"], row["status"], row["n"]) == ("27.29", "match", "7")
     bad = {**trial, "reproduction": {"targets": [target]}}
-    with pytest.raises(pipeline.StageError, match="groups Placebo, Low Dose, High Dose"):
-        pipeline.reproduce_targets(bad, str(out / "ard.csv"), str(tmp_path / "r2.csv"),
+    with pytest.raises(StageError, match="groups Placebo, Low Dose, High Dose"):
+        reproduce_targets(bad, str(out / "ard.csv"), str(tmp_path / "r2.csv"),
                                    trial_id=fx.THREE_ARM_ID)

@@ -10,9 +10,11 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from trialreport import stats as S
-from trialreport.analysis import AnalysisConfigError, build_ard
-from trialreport.derive import derive_efficacy
+from trialreport.analyse.efficacy import build_ard
+from trialreport.common.config import AnalysisConfigError
+from trialreport.derive.derivations import derive_efficacy
+from trialreport.stats.paired import paired_comparison
+from trialreport.stats.proportions import clopper_pearson
 
 SETTINGS = settings(max_examples=60, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])
@@ -69,8 +71,8 @@ def test_invariant_to_the_order_of_subjects(data, rnd):
     base, comp = data
     order = list(range(base.size))
     rnd.shuffle(order)
-    a = _flat(S.paired_comparison(base, comp))
-    b = _flat(S.paired_comparison(base[order], comp[order]))
+    a = _flat(paired_comparison(base, comp))
+    b = _flat(paired_comparison(base[order], comp[order]))
     assert a.keys() == b.keys()
     for key in a:
         assert _close(a[key], b[key]), key
@@ -80,8 +82,8 @@ def test_invariant_to_the_order_of_subjects(data, rnd):
 @given(pairs(integer=True), st.integers(-3, 3))
 def test_adding_a_constant_to_both_visits_leaves_the_change_unchanged(data, shift):
     base, comp = data
-    a = _flat(S.paired_comparison(base, comp))
-    b = _flat(S.paired_comparison(base + shift, comp + shift))
+    a = _flat(paired_comparison(base, comp))
+    b = _flat(paired_comparison(base + shift, comp + shift))
     for key in CHANGE_KEYS:
         if key in a:
             assert _close(a[key], b[key]), key
@@ -92,8 +94,8 @@ def test_adding_a_constant_to_both_visits_leaves_the_change_unchanged(data, shif
 @given(pairs())
 def test_swapping_the_visits_flips_the_sign(data):
     base, comp = data
-    a = _flat(S.paired_comparison(base, comp))
-    b = _flat(S.paired_comparison(comp, base))
+    a = _flat(paired_comparison(base, comp))
+    b = _flat(paired_comparison(comp, base))
     for key in ("change.mean", "change.median", "ttest.t", "hodges_lehmann.estimate",
                 "cohens_dz.dz", "rank_biserial"):
         if key in a:
@@ -112,8 +114,8 @@ def test_swapping_the_visits_flips_the_sign(data):
 @given(pairs())
 def test_deterministic(data):
     base, comp = data
-    a = _flat(S.paired_comparison(base, comp))
-    b = _flat(S.paired_comparison(base.copy(), comp.copy()))
+    a = _flat(paired_comparison(base, comp))
+    b = _flat(paired_comparison(base.copy(), comp.copy()))
     assert repr(a) == repr(b)
 
 
@@ -121,7 +123,7 @@ def test_deterministic(data):
 @given(pairs())
 def test_intervals_contain_their_estimates(data):
     base, comp = data
-    r = S.paired_comparison(base, comp)
+    r = paired_comparison(base, comp)
     hl = r["hodges_lehmann"]
     assert hl["ci_low"] <= hl["estimate"] <= hl["ci_high"]
     if _differences_usable(base, comp):
@@ -133,7 +135,7 @@ def test_intervals_contain_their_estimates(data):
 @given(st.integers(0, 40), st.integers(1, 40))
 def test_clopper_pearson_contains_the_proportion(k, n):
     k = min(k, n)
-    r = S.clopper_pearson(k, n)
+    r = clopper_pearson(k, n)
     assert 0 <= r["ci_low"] <= k / n <= r["ci_high"] <= 1
 
 

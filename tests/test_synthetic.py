@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from trialreport.synthetic import make_reference_dataset, write_reference_dataset
+from trialreport.synthetic.nfc1 import make_reference_dataset, write_reference_dataset
 
 from conftest import ROOT
 

@@ -13,7 +13,7 @@ import scipy.stats as sps
 import statsmodels.formula.api as smf
 
 from trialreport.cli import main
-from trialreport.synthetic_saga import SEED, make_saga_dataset, write_saga_dataset
+from trialreport.synthetic.saga import SEED, make_saga_dataset, write_saga_dataset
 
 from conftest import ROOT
 

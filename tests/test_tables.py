@@ -9,12 +9,17 @@ import pandas as pd
 import pytest
 import safety_fixture as fx
 
-from trialreport.analysis import format_ard
-from trialreport.io import write_csv
-from trialreport.pipeline import read_ard
-from trialreport.reproduce import TargetError, reproduce
-from trialreport.safety import build_safety_ard
-from trialreport.tables import TABLES, build_tables, fmt_n_pct, read_display_table, write_tables
+from trialreport.analyse.ard import format_ard, read_ard
+from trialreport.analyse.safety import build_safety_ard
+from trialreport.common.frames import write_csv
+from trialreport.reproduce.targets import TargetError, reproduce
+from trialreport.tables.display import (
+    TABLES,
+    build_tables,
+    fmt_n_pct,
+    read_display_table,
+    write_tables,
+)
 
 HEAD = ["Arm A (N = 3)", "Arm B (N = 2)", "Arm C (N = 4)", "Total (N = 9)"]
 

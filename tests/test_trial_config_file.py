@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from trialreport.stage import read_trial_config, trial_config_text, write_trial_config
+from trialreport.common.runner import read_trial_config, trial_config_text, write_trial_config
 
 from conftest import copy_repository
 
@@ -64,7 +64,7 @@ def test_code_maps_read_the_same_through_the_file() -> None:
     # is how the maps are applied (keys compared as text, casefolded).
     import pandas as pd
 
-    from trialreport.io import apply_code_maps
+    from trialreport.ingest.reading import apply_code_maps
 
     codes = {"AVAL": {5: 1, 2.0: 2, True: 3, " Much improved ": 2}}
     through = json.loads(trial_config_text({"codes": codes}))["codes"]

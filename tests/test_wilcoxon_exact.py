@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
-from trialreport import stats as S
+from trialreport.stats import paired as S
 
 
 def _midranks(values: list[float]) -> list[Fraction]:

@@ -8,7 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from trialreport import pipeline
+from trialreport.analyse.stage import analyse
+from trialreport.reproduce.stage import reproduce_targets
 
 from conftest import REFERENCE_TRIAL, copy_repository, run_snakemake
 
@@ -64,9 +65,9 @@ def test_results_are_byte_identical_when_recomputed(first_run, tmp_path, trial) 
               "exposure": validated / "exposure.parquet",
               "adverse_events": validated / "adverse_events.parquet",
               "efficacy": derived / "efficacy.parquet"}
-    pipeline.analyse(REFERENCE_TRIAL, trial, inputs, str(tmp_path / "ard.csv"))
+    analyse(REFERENCE_TRIAL, trial, inputs, str(tmp_path / "ard.csv"))
     assert (tmp_path / "ard.csv").read_bytes() == (repo / RESULTS / "ard.csv").read_bytes()
-    pipeline.reproduce_targets(trial, str(tmp_path / "ard.csv"), str(tmp_path / "rep.csv"))
+    reproduce_targets(trial, str(tmp_path / "ard.csv"), str(tmp_path / "rep.csv"))
     assert (tmp_path / "rep.csv").read_bytes() == \
         (repo / RESULTS / "reproduction.csv").read_bytes()
 

@@ -8,7 +8,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from trialreport import synthetic, synthetic_saga
+from trialreport.synthetic import nfc1 as synthetic
+from trialreport.synthetic import saga as synthetic_saga
 
 GENERATORS = {
     "fasoracetam_nfc1": (synthetic.write_reference_dataset, synthetic.SEED),
@@ -58,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
         for path in write(outdir, seed if args.seed is None else args.seed):
             print(path)
     elif args.command == "make-scaled-trial":
-        from trialreport.scaled import ScaledTrialError, write_scaled_trial
+        from trialreport.synthetic.scaled import ScaledTrialError, write_scaled_trial
 
         if not args.reference_config.is_file():
             print(f"trialreport make-scaled-trial: the reference config "

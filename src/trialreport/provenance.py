@@ -14,8 +14,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from trialreport.config import Trial, as_trial
-from trialreport.files import atomic_write_text, sha256
+from trialreport.common.config import Trial, as_trial
+from trialreport.common.files import atomic_write_text, sha256
 
 PROVENANCE_PACKAGES = ("trialreport", "pandas", "numpy", "scipy", "pingouin", "pandera",
                        "statsmodels", "snakemake", "matplotlib", "nbclient", "nbconvert")

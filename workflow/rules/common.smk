@@ -2,7 +2,7 @@
 
 from snakemake.utils import validate
 
-from trialreport.stage import write_trial_config
+from trialreport.common.runner import write_trial_config
 
 validate(config, "../../schemas/config.schema.yaml")
 
@@ -48,7 +48,7 @@ def trial_config_file(wildcards):
     """Every stage reads its trial's config entry from results/<trial>/trial_config.json, an
     input like the data. The file is written here, when Snakemake builds the jobs of the
     trial, and only when the entry changed, so Snakemake reruns exactly the trials whose
-    entry changed (trialreport.stage.write_trial_config says why this is not a rule
+    entry changed (trialreport.common.runner.write_trial_config says why this is not a rule
     parameter)."""
     path = TRIAL_CONFIG.format(trial=wildcards.trial)
     write_trial_config(config["trials"][wildcards.trial], path)

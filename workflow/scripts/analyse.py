@@ -1,7 +1,7 @@
 """Snakemake entry point of rule analyse: write the analysis-results table (ard.csv)."""
 
-from trialreport.pipeline import analyse
-from trialreport.stage import read_trial_config, run_stage
+from trialreport.analyse.stage import analyse
+from trialreport.common.runner import read_trial_config, run_stage
 
 sm = snakemake  # noqa: F821 - injected by Snakemake
 run_stage("analyse", analyse, sm.log[0],

@@ -1,8 +1,8 @@
 """Snakemake entry point of rule derive: baseline flag, BASE and CHG per parameter, the LOCF
 data, and the differences between the data as delivered and the pipeline's derivations."""
 
-from trialreport.pipeline import derive
-from trialreport.stage import read_trial_config, run_stage
+from trialreport.common.runner import read_trial_config, run_stage
+from trialreport.derive.stage import derive
 
 sm = snakemake  # noqa: F821 - injected by Snakemake
 run_stage("derive", derive, sm.log[0],

@@ -4,8 +4,8 @@ data with the subjects' arms and efficacy flags)."""
 
 from pathlib import Path
 
-from trialreport.figures import write_figures
-from trialreport.stage import read_trial_config, run_stage
+from trialreport.common.runner import read_trial_config, run_stage
+from trialreport.figures.stage import write_figures
 
 sm = snakemake  # noqa: F821 - injected by Snakemake
 run_stage("figures", write_figures, sm.log[0],

@@ -2,8 +2,9 @@
 
 from pathlib import Path
 
-from trialreport.pipeline import DATASETS, ingest
-from trialreport.stage import read_trial_config, run_stage
+from trialreport.common.config import DATASETS
+from trialreport.common.runner import read_trial_config, run_stage
+from trialreport.ingest.stage import ingest
 
 sm = snakemake  # noqa: F821 - injected by Snakemake
 results = Path(sm.input.trial_config).parent

@@ -1,8 +1,8 @@
 """Snakemake entry point of rule provenance: hashes of inputs and results, versions, config."""
 
-from trialreport.config import DATASETS
+from trialreport.common.config import DATASETS
+from trialreport.common.runner import read_trial_config, run_stage
 from trialreport.provenance import provenance
-from trialreport.stage import read_trial_config, run_stage
 
 sm = snakemake  # noqa: F821 - injected by Snakemake
 run_stage("provenance", provenance, sm.log[0], trial_id=sm.wildcards.trial,

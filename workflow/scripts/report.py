@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from trialreport.render import render_report
-from trialreport.stage import run_stage
+from trialreport.common.runner import run_stage
+from trialreport.report.render import render_report
 
 sm = snakemake  # noqa: F821 - injected by Snakemake
 output = sm.output[0]

@@ -1,7 +1,7 @@
 """Snakemake entry point of rule reproduce: published targets against the results."""
 
-from trialreport.reproduce import reproduce_targets
-from trialreport.stage import read_trial_config, run_stage
+from trialreport.common.runner import read_trial_config, run_stage
+from trialreport.reproduce.stage import reproduce_targets
 
 sm = snakemake  # noqa: F821 - injected by Snakemake
 run_stage("reproduce", reproduce_targets, sm.log[0],

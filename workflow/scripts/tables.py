@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from trialreport.pipeline import write_display_tables
-from trialreport.stage import read_trial_config, run_stage
+from trialreport.common.runner import read_trial_config, run_stage
+from trialreport.tables.stage import write_display_tables
 
 sm = snakemake  # noqa: F821 - injected by Snakemake
 run_stage("tables", write_display_tables, sm.log[0],

@@ -2,8 +2,9 @@
 
 from pathlib import Path
 
-from trialreport.pipeline import DATASETS, validate
-from trialreport.stage import read_trial_config, run_stage
+from trialreport.common.config import DATASETS
+from trialreport.common.runner import read_trial_config, run_stage
+from trialreport.validate.stage import validate
 
 sm = snakemake  # noqa: F821 - injected by Snakemake
 run_stage("validate", validate, sm.log[0],

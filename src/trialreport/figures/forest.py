@@ -1,0 +1,160 @@
+"""Figure ``subgroup_forest``: mean change (CI) and n_pairs per subgroup level
+(ARD ``subgroup``), the all-subjects estimate on top, a reference line at 0; levels with
+fewer than ``min_n`` pairs drawn open and labelled "descriptive only"."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from trialreport.common.config import Trial, as_trial
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+from trialreport.figures.data import _level, arms, change_estimates
+from trialreport.figures.style import (
+    OKABE_ITO,
+    _arm_style,
+    _fmt,
+    _new_figure,
+    _placeholder,
+    _style,
+    artist_id,
+)
+
+
+def _level_key(level: str) -> tuple[int, float, str]:
+    try:
+        return (0, float(level), level)
+    except ValueError:
+        return (1, 0.0, level)
+
+
+def _variable_label(cfg: Trial, variable: str) -> str:
+    labels = {c.name: c.label for c in cfg.design.covariates}
+    if variable == "MAXDOSE":
+        unit = f", {cfg.design.dose_unit}" if cfg.design.dose_unit else ""
+        return f"Highest dose reached{unit} (MAXDOSE)"
+    return f"{labels[variable]} ({variable})" if variable in labels else variable
+
+
+def subgroup_forest_figure(ard: pd.DataFrame, trial: Trial | Mapping[str, Any],
+                           trial_id: str = "") -> Figure:
+    """Forest plot, a panel per parameter with subgroup results: mean change (CI) of the
+    complete pairs in all subjects (``paired``) then per level of each subgroup variable
+    (``subgroup``), n_pairs written at the right, a line at 0; levels not tested
+    (``tested`` = 0) open and dashed, labelled "descriptive only". Artists per row
+    (``artist_id(kind, parameter, group)``): ``est`` (the point, x = change_mean), ``ci``
+    (the line from change_ci_low to change_ci_high), ``label`` (the text at the right)."""
+    from matplotlib.ticker import MaxNLocator
+    from matplotlib.transforms import blended_transform_factory
+
+    cfg = as_trial(trial, trial_id)
+    title = "Mean change in subgroups"
+    with _style():
+        subgroups = cfg.analyses.subgroups
+        if subgroups is None or not subgroups.variables:
+            return _placeholder("No subgroups in this trial's config", title)
+        groups = arms(ard)
+        variables = list(subgroups.variables)
+        panels = []
+        for code, p in cfg.design.parameters.items():
+            est = change_estimates(ard, code)
+            sub = est[est["analysis"] == "subgroup"]
+            if len(sub):
+                panels.append((code, p, est))
+        if not panels:
+            return _placeholder("No subgroup results in ard.csv (no parameter with a "
+                                "baseline to change from)", title)
+        layouts = [_forest_rows(est, groups, variables) for _, _, est in panels]
+        heights = [len(rows) for rows in layouts]
+        fig = _new_figure(8.2, sum(0.27 * h + 1.1 for h in heights) + 0.4)
+        axes = fig.subplots(len(panels), 1, squeeze=False,
+                            height_ratios=[0.27 * h + 1.1 for h in heights]).ravel()
+        fig.suptitle(f"{title} ({_level(cfg)} CI), complete pairs", fontweight="bold")
+        for ax, (code, p, est), rows in zip(axes, panels, layouts, strict=True):
+            to_text = blended_transform_factory(ax.transAxes, ax.transData)
+            ticks, labels, bold = [], [], []
+            for y, row in zip(range(len(rows), 0, -1), rows, strict=True):
+                ticks.append(y)
+                labels.append(_variable_label(cfg, row["label"]) if row["kind"] == "header"
+                              else row["label"])
+                bold.append(row["kind"] != "level")
+                if row["kind"] == "header":
+                    continue
+                r = row["data"]
+                i = groups.index(r["arm"]) if r["arm"] in groups else 0
+                colour = (_arm_style(i)["color"] if len(groups) > 1 else
+                          OKABE_ITO["black"] if r["analysis"] == "paired" else OKABE_ITO["blue"])
+                tested = r["tested"] == 1
+                ax.plot([r["change_ci_low"], r["change_ci_high"]], [y, y], color=colour,
+                        lw=1.6, ls="-" if tested else (0, (3, 2)),
+                        gid=artist_id("ci", code, r["group"]))
+                marker = "D" if r["analysis"] == "paired" else _arm_style(i)["marker"]
+                ax.plot([r["change_mean"]], [y], ls="none", marker=marker, ms=6,
+                        color=colour, markerfacecolor=colour if tested else "white",
+                        markeredgewidth=1.4, zorder=3, gid=artist_id("est", code, r["group"]))
+                text = (f"{_fmt(r['change_mean'])} ({_fmt(r['change_ci_low'])}, "
+                        f"{_fmt(r['change_ci_high'])})   {r['n_pairs']:g}"
+                        + ("" if tested else " (descriptive only)"))
+                ax.text(1.02, y, text, transform=to_text, va="center", fontsize=8,
+                        color="black" if tested else "#444444",
+                        style="normal" if tested else "italic",
+                        gid=artist_id("label", code, r["group"]))
+            ax.axvline(0, color="black", lw=0.8, zorder=1, gid=artist_id("reference", code))
+            ax.set_yticks(ticks, labels)
+            for tick, is_bold in zip(ax.get_yticklabels(), bold, strict=True):
+                if is_bold:
+                    tick.set_fontweight("bold")
+            ax.tick_params(axis="y", length=0)
+            ax.set_ylim(0.4, len(rows) + 1.1)
+            low = np.nanmin([0.0, *est["change_ci_low"], *est["change_mean"]])
+            high = np.nanmax([0.0, *est["change_ci_high"], *est["change_mean"]])
+            margin = 0.08 * (high - low or 1.0)
+            ax.set_xlim(low - margin, high + margin)
+            ax.xaxis.set_major_locator(MaxNLocator(nbins=6))
+            ax.spines["left"].set_visible(False)
+            ax.grid(axis="x", alpha=0.3)
+            ax.text(1.02, len(rows) + 0.75, f"Mean ({_level(cfg)} CI)   n pairs",
+                    transform=to_text, va="center", fontsize=8, fontweight="bold")
+            sets = est.loc[est["analysis"] == "paired", "analysis_set"]
+            span = sets.iloc[0] if len(sets) else ""
+            ax.set_title(f"{p.label}" + (f": {span}" if span else ""), loc="left")
+            ax.set_xlabel(f"Mean change in {p.label} ({_level(cfg)} CI)")
+        if len(groups) > 1:
+            from matplotlib.lines import Line2D
+
+            handles = [Line2D([], [], color=_arm_style(i)["color"],
+                              marker=_arm_style(i)["marker"], label=a)
+                       for i, a in enumerate(groups)]
+            fig.legend(handles=handles, loc="outside lower center", ncols=len(groups))
+    return fig
+
+
+def _forest_rows(est: pd.DataFrame, groups: list[str],
+                 variables: list[str]) -> list[dict[str, Any]]:
+    """The rows of a forest panel, top to bottom: all subjects (per arm), then per subgroup
+    variable a header and its levels (numeric levels by value), arms in protocol order."""
+    rank = {a: i for i, a in enumerate(groups)}
+    several = len(groups) > 1
+    rows: list[dict[str, Any]] = []
+    overall = est[est["analysis"] == "paired"].sort_values(
+        "arm", key=lambda s: s.map(lambda a: rank.get(a, len(rank))), kind="stable")
+    for _, r in overall.iterrows():
+        rows.append({"kind": "overall", "data": r,
+                     "label": "All subjects" + (f", {r['arm']}" if several else "")})
+    sub = est[est["analysis"] == "subgroup"]
+    seen = list(dict.fromkeys(sub["variable"]))
+    for variable in [v for v in variables if v in seen] + [v for v in seen
+                                                          if v not in variables]:
+        at = sub[sub["variable"] == variable]
+        rows.append({"kind": "header", "label": variable, "variable": variable})
+        order = sorted(at.itertuples(index=False),
+                       key=lambda r: (_level_key(r.level), rank.get(r.arm, len(rank))))
+        for r in order:
+            rows.append({"kind": "level", "data": pd.Series(r._asdict()),
+                         "label": f"{r.level}" + (f", {r.arm}" if several else "")})
+    return rows
