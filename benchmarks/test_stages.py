@@ -172,7 +172,7 @@ with a dose-response trend."""
 
 def test_between_arm_model_of_a_large_trial(scaled, derived) -> None:
     from trialreport.analyse.ard import ArdBuilder, arm_order
-    from trialreport.analyse.between_arms import _add_model
+    from trialreport.analyse.between_arms import add_model
     from trialreport.analyse.efficacy import _analysis_columns
 
     efficacy, locf = derived
@@ -191,7 +191,7 @@ def test_between_arm_model_of_a_large_trial(scaled, derived) -> None:
     def ours() -> pd.DataFrame:
         ard = ArdBuilder("scale", arms)
         for spec in cfg.analyses.models:
-            _add_model(ard, spec, eff, locf, subjects, cfg.design,
+            add_model(ard, spec, eff, locf, subjects, cfg.design,
                                 cfg.analyses.confidence, arms)
         return ard.frame()
 

@@ -149,7 +149,7 @@ def files(data: dict, trial: dict, tmp_path_factory) -> dict:
 def test_model_floor_gives_every_number_of_the_between_arm_model(data: dict,
                                                                   trial: dict) -> None:
     from trialreport.analyse.ard import ArdBuilder, arm_order
-    from trialreport.analyse.between_arms import _add_model
+    from trialreport.analyse.between_arms import add_model
     from trialreport.analyse.efficacy import _analysis_columns
 
     spec = {"id": "ancova_cgis", "parameter": "CGIS", "visit": 5, "response": "CHG",
@@ -161,7 +161,7 @@ def test_model_floor_gives_every_number_of_the_between_arm_model(data: dict,
         subjects[["USUBJID", "TRT01P", "EFFFL"]], on="USUBJID", how="left")
     eff = eff[eff["EFFFL"] == "Y"]
     ard = ArdBuilder("scaled", arms)
-    _add_model(ard, cfg.analyses.models[0], eff, None, subjects, cfg.design,
+    add_model(ard, cfg.analyses.models[0], eff, None, subjects, cfg.design,
                         cfg.analyses.confidence, arms)
     stage = ard.frame()
     floor = floors.model_floor(spec, eff, subjects, arms)

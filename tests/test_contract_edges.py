@@ -9,13 +9,14 @@ import pytest
 
 from trialreport.ingest.source import ROW_COLUMN
 from trialreport.validate import contracts
+from trialreport.validate.domain import Domain
 
 from conftest import SCHEMAS, reference_trial_config
 
 
 def _failures(dataset: str, rows: list[dict]) -> pd.DataFrame:
     contract = contracts.load_contract(SCHEMAS / f"{dataset}.yaml")
-    domain = contracts.Domain.from_trial_config(reference_trial_config())
+    domain = Domain.from_trial_config(reference_trial_config())
     domain.subject_ids = ["S1"]
     frame = pd.DataFrame(rows).astype("string")
     frame[ROW_COLUMN] = range(2, len(frame) + 2)

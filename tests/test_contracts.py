@@ -12,10 +12,10 @@ from trialreport.ingest.source import ROW_COLUMN
 from trialreport.validate.contracts import (
     ColumnSpec,
     Contract,
-    Domain,
     load_contract,
     validate_frame,
 )
+from trialreport.validate.domain import Domain
 from trialreport.validate.rules import CONFIG_RULES, RULES, missing_baselines
 
 from conftest import SCHEMAS, TrialCopy, reference_trial_config

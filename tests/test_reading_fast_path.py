@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from trialreport.ingest.delimited import _pandas_chunk_rows, _read_csv, _read_plain_csv
+from trialreport.ingest.delimited import _pandas_chunk_rows, _read_plain_csv, read_delimited
 from trialreport.ingest.source import ROW_COLUMN
 
 from conftest import ROOT
@@ -17,8 +17,8 @@ DATA = ROOT / "data" / "fasoracetam_nfc1"
 
 def both(path: Path, raw: bytes, delimiter: str = ",",
          encoding: str = "utf-8") -> tuple[pd.DataFrame, pd.DataFrame]:
-    return (_read_csv(path, raw, delimiter, encoding, fast=True),
-            _read_csv(path, raw, delimiter, encoding, fast=False))
+    return (read_delimited(path, raw, delimiter, encoding, fast=True),
+            read_delimited(path, raw, delimiter, encoding, fast=False))
 
 
 def _empty_line(b: bytes, cell: bytes = b"", last: bytes = b"") -> bytes:
@@ -147,7 +147,7 @@ def test_other_delimiters_take_the_fast_path(name: str, delimiter: str) -> None:
     original = (DATA / f"{name}.csv").read_bytes().replace(b",", delimiter.encode())
     for raw in (original, original.replace(b"\n", b"\n\n", 5),
                 original + delimiter.encode() * 5 + b"\n"):
-        fast = _read_csv(DATA / "x.csv", raw, delimiter, "utf-8", fast=True)
-        careful = _read_csv(DATA / "x.csv", raw, delimiter, "utf-8", fast=False)
+        fast = read_delimited(DATA / "x.csv", raw, delimiter, "utf-8", fast=True)
+        careful = read_delimited(DATA / "x.csv", raw, delimiter, "utf-8", fast=False)
         assert _read_plain_csv(raw, list(fast.columns[:-1]), delimiter, "utf-8") is not None
         pd.testing.assert_frame_equal(fast, careful)

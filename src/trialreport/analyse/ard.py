@@ -84,7 +84,7 @@ def arm_order(subjects: pd.DataFrame, cfg: Trial) -> list[str]:
     return ordered_arms(subjects, cfg.design.arms, reference)
 
 
-def _numeric(value: Any) -> bool:
+def is_number(value: Any) -> bool:
     try:
         float(value)
     except (TypeError, ValueError):
@@ -108,7 +108,7 @@ def arms_of(subjects: pd.DataFrame) -> list[str]:
     return ordered_arms(subjects)
 
 
-def _pct(n: float, denominator: float) -> float:
+def percent(n: float, denominator: float) -> float:
     return 100.0 * n / denominator if denominator else math.nan
 
 

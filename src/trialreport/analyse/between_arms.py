@@ -24,7 +24,7 @@ from trialreport.stats.ancova import ancova_change
 from trialreport.stats.proportions import cmh_test, responder_tables
 
 
-def _add_parallel(ard: ArdBuilder, eff: pd.DataFrame, subjects: pd.DataFrame,
+def add_parallel(ard: ArdBuilder, eff: pd.DataFrame, subjects: pd.DataFrame,
                   design: Design, analyses: Analyses,
                   visit_names: Mapping[int, str], confidence: float,
                   arms: list[str]) -> None:
@@ -133,7 +133,7 @@ MODEL_ARM_STATS = ("n", "mean", "sd", "lsmean", "se", "ci_low", "ci_high")
 MODEL_CONTRAST_STATS = ("diff", "diff_se", "diff_ci_low", "diff_ci_high", "t", "p_value")
 
 
-def _add_model(ard: ArdBuilder, spec: ModelSpec, eff: pd.DataFrame, locf: pd.DataFrame | None,
+def add_model(ard: ArdBuilder, spec: ModelSpec, eff: pd.DataFrame, locf: pd.DataFrame | None,
                subjects: pd.DataFrame, design: Design, confidence: float,
                arms: list[str]) -> None:
     """One prespecified between-arm model (``analyses.models``), fitted on all arms by

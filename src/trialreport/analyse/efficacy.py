@@ -1,7 +1,5 @@
-"""The analysis-results table (ARD): every number the report shows, one row per number.
-
-Columns: trial, analysis, analysis_set, method, parameter, visit, visitn, group, statistic,
-value. Tables and figures are built from this table only; none computes numbers of its own.
+"""The efficacy rows of the analysis-results table (``build_ard``); the table itself, its
+columns and names are in ``trialreport.analyse.ard``.
 
 Analyses (``analysis``), each row naming its ``method`` and ``analysis_set``:
 
@@ -34,9 +32,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from trialreport.analyse.ard import ArdBuilder, _numeric, arm_order
-from trialreport.analyse.between_arms import _add_model, _add_parallel
-from trialreport.analyse.responders import _add_responders
+from trialreport.analyse.ard import ArdBuilder, arm_order, is_number
+from trialreport.analyse.between_arms import add_model, add_parallel
+from trialreport.analyse.responders import add_responders
 from trialreport.common.config import (
     AnalysisConfigError,
     Design,
@@ -131,15 +129,15 @@ def build_ard(
                             analysis="paired_locf")
             rule = analyses.responders.get(paramcd)
             if rule:
-                _add_responders(ard, pa_, paramcd, pcfg, rule, arm, visit_names, confidence)
+                add_responders(ard, pa_, paramcd, pcfg, rule, arm, visit_names, confidence)
     _add_holm(ard, analyses.primary)
     if analyses.subgroups:
         _add_subgroups(ard, eff, subjects, exposure, design, analyses.subgroups,
                        visit_names, confidence, alternative)
     if len(arms) > 1:
-        _add_parallel(ard, eff, subjects, design, analyses, visit_names, confidence, arms)
+        add_parallel(ard, eff, subjects, design, analyses, visit_names, confidence, arms)
     for spec in analyses.models:
-        _add_model(ard, spec, eff, locf, subjects, design, confidence, arms)
+        add_model(ard, spec, eff, locf, subjects, design, confidence, arms)
     return ard.frame()
 
 
@@ -350,7 +348,7 @@ def _add_subgroups(ard: ArdBuilder, eff: pd.DataFrame, subjects: pd.DataFrame,
     for var in variables:
         for (arm, level), members in cov.dropna(subset=[var]).groupby(["TRT01P", var],
                                                                       sort=True):
-            group = f"{arm}; {var} = {format_value(float(level)) if _numeric(level) else level}"
+            group = f"{arm}; {var} = {format_value(float(level)) if is_number(level) else level}"
             ard.add("subgroup", "n_subjects", len(members), method="count",
                     analysis_set="efficacy set", group=group)
             in_group = eff[member_of(eff["USUBJID"], set(members["USUBJID"]))]

@@ -28,9 +28,9 @@ OPERATORS = {"<=": np.less_equal, "<": np.less, ">=": np.greater_equal, ">": np.
 def _rule(rule: ResponderRule | Mapping[str, Any]) -> ResponderRule:
     if isinstance(rule, ResponderRule):
         return rule
-    from trialreport.common.config import _responder_rule
+    from trialreport.common.config import responder_rule
 
-    return _responder_rule(rule)
+    return responder_rule(rule)
 
 
 def rule_text(rule: ResponderRule | Mapping[str, Any]) -> str:
@@ -72,7 +72,7 @@ def responder_flags(scores: pd.DataFrame, rule: ResponderRule | Mapping[str, Any
     return flags.where(x.notna())
 
 
-def _add_responders(ard: ArdBuilder, scores: pd.DataFrame, paramcd: str,
+def add_responders(ard: ArdBuilder, scores: pd.DataFrame, paramcd: str,
                     pcfg: Parameter, rule: ResponderRule, arm: str,
                     visit_names: Mapping[int, str], confidence: float) -> None:
     base_n, comp_n = pcfg.baseline_visit, pcfg.comparison_visit

@@ -1,10 +1,12 @@
-"""Safety, demographics, disposition and exposure: derivations and counts for the ARD.
+"""Adverse events, and the safety part of the ARD: derivations and counts.
 
 Derivations follow the admiral pattern (one function, one derivation, frame in, frame out):
 ``derive_var_trtemfl`` (treatment-emergent flag) and ``derive_var_relfl`` (related to study
 drug). ``build_safety_ard`` counts from the derived data and returns rows of the
-analysis-results table (same columns as ``trialreport.analyse.ard.ARD_COLUMNS``), which the
-display tables in ``trialreport.tables`` only format.
+analysis-results table (same columns as ``trialreport.analyse.ard.ARD_COLUMNS``): the
+adverse-event analyses here, demographics, disposition and exposure from
+``trialreport.analyse.subjects``; the display tables in ``trialreport.tables.display`` only
+format them.
 
 Conventions (stated again in the report's table notes):
 
@@ -52,8 +54,8 @@ from trialreport.analyse.ard import (
     TERM_SEP,
     TOTAL,
     ArdBuilder,
-    _pct,
     arms_of,
+    percent,
 )
 from trialreport.analyse.subjects import add_baseline, add_disposition, add_dose_exposure
 from trialreport.common.config import AnalysisConfigError, Period, Trial, as_trial
@@ -212,7 +214,7 @@ def add_ae_overview(ard: ArdBuilder, ae: pd.DataFrame, columns: Sequence[Column]
             keys = {"parameter": name, "group": col.group, "analysis_set": col.analysis_set,
                     "method": "count"}
             ard.add("ae_overview", "n_subjects", n, **keys)
-            ard.add("ae_overview", "pct_subjects", _pct(n, len(col.subjects)), **keys)
+            ard.add("ae_overview", "pct_subjects", percent(n, len(col.subjects)), **keys)
             ard.add("ae_overview", "n_events", len(hit), **keys)
 
 
@@ -249,7 +251,7 @@ def _add_overview_row_outside_periods(ard: ArdBuilder, events: pd.DataFrame,
         keys = {"parameter": parameter, "group": col.group, "analysis_set": col.analysis_set,
                 "method": method}
         ard.add("ae_overview", "n_subjects", n, **keys)
-        ard.add("ae_overview", "pct_subjects", _pct(n, len(col.subjects)), **keys)
+        ard.add("ae_overview", "pct_subjects", percent(n, len(col.subjects)), **keys)
         ard.add("ae_overview", "n_events", len(rows), **keys)
 
 
@@ -297,7 +299,7 @@ def add_ae_soc_pt(ard: ArdBuilder, ae: pd.DataFrame, columns: Sequence[Column]) 
             keys = {"parameter": term, "group": col.group, "analysis_set": col.analysis_set,
                     "method": "count"}
             ard.add("ae_soc_pt", "n_subjects", n_sub[term], **keys)
-            ard.add("ae_soc_pt", "pct_subjects", _pct(n_sub[term], len(col.subjects)), **keys)
+            ard.add("ae_soc_pt", "pct_subjects", percent(n_sub[term], len(col.subjects)), **keys)
             ard.add("ae_soc_pt", "n_events", n_evt[term], **keys)
 
 
@@ -320,7 +322,7 @@ def _category_counts(ard: ArdBuilder, analysis: str, ae: pd.DataFrame,
             for code, level in enumerate(levels):
                 n = int(table.loc[term, code])
                 ard.add(analysis, f"n_{level}", n, **keys)
-                ard.add(analysis, f"pct_{level}", _pct(n, len(col.subjects)), **keys)
+                ard.add(analysis, f"pct_{level}", percent(n, len(col.subjects)), **keys)
 
 
 def add_ae_severity(ard: ArdBuilder, ae: pd.DataFrame, columns: Sequence[Column]) -> None:
@@ -400,7 +402,7 @@ def add_ae_periods(ard: ArdBuilder, ae: pd.DataFrame, subjects: pd.DataFrame,
                 "analysis_set": f"safety, exposed in period {period}"}
         ard.add("ae_periods", "N", n_exposed, **keys)
         ard.add("ae_periods", "n_subjects", n, **keys)
-        ard.add("ae_periods", "pct_subjects", _pct(n, n_exposed), **keys)
+        ard.add("ae_periods", "pct_subjects", percent(n, n_exposed), **keys)
         ard.add("ae_periods", "n_events", len(events), **keys)
         ard.add("ae_periods", "exposure_days", days, **keys)
         ard.add("ae_periods", "subject_weeks", weeks[period], **keys)

@@ -17,8 +17,8 @@ from trialreport.analyse.ard import (
     TERM_SEP,
     TOTAL,
     ArdBuilder,
-    _pct,
     arms_of,
+    percent,
 )
 from trialreport.common.config import Covariate, Period
 from trialreport.common.formatting import format_value
@@ -46,7 +46,7 @@ def _add_categorical(ard: ArdBuilder, analysis: str, parameter: str, values: pd.
         keys = {"parameter": parameter, "group": group, "analysis_set": analysis_set,
                 "method": "count"}
         ard.add(analysis, f"n_{level}", n, **keys)
-        ard.add(analysis, f"pct_{level}", _pct(n, n_all), **keys)
+        ard.add(analysis, f"pct_{level}", percent(n, n_all), **keys)
 
 
 def _levels(values: pd.Series) -> list[str]:
@@ -147,7 +147,7 @@ def add_disposition(ard: ArdBuilder, subjects: pd.DataFrame,
             keys = {"parameter": parameter, "group": group, "analysis_set": "enrolled",
                     "method": "count"}
             ard.add("disposition", "n", n, **keys)
-            ard.add("disposition", "pct", _pct(n, n_all), **keys)
+            ard.add("disposition", "pct", percent(n, n_all), **keys)
 
 
 def add_dose_exposure(ard: ArdBuilder, subjects: pd.DataFrame, exposure: pd.DataFrame,
@@ -178,7 +178,7 @@ def add_dose_exposure(ard: ArdBuilder, subjects: pd.DataFrame, exposure: pd.Data
             keys = {"parameter": "MAXDOSE", "group": group, "analysis_set": "safety",
                     "method": "count"}
             ard.add("dose_exposure", f"n_{format_value(level)}", n, **keys)
-            ard.add("dose_exposure", f"pct_{format_value(level)}", _pct(n, len(ids)), **keys)
+            ard.add("dose_exposure", f"pct_{format_value(level)}", percent(n, len(ids)), **keys)
         mydays = days[member_of(days.index.get_level_values("USUBJID"), set(ids))]
         for level in levels:
             at = mydays[mydays.index.get_level_values("EXDOSE") == level]

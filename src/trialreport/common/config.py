@@ -386,7 +386,7 @@ def _analyses(a: Mapping[str, Any], design: Design) -> Analyses:
     return Analyses(
         confidence=float(paired.get("confidence", 0.95)),
         alternative=paired.get("alternative", "two-sided"),
-        responders={code: _responder_rule(r)
+        responders={code: responder_rule(r)
                     for code, r in (a.get("responders") or {}).items()},
         locf=locf,
         subgroups=Subgroups(tuple(sub["variables"]), int(sub.get("min_n", 6))) if sub else None,
@@ -397,7 +397,7 @@ def _analyses(a: Mapping[str, Any], design: Design) -> Analyses:
     )
 
 
-def _responder_rule(r: Mapping[str, Any]) -> ResponderRule:
+def responder_rule(r: Mapping[str, Any]) -> ResponderRule:
     return ResponderRule(r["variable"], r["operator"],
                          float(r["threshold"]) if "threshold" in r else math.nan,
                          r.get("label", ""), tuple(float(v) for v in r.get("values", [])),

@@ -1,4 +1,6 @@
-"""Small data-frame helpers shared by the analysis modules."""
+"""Small data-frame helpers shared by the stages: membership and arm order, and writing a
+frame as CSV or Parquet atomically (to a temporary file in the same folder, then renamed), so
+an interrupted run never leaves a half-written file that a later run would trust."""
 
 from __future__ import annotations
 

@@ -12,14 +12,14 @@ from trialreport.common.config import Trial, as_trial
 from trialreport.figures.data import (
     FIGURE_NAMES,
     MAX_CATEGORIES,
-    _level,
-    _rated_parameters,
     arms,
     by_visit,
     change_estimates,
+    confidence_label,
+    rated_parameters,
 )
-from trialreport.figures.forest import _forest_rows
-from trialreport.figures.style import _fmt
+from trialreport.figures.forest import forest_rows
+from trialreport.figures.style import fmt_number
 from trialreport.figures.trajectories import MAX_TRAJECTORIES
 
 
@@ -79,13 +79,13 @@ def captions(trial: Trial | Mapping[str, Any] | None = None,
         return dict(CAPTIONS)
     cfg = as_trial(trial, trial_id)
     subgroups = cfg.analyses.subgroups
-    texts = _caption_texts(_level(cfg), str(subgroups.min_n) if subgroups else "min_n")
+    texts = _caption_texts(confidence_label(cfg), str(subgroups.min_n) if subgroups else "min_n")
     if subgroups is None:
         texts["subgroup_forest"] = ("Subgroups: none, the trial's config names no subgroup "
                                     "variables (analyses.subgroups).",
                                     "An empty figure saying that the trial's config has no "
                                     "subgroups.")
-    if not _rated_parameters(cfg):
+    if not rated_parameters(cfg):
         texts["rating_distribution"] = (
             f"Distribution of ratings: none, no parameter of the trial's config is declared "
             f"integer with at most {MAX_CATEGORIES} categories.",
@@ -112,7 +112,7 @@ def unavailable(trial: Trial | Mapping[str, Any], ard: pd.DataFrame,
     if not measured:
         why["means_by_visit"] = no_ratings
         why["trajectories"] = no_ratings
-    rated = _rated_parameters(cfg)
+    rated = rated_parameters(cfg)
     if not rated:
         why["rating_distribution"] = (
             f"no parameter of the trial's config is declared integer with at most "
@@ -148,11 +148,11 @@ def _alt_numbers(name: str, cfg: Trial, ard: pd.DataFrame) -> str:
                     continue
                 first, last = rows.iloc[0], rows.iloc[-1]
                 parts.append(f"{p.label}{', ' + arm if several else ''}: mean "
-                             f"{_fmt(first['mean'])} at {first['visit']} (n = "
-                             f"{first['n']:g}), {_fmt(last['mean'])} at {last['visit']} "
+                             f"{fmt_number(first['mean'])} at {first['visit']} (n = "
+                             f"{first['n']:g}), {fmt_number(last['mean'])} at {last['visit']} "
                              f"(n = {last['n']:g})")
     elif name == "rating_distribution":
-        rated = _rated_parameters(cfg)
+        rated = rated_parameters(cfg)
         if rated:
             parts.append("Parameters: " + ", ".join(
                 f"{p.label} (categories {p.min:g} to {p.max:g})" for p in rated.values()))
@@ -162,14 +162,14 @@ def _alt_numbers(name: str, cfg: Trial, ard: pd.DataFrame) -> str:
             est = change_estimates(ard, code)
             if not (est["analysis"] == "subgroup").any():
                 continue
-            for row in _forest_rows(est, groups, list(cfg.analyses.subgroups.variables)):
+            for row in forest_rows(est, groups, list(cfg.analyses.subgroups.variables)):
                 if row["kind"] == "header":
                     continue
                 r = row["data"]
                 who = ("all subjects" if r["analysis"] == "paired"
                        else f"{r['variable']} = {r['level']}")
                 parts.append(f"{p.label}, {who}{', ' + r['arm'] if several else ''}: "
-                             f"{_fmt(r['change_mean'])} ({_fmt(r['change_ci_low'])} to "
-                             f"{_fmt(r['change_ci_high'])}), n = {r['n_pairs']:g}"
+                             f"{fmt_number(r['change_mean'])} ({fmt_number(r['change_ci_low'])} to "
+                             f"{fmt_number(r['change_ci_high'])}), n = {r['n_pairs']:g}"
                              + ("" if r["tested"] == 1 else ", descriptive only"))
     return (" " + "; ".join(parts) + ".") if parts else ""

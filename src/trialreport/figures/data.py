@@ -25,7 +25,7 @@ a panel in ``rating_distribution``."""
 # ---------------------------------------------------------------------------------------
 
 
-def _level(cfg: Trial) -> str:
+def confidence_label(cfg: Trial) -> str:
     return f"{100 * cfg.analyses.confidence:g}%"
 
 
@@ -79,7 +79,7 @@ def _split_group(group: str) -> tuple[str, str, str]:
     return arm, variable, level
 
 
-def _rated_parameters(cfg: Trial) -> dict[str, Parameter]:
+def rated_parameters(cfg: Trial) -> dict[str, Parameter]:
     return {code: p for code, p in cfg.design.parameters.items()
             if p.integer and 1 <= p.max - p.min + 1 <= MAX_CATEGORIES}
 
@@ -150,7 +150,7 @@ def rating_counts(efficacy: pd.DataFrame, subjects: pd.DataFrame,
     if records is None:
         records = efficacy_set(efficacy, subjects)
     out = []
-    for code, p in _rated_parameters(cfg).items():
+    for code, p in rated_parameters(cfg).items():
         categories = np.arange(int(p.min), int(p.max) + 1, dtype=float)
         for (arm, visitn), at in records[records["PARAMCD"] == code].groupby(
                 ["TRT01P", "AVISITN"], sort=True):

@@ -14,15 +14,15 @@ from trialreport.common.config import Trial, as_trial
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
-from trialreport.figures.data import _level, arms, change_estimates
+from trialreport.figures.data import arms, change_estimates, confidence_label
 from trialreport.figures.style import (
     OKABE_ITO,
-    _arm_style,
-    _fmt,
-    _new_figure,
-    _placeholder,
-    _style,
+    arm_style,
     artist_id,
+    draw_placeholder,
+    figure_style,
+    fmt_number,
+    new_figure,
 )
 
 
@@ -54,10 +54,10 @@ def subgroup_forest_figure(ard: pd.DataFrame, trial: Trial | Mapping[str, Any],
 
     cfg = as_trial(trial, trial_id)
     title = "Mean change in subgroups"
-    with _style():
+    with figure_style():
         subgroups = cfg.analyses.subgroups
         if subgroups is None or not subgroups.variables:
-            return _placeholder("No subgroups in this trial's config", title)
+            return draw_placeholder("No subgroups in this trial's config", title)
         groups = arms(ard)
         variables = list(subgroups.variables)
         panels = []
@@ -67,14 +67,14 @@ def subgroup_forest_figure(ard: pd.DataFrame, trial: Trial | Mapping[str, Any],
             if len(sub):
                 panels.append((code, p, est))
         if not panels:
-            return _placeholder("No subgroup results in ard.csv (no parameter with a "
+            return draw_placeholder("No subgroup results in ard.csv (no parameter with a "
                                 "baseline to change from)", title)
-        layouts = [_forest_rows(est, groups, variables) for _, _, est in panels]
+        layouts = [forest_rows(est, groups, variables) for _, _, est in panels]
         heights = [len(rows) for rows in layouts]
-        fig = _new_figure(8.2, sum(0.27 * h + 1.1 for h in heights) + 0.4)
+        fig = new_figure(8.2, sum(0.27 * h + 1.1 for h in heights) + 0.4)
         axes = fig.subplots(len(panels), 1, squeeze=False,
                             height_ratios=[0.27 * h + 1.1 for h in heights]).ravel()
-        fig.suptitle(f"{title} ({_level(cfg)} CI), complete pairs", fontweight="bold")
+        fig.suptitle(f"{title} ({confidence_label(cfg)} CI), complete pairs", fontweight="bold")
         for ax, (code, p, est), rows in zip(axes, panels, layouts, strict=True):
             to_text = blended_transform_factory(ax.transAxes, ax.transData)
             ticks, labels, bold = [], [], []
@@ -87,18 +87,18 @@ def subgroup_forest_figure(ard: pd.DataFrame, trial: Trial | Mapping[str, Any],
                     continue
                 r = row["data"]
                 i = groups.index(r["arm"]) if r["arm"] in groups else 0
-                colour = (_arm_style(i)["color"] if len(groups) > 1 else
+                colour = (arm_style(i)["color"] if len(groups) > 1 else
                           OKABE_ITO["black"] if r["analysis"] == "paired" else OKABE_ITO["blue"])
                 tested = r["tested"] == 1
                 ax.plot([r["change_ci_low"], r["change_ci_high"]], [y, y], color=colour,
                         lw=1.6, ls="-" if tested else (0, (3, 2)),
                         gid=artist_id("ci", code, r["group"]))
-                marker = "D" if r["analysis"] == "paired" else _arm_style(i)["marker"]
+                marker = "D" if r["analysis"] == "paired" else arm_style(i)["marker"]
                 ax.plot([r["change_mean"]], [y], ls="none", marker=marker, ms=6,
                         color=colour, markerfacecolor=colour if tested else "white",
                         markeredgewidth=1.4, zorder=3, gid=artist_id("est", code, r["group"]))
-                text = (f"{_fmt(r['change_mean'])} ({_fmt(r['change_ci_low'])}, "
-                        f"{_fmt(r['change_ci_high'])})   {r['n_pairs']:g}"
+                text = (f"{fmt_number(r['change_mean'])} ({fmt_number(r['change_ci_low'])}, "
+                        f"{fmt_number(r['change_ci_high'])})   {r['n_pairs']:g}"
                         + ("" if tested else " (descriptive only)"))
                 ax.text(1.02, y, text, transform=to_text, va="center", fontsize=8,
                         color="black" if tested else "#444444",
@@ -118,23 +118,23 @@ def subgroup_forest_figure(ard: pd.DataFrame, trial: Trial | Mapping[str, Any],
             ax.xaxis.set_major_locator(MaxNLocator(nbins=6))
             ax.spines["left"].set_visible(False)
             ax.grid(axis="x", alpha=0.3)
-            ax.text(1.02, len(rows) + 0.75, f"Mean ({_level(cfg)} CI)   n pairs",
+            ax.text(1.02, len(rows) + 0.75, f"Mean ({confidence_label(cfg)} CI)   n pairs",
                     transform=to_text, va="center", fontsize=8, fontweight="bold")
             sets = est.loc[est["analysis"] == "paired", "analysis_set"]
             span = sets.iloc[0] if len(sets) else ""
             ax.set_title(f"{p.label}" + (f": {span}" if span else ""), loc="left")
-            ax.set_xlabel(f"Mean change in {p.label} ({_level(cfg)} CI)")
+            ax.set_xlabel(f"Mean change in {p.label} ({confidence_label(cfg)} CI)")
         if len(groups) > 1:
             from matplotlib.lines import Line2D
 
-            handles = [Line2D([], [], color=_arm_style(i)["color"],
-                              marker=_arm_style(i)["marker"], label=a)
+            handles = [Line2D([], [], color=arm_style(i)["color"],
+                              marker=arm_style(i)["marker"], label=a)
                        for i, a in enumerate(groups)]
             fig.legend(handles=handles, loc="outside lower center", ncols=len(groups))
     return fig
 
 
-def _forest_rows(est: pd.DataFrame, groups: list[str],
+def forest_rows(est: pd.DataFrame, groups: list[str],
                  variables: list[str]) -> list[dict[str, Any]]:
     """The rows of a forest panel, top to bottom: all subjects (per arm), then per subgroup
     variable a header and its levels (numeric levels by value), arms in protocol order."""

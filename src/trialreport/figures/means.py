@@ -14,15 +14,15 @@ from trialreport.common.config import Trial, as_trial
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
-from trialreport.figures.data import _level, arms, by_visit
+from trialreport.figures.data import arms, by_visit, confidence_label
 from trialreport.figures.style import (
-    _arm_style,
-    _grid,
-    _new_figure,
-    _placeholder,
-    _style,
-    _visit_axis,
+    add_grid,
+    arm_style,
     artist_id,
+    draw_placeholder,
+    figure_style,
+    new_figure,
+    visit_axis,
 )
 
 
@@ -34,18 +34,18 @@ def means_by_visit_figure(ard: pd.DataFrame, trial: Trial | Mapping[str, Any],
     and the intervals ``ci`` (a LineCollection of (x, ci_low)-(x, ci_high) segments; a visit
     whose CI is not available, n < 2, has none)."""
     cfg = as_trial(trial, trial_id)
-    level = _level(cfg)
-    with _style():
+    level = confidence_label(cfg)
+    with figure_style():
         groups = arms(ard)
         params = [(c, p) for c, p in cfg.design.parameters.items()
                   if ((ard["analysis"] == "by_visit") & (ard["parameter"] == c)).any()]
         if not params:
-            return _placeholder("No by-visit results in ard.csv", "Mean by visit")
+            return draw_placeholder("No by-visit results in ard.csv", "Mean by visit")
         ncols = min(len(params), 2)
-        fig = _new_figure(4.6 * ncols + (1.6 if len(groups) > 1 else 0),
+        fig = new_figure(4.6 * ncols + (1.6 if len(groups) > 1 else 0),
                           3.4 * math.ceil(len(params) / ncols))
         fig.suptitle(f"Mean by visit ({level} CI), observed cases", fontweight="bold")
-        for ax, (code, p) in zip(_grid(fig, len(params), ncols), params, strict=True):
+        for ax, (code, p) in zip(add_grid(fig, len(params), ncols), params, strict=True):
             visits = sorted(ard.loc[(ard["analysis"] == "by_visit")
                                     & (ard["parameter"] == code), "visitn"].unique())
             spacing = float(np.min(np.diff(visits))) if len(visits) > 1 else 1.0
@@ -55,7 +55,7 @@ def means_by_visit_figure(ard: pd.DataFrame, trial: Trial | Mapping[str, Any],
                     continue
                 x = rows["visitn"].to_numpy(float)
                 x = x + (i - (len(groups) - 1) / 2) * 0.07 * spacing
-                style = _arm_style(i)
+                style = arm_style(i)
                 mean, low, high = (rows[s].to_numpy(float) for s in ("mean", "ci_low",
                                                                      "ci_high"))
                 ok = np.isfinite(low) & np.isfinite(high) & np.isfinite(mean)
@@ -67,7 +67,7 @@ def means_by_visit_figure(ard: pd.DataFrame, trial: Trial | Mapping[str, Any],
                     bars.lines[2][0].set_gid(artist_id("ci", code, arm))
                 ax.plot(x, mean, color=style["color"], marker=style["marker"], lw=1.8, ms=5,
                         label=arm, gid=artist_id("mean", code, arm))
-            _visit_axis(ax, cfg, visits)
+            visit_axis(ax, cfg, visits)
             ax.set_title(f"{p.label}: {p.name}" if len(p.name) < 45 else p.label)
             ax.set_ylabel(f"Mean {p.label} ({level} CI)")
             ax.grid(axis="y", alpha=0.3)

@@ -17,20 +17,20 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 from trialreport.figures.data import (
     MAX_CATEGORIES,
-    _rated_parameters,
     arms,
     check_counts_against_ard,
     efficacy_set,
+    rated_parameters,
     rating_counts,
 )
 from trialreport.figures.style import (
     CATEGORY_COLOURS,
-    _fmt,
-    _new_figure,
-    _placeholder,
-    _style,
-    _text_colour,
     artist_id,
+    draw_placeholder,
+    figure_style,
+    fmt_number,
+    new_figure,
+    text_colour,
 )
 
 
@@ -44,10 +44,10 @@ def rating_distribution_figure(efficacy: pd.DataFrame, subjects: pd.DataFrame,
     Artists (``artist_id``): a bar ``bars`` per parameter, arm, category and visitn
     (height = percent)."""
     cfg = as_trial(trial, trial_id)
-    with _style():
-        rated = _rated_parameters(cfg)
+    with figure_style():
+        rated = rated_parameters(cfg)
         if not rated:
-            return _placeholder(f"No parameter rated on {MAX_CATEGORIES} categories or fewer",
+            return draw_placeholder(f"No parameter rated on {MAX_CATEGORIES} categories or fewer",
                                 "Distribution of ratings by visit")
         if records is None:
             records = efficacy_set(efficacy, subjects)
@@ -57,13 +57,13 @@ def rating_distribution_figure(efficacy: pd.DataFrame, subjects: pd.DataFrame,
         panels = [(code, arm) for code in rated for arm in groups
                   if ((counts["parameter"] == code) & (counts["group"] == arm)).any()]
         if not panels:
-            return _placeholder("No ratings in the efficacy set",
+            return draw_placeholder("No ratings in the efficacy set",
                                 "Distribution of ratings by visit")
         # A row per parameter (its own legend at the right: categories differ between
         # parameters), a column per arm.
         codes = list(dict.fromkeys(code for code, _ in panels))
         ncols = len(groups)
-        fig = _new_figure(4.6 * ncols + 1.3, 3.3 * len(codes))
+        fig = new_figure(4.6 * ncols + 1.3, 3.3 * len(codes))
         fig.suptitle("Ratings by visit, percent of subjects rated (observed cases)",
                      fontweight="bold")
         axes = fig.subplots(len(codes), ncols, squeeze=False)
@@ -102,8 +102,8 @@ def _stacked_bars(ax: Axes, counts: pd.DataFrame, code: str, arm: str, p: Parame
             patch.set_gid(artist_id("bars", code, arm, category, visitn))
         for xi, b, s in zip(x, bottom, share, strict=True):
             if s >= 8:
-                ax.text(xi, b + s / 2, _fmt(s, 0), ha="center", va="center", fontsize=7,
-                        color=_text_colour(colour))
+                ax.text(xi, b + s / 2, fmt_number(s, 0), ha="center", va="center", fontsize=7,
+                        color=text_colour(colour))
         bottom = bottom + share
     n = at.drop_duplicates("visitn").set_index("visitn")["n"].reindex(visits)
     ax.set_xticks(x, [f"{cfg.design.visit_name(int(v))}\nn = {int(k)}" for v, k in n.items()])

@@ -54,7 +54,7 @@ from trialreport.figures.data import EFFICACY_COLUMNS, SUBJECT_COLUMNS, efficacy
 from trialreport.figures.forest import subgroup_forest_figure
 from trialreport.figures.means import means_by_visit_figure
 from trialreport.figures.ratings import rating_distribution_figure
-from trialreport.figures.style import PNG_DPI, _style
+from trialreport.figures.style import PNG_DPI, figure_style
 from trialreport.figures.trajectories import trajectories_figure
 
 
@@ -91,7 +91,7 @@ def figure_bytes(fig: Figure, fmt: str, caption: str = "", alt: str = "") -> byt
     else:
         raise ValueError(f"format {fmt!r}: figures are written as {', '.join(FORMATS)}")
     buffer = _bytesio.BytesIO()
-    with _style():
+    with figure_style():
         fig.savefig(buffer, format=fmt, dpi=PNG_DPI, metadata=metadata, facecolor="white")
     return buffer.getvalue()
 

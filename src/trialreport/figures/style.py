@@ -63,14 +63,14 @@ def artist_id(kind: str, *keys: Any) -> str:
 
 
 @contextmanager
-def _style() -> Iterator[None]:
+def figure_style() -> Iterator[None]:
     import matplotlib as mpl
 
     with mpl.rc_context(STYLE):
         yield
 
 
-def _new_figure(width: float, height: float) -> Figure:
+def new_figure(width: float, height: float) -> Figure:
     """A figure on an Agg canvas, outside pyplot (no global state, no display needed)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -80,7 +80,7 @@ def _new_figure(width: float, height: float) -> Figure:
     return fig
 
 
-def _grid(fig: Figure, n: int, ncols: int, **kwargs: Any) -> list[Axes]:
+def add_grid(fig: Figure, n: int, ncols: int, **kwargs: Any) -> list[Axes]:
     nrows = math.ceil(n / ncols)
     axes = fig.subplots(nrows, ncols, squeeze=False, **kwargs).ravel().tolist()
     for ax in axes[n:]:
@@ -88,20 +88,20 @@ def _grid(fig: Figure, n: int, ncols: int, **kwargs: Any) -> list[Axes]:
     return axes[:n]
 
 
-def _placeholder(message: str, title: str) -> Figure:
-    fig = _new_figure(6.4, 2.0)
+def draw_placeholder(message: str, title: str) -> Figure:
+    fig = new_figure(6.4, 2.0)
     fig.suptitle(title, fontweight="bold")
     fig.text(0.5, 0.45, message, ha="center", va="center", fontsize=11, color="#333333",
              gid="placeholder")
     return fig
 
 
-def _arm_style(index: int) -> dict[str, str]:
+def arm_style(index: int) -> dict[str, str]:
     return {"color": ARM_COLOURS[index % len(ARM_COLOURS)],
             "marker": ARM_MARKERS[index % len(ARM_MARKERS)]}
 
 
-def _visit_axis(ax: Axes, cfg: Trial, visitns: Sequence[float]) -> None:
+def visit_axis(ax: Axes, cfg: Trial, visitns: Sequence[float]) -> None:
     visits = sorted(set(visitns))
     ax.set_xticks(visits, [cfg.design.visit_name(int(v)) for v in visits])
     if len(visits) > 6:
@@ -109,13 +109,13 @@ def _visit_axis(ax: Axes, cfg: Trial, visitns: Sequence[float]) -> None:
     ax.set_xlabel("Visit")
 
 
-def _fmt(value: float, decimals: int = 2) -> str:
+def fmt_number(value: float, decimals: int = 2) -> str:
     from trialreport.common.formatting import round_half_up
 
     return "NA" if value != value else round_half_up(value, decimals)
 
 
-def _text_colour(hex_colour: str) -> str:
+def text_colour(hex_colour: str) -> str:
     """Black or white, whichever contrasts more with the background (WCAG luminance)."""
     rgb = [int(hex_colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
     lin = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]

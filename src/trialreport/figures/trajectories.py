@@ -19,13 +19,13 @@ from trialreport.figures.data import arms, by_visit, check_counts_against_ard, e
 from trialreport.figures.style import (
     OKABE_ITO,
     SUBJECT_GREY,
-    _arm_style,
-    _grid,
-    _new_figure,
-    _placeholder,
-    _style,
-    _visit_axis,
+    add_grid,
+    arm_style,
     artist_id,
+    draw_placeholder,
+    figure_style,
+    new_figure,
+    visit_axis,
 )
 
 MAX_TRAJECTORIES = 200
@@ -46,7 +46,7 @@ def trajectories_figure(efficacy: pd.DataFrame, subjects: pd.DataFrame, ard: pd.
     from matplotlib.collections import LineCollection
 
     cfg = as_trial(trial, trial_id)
-    with _style():
+    with figure_style():
         if records is None:
             records = efficacy_set(efficacy, subjects)
         check_counts_against_ard(records, ard, "trajectories")
@@ -54,13 +54,13 @@ def trajectories_figure(efficacy: pd.DataFrame, subjects: pd.DataFrame, ard: pd.
         params = [(c, p) for c, p in cfg.design.parameters.items()
                   if (records["PARAMCD"] == c).any()]
         if not params:
-            return _placeholder("No ratings in the efficacy set", "Individual trajectories")
+            return draw_placeholder("No ratings in the efficacy set", "Individual trajectories")
         ncols = len(groups) if len(groups) > 1 else min(len(params), 2)
         panels = [(c, p, a) for c, p in params for a in groups]
-        fig = _new_figure(4.4 * ncols, 3.4 * math.ceil(len(panels) / ncols))
+        fig = new_figure(4.4 * ncols, 3.4 * math.ceil(len(panels) / ncols))
         fig.suptitle("Individual trajectories (grey) and mean (coloured), observed cases",
                      fontweight="bold")
-        axes = _grid(fig, len(panels), ncols, sharey=False)
+        axes = add_grid(fig, len(panels), ncols, sharey=False)
         for ax, (code, p, arm) in zip(axes, panels, strict=True):
             i = groups.index(arm)
             rows = records[(records["PARAMCD"] == code) & (records["TRT01P"] == arm)]
@@ -81,13 +81,13 @@ def trajectories_figure(efficacy: pd.DataFrame, subjects: pd.DataFrame, ard: pd.
                 ax.plot(pts[:, 0], pts[:, 1], ls="none", marker=".", color=SUBJECT_GREY,
                         alpha=0.5, gid=artist_id("single", code, arm))
             mean = by_visit(ard, code, arm)
-            style = _arm_style(i)
+            style = arm_style(i)
             ax.plot(mean["visitn"].to_numpy(float), mean["mean"].to_numpy(float),
                     color=style["color"] if len(groups) > 1 else OKABE_ITO["blue"],
                     marker=style["marker"], lw=2.4, ms=5, zorder=3, label="mean",
                     gid=artist_id("mean", code, arm),
                     path_effects=[patheffects.withStroke(linewidth=4.2, foreground="white")])
-            _visit_axis(ax, cfg, rows["AVISITN"].tolist() + mean["visitn"].tolist())
+            visit_axis(ax, cfg, rows["AVISITN"].tolist() + mean["visitn"].tolist())
             pad = 0.04 * (p.max - p.min)
             ax.set_ylim(p.min - pad, p.max + pad)
             count = (f"{len(ids)} subjects" if len(shown) == len(ids)

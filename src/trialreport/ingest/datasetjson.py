@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from trialreport.ingest.source import ROW_COLUMN, InputFileError, _read_bytes
+from trialreport.ingest.source import ROW_COLUMN, InputFileError, read_bytes
 
 RULE = "not_datasetjson"
 
@@ -69,7 +69,7 @@ def read_datasetjson(path: str | Path, raw: bytes | None = None,
     """
     path = Path(path)
     if raw is None:
-        raw = _read_bytes(path)
+        raw = read_bytes(path)
     if not raw.removeprefix(b"\xef\xbb\xbf").strip():
         raise InputFileError(path, "file is empty (no metadata, no rows)", rule="empty_file",
                              row=1, value=f"{len(raw)} bytes")

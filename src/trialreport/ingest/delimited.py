@@ -32,7 +32,7 @@ _BLANK_FILE = re.compile(rb"(?:\xef\xbb\xbf)?\s*\Z")
 """A file with nothing but a byte-order mark and whitespace (that ``bytes.strip`` strips)."""
 
 
-def _read_csv(path: Path, raw: bytes, delimiter: str, encoding: str,
+def read_delimited(path: Path, raw: bytes, delimiter: str, encoding: str,
               fast: bool = True) -> pd.DataFrame:
     if _BLANK_FILE.match(raw):  # (raw.strip() would copy the whole file)
         raise InputFileError(path, "file is empty (no header, no rows)", rule="empty_file",

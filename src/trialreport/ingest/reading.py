@@ -1,9 +1,11 @@
-"""Reading trial datasets and writing outputs.
+"""Reading a trial's dataset in any supported format, then applying its column map and codes.
 
-Reading is deliberately strict and explains itself: every problem raises ``InputFileError``
-naming the file (and the column or row where there is one). Inputs are only ever opened for
-reading. Outputs are written atomically (to a temporary file in the same folder, then renamed),
-so an interrupted run never leaves a half-written file that a later run would trust.
+``read_table`` finds the format (from the config or the file's extension) and hands the file
+to that format's reader: ``delimited`` (CSV and other delimited text), Parquet (here),
+``xpt`` (SAS transport) or ``datasetjson`` (CDISC Dataset-JSON); none of them imports this
+module back. Reading is deliberately strict and explains itself: every problem raises
+``InputFileError`` naming the file (and the column or row where there is one). Inputs are
+only ever opened for reading.
 """
 
 from __future__ import annotations
@@ -13,9 +15,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from trialreport.ingest.delimited import _read_csv
-from trialreport.ingest.source import ROW_COLUMN, InputFileError, _read_bytes
-from trialreport.ingest.xpt import _head, _read_xpt
+from trialreport.ingest.delimited import read_delimited
+from trialreport.ingest.source import ROW_COLUMN, InputFileError, read_bytes
+from trialreport.ingest.xpt import file_head, read_xpt
 
 FORMATS = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".parquet": "parquet", ".xpt": "xpt",
            ".json": "datasetjson", ".ndjson": "datasetjson"}
@@ -39,7 +41,7 @@ def _read_parquet(path: Path) -> pd.DataFrame:
     except Exception as exc:  # pyarrow raises several types for a non-Parquet file
         raise InputFileError(path, f"is not a readable Parquet file ({type(exc).__name__}: "
                              f"{str(exc).splitlines()[0] if str(exc) else ''})",
-                             rule="not_parquet", value=_head(path)) from None
+                             rule="not_parquet", value=file_head(path)) from None
     frame = frame.reset_index(drop=True)
     frame[ROW_COLUMN] = pd.array(range(1, len(frame) + 1), dtype="int64")
     return frame
@@ -50,7 +52,7 @@ def _read_datasetjson(path: Path, raw_or_path: bytes | Path, encoding: str) -> p
     (imported here, when such a file is read, as it imports this module)."""
     from trialreport.ingest.datasetjson import read_datasetjson
 
-    raw = raw_or_path if isinstance(raw_or_path, bytes) else _read_bytes(Path(raw_or_path))
+    raw = raw_or_path if isinstance(raw_or_path, bytes) else read_bytes(Path(raw_or_path))
     return read_datasetjson(path, raw, encoding)
 
 
@@ -74,17 +76,17 @@ def read_table(
     path = Path(path)
     fmt = detect_format(path, fmt)
     if fmt == "csv":
-        raw = _read_bytes(path)
-        return _read_csv(path, raw, delimiter, encoding)
+        raw = read_bytes(path)
+        return read_delimited(path, raw, delimiter, encoding)
     if fmt == "datasetjson":
-        return _read_datasetjson(path, _read_bytes(path), encoding)
-    _read_bytes(path)  # existence and readability, with the same messages as CSV
+        return _read_datasetjson(path, read_bytes(path), encoding)
+    read_bytes(path)  # existence and readability, with the same messages as CSV
     if path.stat().st_size == 0:
         raise InputFileError(path, "file is empty", rule="empty_file", row=1, value="0 bytes")
     if fmt == "parquet":
         frame = _read_parquet(path)
     elif fmt == "xpt":
-        frame = _read_xpt(path, encoding)
+        frame = read_xpt(path, encoding)
     else:
         raise InputFileError(path, f"unknown format {fmt!r}; use csv, parquet, xpt or "
                              "datasetjson",

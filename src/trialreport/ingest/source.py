@@ -41,7 +41,7 @@ class InputFileError(Exception):
         super().__init__(f"{path}: {message}")
 
 
-def _read_bytes(path: Path) -> bytes:
+def read_bytes(path: Path) -> bytes:
     if not path.exists():
         raise InputFileError(path, "file not found", rule="file_not_found", value=str(path))
     if path.is_dir():

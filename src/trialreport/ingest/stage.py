@@ -26,7 +26,7 @@ from trialreport.ingest.records import (
 from trialreport.ingest.source import ROW_COLUMN, InputFileError
 from trialreport.reproduce.stage import reproduce_targets  # noqa: F401 - the stages' API
 from trialreport.validate import contracts
-from trialreport.validate.failures import _clear_failure_report, _write_failure_report
+from trialreport.validate.failures import clear_failure_report, write_failure_report
 
 log = logging.getLogger("trialreport")
 
@@ -68,7 +68,7 @@ def ingest(trial: Trial | Mapping[str, Any], schema_dir: str | Path,
     trial = as_trial(trial, trial_id)
     remove_stale_outputs(Path(outputs["subjects"]).parent.parent)
     if report_dir is not None:
-        _clear_failure_report(report_dir)
+        clear_failure_report(report_dir)
     problems: list[pd.DataFrame] = []
     frames, selections = {}, {}
     known = contracts.load_contracts(schema_dir, list(DATASETS))
@@ -103,7 +103,7 @@ def ingest(trial: Trial | Mapping[str, Any], schema_dir: str | Path,
         frames[name] = frame
     if problems:
         table = pd.concat(problems, ignore_index=True)
-        target = _write_failure_report(table, report_dir, "Files that cannot be read")
+        target = write_failure_report(table, report_dir, "Files that cannot be read")
         raise StageError(contracts.summarise_failures(table, target, title="Cannot read "
                                                       "the trial's data"))
     for name, frame in frames.items():

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,13 +23,13 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 import yaml
 
-from trialreport.common.config import Parameter, Trial, as_trial
 from trialreport.common.frames import member_of
 from trialreport.ingest.source import ROW_COLUMN
-from trialreport.validate.rules import _show
+from trialreport.validate.rules import show_value
 
 if TYPE_CHECKING:  # pandera is imported where a frame is validated: ingest needs the
     import pandera.pandas as pa  # contracts' columns, not pandera's 1-2 s of imports
+from trialreport.validate.domain import Domain
 from trialreport.validate.rules import RULES, Rule
 
 FAILURE_COLUMNS = ["dataset", "file", "row", "column", "rule", "value", "message", "severity"]
@@ -97,69 +97,6 @@ def load_contract(path: str | Path) -> Contract:
 
 def load_contracts(schema_dir: str | Path, datasets: list[str]) -> dict[str, Contract]:
     return {name: load_contract(Path(schema_dir) / f"{name}.yaml") for name in datasets}
-
-
-@dataclass
-class Domain:
-    """Trial-specific value domains, from the trial's config and the subjects file.
-
-    A domain the config leaves out (no ``dose_levels``, ``age_range`` or ``study_days``) is
-    None, and the check that would use it is not made."""
-
-    visits: dict[str, int]
-    parameters: dict[str, Parameter]
-    dose_levels: list[float] | None
-    periods: dict[str, tuple[float, float]]
-    study_days: tuple[int, int] | None
-    age_range: tuple[int, int] | None
-    visit_days: dict[str, int] = field(default_factory=dict)
-    visit_windows: dict[str, int] = field(default_factory=dict)
-    period_doses: dict[str, list[float]] = field(default_factory=dict)
-    """The dose levels a period allows, for periods whose config lists ``dose_levels``."""
-    subject_ids: list[str] | None = None
-    """None until the subjects dataset is read; then the membership check applies."""
-
-    @classmethod
-    def from_trial(cls, trial: Trial) -> Domain:
-        design = trial.design
-        windows = {}
-        for v in design.visits:
-            window = v.window_days if v.window_days is not None else design.visit_window_days
-            if window is not None and v.day is not None:
-                windows[v.name] = int(window)
-        return cls(
-            visit_days={v.name: int(v.day) for v in design.visits if v.day is not None},
-            visit_windows=windows,
-            visits={v.name: v.number for v in design.visits},
-            parameters=dict(design.parameters),
-            dose_levels=list(design.dose_levels) if design.dose_levels is not None else None,
-            periods={p.name: (p.first_day, p.last_day) for p in design.periods},
-            study_days=design.study_days,
-            age_range=design.age_range,
-            period_doses={p.name: list(p.dose_levels) for p in design.periods
-                          if p.dose_levels is not None},
-        )
-
-    @classmethod
-    def from_trial_config(cls, trial: Trial | Mapping[str, Any]) -> Domain:
-        return cls.from_trial(as_trial(trial))
-
-    def lookup(self, name: str) -> Any:
-        values = {
-            "visit_names": list(self.visits),
-            "visit_numbers": sorted(set(self.visits.values())),
-            "parameter_codes": list(self.parameters),
-            "dose_levels": self.dose_levels,
-            "periods": list(self.periods),
-            "study_days": self.study_days,
-            "onset_days": (None if self.study_days is None
-                           else (-math.inf, self.study_days[1])),
-            "age_range": self.age_range,
-            "subject_ids": self.subject_ids,
-        }
-        if name not in values:
-            raise KeyError(f"unknown domain {name!r}; known: {sorted(values)}")
-        return values[name]
 
 
 # ---------------------------------------------------------------------------------------
@@ -321,7 +258,7 @@ def _describe(rule: str, column: str, value: Any, contract: Contract, domain: Do
         return "is not a subject in the subjects dataset (USUBJID there)"
     if rule == "allowed_values" and spec is not None:
         allowed = _resolve(spec.allowed, domain)
-        shown = ", ".join(_show(v) for v in list(allowed)[:12])
+        shown = ", ".join(show_value(v) for v in list(allowed)[:12])
         more = " ..." if len(allowed) > 12 else ""
         key = _config_key(spec.allowed, domain)
         source = f" (from the trial's config, {key})" if key else ""
@@ -403,7 +340,7 @@ def _from_pandera(cases: pd.DataFrame, contract: Contract, domain: Domain,
         if rule == "unique_key" or rule in RULES:
             cols = (contract.key_in(raw.columns) if rule == "unique_key"
                     else list(RULES[rule].columns))
-            value = "; ".join(f"{c}={_show(raw.loc[index, c])}" for c in cols)
+            value = "; ".join(f"{c}={show_value(raw.loc[index, c])}" for c in cols)
             message = _describe(rule, "+".join(cols), value, contract, domain)
             explain = RULES[rule].explain if rule in RULES else None
             if explain is not None:

@@ -14,12 +14,12 @@ from trialreport.common.runner import StageError, run_stage, setup_logging  # no
 from trialreport.reproduce.stage import reproduce_targets  # noqa: F401 - the stages' API
 
 
-def _clear_failure_report(report_dir: str | Path) -> None:
+def clear_failure_report(report_dir: str | Path) -> None:
     for stale in ("failures.csv", "summary.md"):
         (Path(report_dir) / stale).unlink(missing_ok=True)
 
 
-def _write_failure_report(table: pd.DataFrame, report_dir: str | Path | None,
+def write_failure_report(table: pd.DataFrame, report_dir: str | Path | None,
                           heading: str) -> str:
     if report_dir is None:
         return "(not written: no report folder given)"

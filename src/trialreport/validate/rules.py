@@ -22,7 +22,7 @@ if TYPE_CHECKING:  # pandera is imported where a frame is validated: ingest need
     pass  # contracts' columns, not pandera's 1-2 s of imports
 
 if TYPE_CHECKING:
-    from trialreport.validate.contracts import Domain
+    from trialreport.validate.domain import Domain
 
 
 # ---------------------------------------------------------------------------------------
@@ -157,7 +157,7 @@ def _explain_parameter_range(row: pd.Series, dom: Domain) -> str:
     spec = dom.parameters.get(row["PARAMCD"])
     if spec is None:
         return f"{row['PARAMCD']} is not a parameter of the trial's config"
-    return f"{row['PARAMCD']} ranges from {_show(spec.min)} to {_show(spec.max)}"
+    return f"{row['PARAMCD']} ranges from {show_value(spec.min)} to {show_value(spec.max)}"
 
 
 def _explain_integer(row: pd.Series, dom: Domain) -> str:
@@ -186,12 +186,12 @@ def _explain_overlap(df: pd.DataFrame, index: Any, dom: Domain) -> str:
     others = d[(d["subject"] == row["subject"]) & (d.index != index)
                & (d["start"] <= row["end"]) & (d["end"] >= row["start"])]
     shown = ", ".join(str(int(n)) for n in sorted(df.loc[others.index, ROW_COLUMN]))
-    return (f"days {_show(row['start'])} to {_show(row['end'])} of {row['subject']} overlap "
-            f"row(s) {shown}")
+    return (f"days {show_value(row['start'])} to {show_value(row['end'])} of {row['subject']} "
+            f"overlap row(s) {shown}")
 
 
 def _explain_period_doses(row: pd.Series, dom: Domain) -> str:
-    doses = ", ".join(_show(d) for d in dom.period_doses.get(row["APHASE"], []))
+    doses = ", ".join(show_value(d) for d in dom.period_doses.get(row["APHASE"], []))
     return f"{row['APHASE']} allows dose(s) {doses}"
 
 
@@ -233,7 +233,7 @@ RULES: dict[str, Rule] = {
 }
 
 
-def _show(value: Any) -> str:
+def show_value(value: Any) -> str:
     if value is None or value is pd.NA or (isinstance(value, float) and value != value):
         return ""
     if isinstance(value, float) and value.is_integer():

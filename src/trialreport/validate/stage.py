@@ -21,12 +21,12 @@ from trialreport.ingest.records import (
 from trialreport.reproduce.stage import reproduce_targets  # noqa: F401 - the stages' API
 from trialreport.validate.contracts import (
     FAILURE_COLUMNS,
-    Domain,
     load_contracts,
     summarise_failures,
     validate_frame,
 )
-from trialreport.validate.failures import _clear_failure_report, _write_failure_report
+from trialreport.validate.domain import Domain
+from trialreport.validate.failures import clear_failure_report, write_failure_report
 from trialreport.validate.rules import BASELINE_RULE, RULES, missing_baselines
 
 log = logging.getLogger("trialreport")
@@ -57,7 +57,7 @@ def validate(trial: Trial | Mapping[str, Any], schema_dir: str | Path,
     and are then dropped there: the subjects dataset is their one source.
     """
     trial = as_trial(trial, trial_id)
-    _clear_failure_report(report_dir)
+    clear_failure_report(report_dir)
     warn_rules = set(trial.validation.warn)
     unknown = sorted(warn_rules - set(RULES))
     if unknown:
@@ -116,7 +116,7 @@ def validate(trial: Trial | Mapping[str, Any], schema_dir: str | Path,
     table.loc[table["rule"].isin(warn_rules), "severity"] = "warning"
     errors = table[table["severity"] == "error"]
     if len(errors):
-        target = _write_failure_report(table, report_dir, "Validation failures")
+        target = write_failure_report(table, report_dir, "Validation failures")
         raise StageError(summarise_failures(table, target))
     for name in DATASETS:
         io.write_parquet(typed[name], outputs[name])
