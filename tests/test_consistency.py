@@ -363,12 +363,12 @@ def test_config_parses_the_consistency_keys():
 def test_report_lists_only_the_inconsistent_rows_with_their_reason():
     from types import SimpleNamespace
 
-    from trialreport.report.data import ReportData
+    from trialreport.report.sections.reproduction import inconsistent_table
 
     table = reproduce(responder_ard(26, 46, 16, 50), trial("0.0155", "fisher", "57%", "33%"))
-    shown = ReportData.inconsistent_table(SimpleNamespace(reproduction=table.astype(str)))
+    shown = inconsistent_table(SimpleNamespace(reproduction=table.astype(str)))
     assert shown["Target"].tolist() == ["placebo", "p"]
     assert shown["Why no data can give it"].str.contains("no whole number k of 50").all()
     # a reproduction.csv written before the reason column: no rows, no error
     old = table.drop(columns="reason").assign(status="match").astype(str)
-    assert ReportData.inconsistent_table(SimpleNamespace(reproduction=old)).empty
+    assert inconsistent_table(SimpleNamespace(reproduction=old)).empty

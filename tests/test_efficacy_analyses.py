@@ -144,31 +144,40 @@ def test_two_arm_trial_runs_ancova_and_between_arm_responder_tests():
 
 
 def test_report_tables_only_format_ard_numbers():
-    from trialreport.report.data import ReportData
+    from trialreport.report.results import Results
+    from trialreport.report.sections.between_arms import between_arm_tables
+    from trialreport.report.sections.paired import paired_table
+    from trialreport.report.sections.responders import (
+        mcnemar_not_computed,
+        mcnemar_table,
+        responder_table,
+    )
+    from trialreport.report.sections.subgroups import subgroup_table
 
     config, subjects, efficacy, exposure = _trial(arms=2)
     config["design"]["parameters"]["S"]["label"] = "Score"
     ard = build_ard("t", config, subjects, efficacy, exposure)
-    r = ReportData("t", config, ard, pd.DataFrame(), pd.DataFrame(), {})
-    paired = r.paired_table()
+    r = Results("t", config, ard, pd.DataFrame(), pd.DataFrame(), {})
+    paired = paired_table(r)
     assert list(paired["Arm"]) == ["Drug", "Placebo"]
     drug = ard[(ard["analysis"] == "paired") & (ard["group"] == "Drug")]
     assert paired.loc[0, "Pairs"] == f"{_get(drug, statistic='n_pairs'):g}"
     assert paired.loc[0, "Median change"] == f"{_get(drug, statistic='change_median'):g}"
-    assert len(r.paired_table("paired_locf")) == 2
-    resp = r.responder_table()
+    assert len(paired_table(r, "paired_locf")) == 2
+    resp = responder_table(r)
     assert set(resp["Arm"]) == {"Drug", "Placebo"}
-    sub = r.subgroup_table()
+    sub = subgroup_table(r)
     small = sub[sub["Subgroup"] == "TIER = 2"]
     assert (small["Tests"] == "descriptive only: too few pairs (flagged)").all()
-    assert len(r.mcnemar_table()) == 0  # the rule is on CHG: no McNemar
-    assert r.mcnemar_not_computed() == ["Score"]
-    assert set(r.between_arm_tables()) == {"ancova", "responders_between_arms"}
+    assert len(mcnemar_table(r)) == 0  # the rule is on CHG: no McNemar
+    assert mcnemar_not_computed(r) == ["Score"]
+    assert set(between_arm_tables(r)) == {"ancova", "responders_between_arms"}
 
 
 def test_report_rounds_a_mean_half_up_like_the_reproduction_table():
     """3.125 (75/24) is 3.13 in every table: half up, as the reproduction table rounds."""
-    from trialreport.report.data import ReportData
+    from trialreport.report.results import Results
+    from trialreport.report.sections.by_visit import by_visit_table
 
     ard = pd.DataFrame({
         "trial": "t", "analysis": "by_visit", "analysis_set": "", "method": "descriptive",
@@ -180,8 +189,8 @@ def test_report_rounds_a_mean_half_up_like_the_reproduction_table():
     trial = {"design": {"parameters": {"X": {"label": "X", "baseline_visit": 0,
                                            "comparison_visit": 1}},
                         "visits": [{"name": "Week 1", "number": 1}]}}
-    data = ReportData("t", trial, ard, pd.DataFrame(), pd.DataFrame(), {})
-    row = data.by_visit_table().iloc[0]
+    data = Results("t", trial, ard, pd.DataFrame(), pd.DataFrame(), {})
+    row = by_visit_table(data).iloc[0]
     assert row["Mean (SD)"] == "3.13 (0.63)"
     assert row["95% CI of mean"] == "2.87 to 3.39"
 

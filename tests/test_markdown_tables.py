@@ -12,9 +12,8 @@ import pandas as pd
 import pytest
 from nbconvert.filters.markdown_mistune import markdown2html_mistune
 
-from trialreport.report.data import (
+from trialreport.report.markdown import (
     MAX_COLUMNS,
-    ReportData,
     column_chunks,
     display_table,
     markdown_table,
@@ -23,6 +22,13 @@ from trialreport.report.data import (
     transpose,
 )
 from trialreport.report.render import callouts_to_html, markdown_of_notebook, notebook_to_html
+from trialreport.report.results import Results
+from trialreport.report.sections.between_arms import between_arm_csr, between_arm_tables
+from trialreport.report.sections.by_visit import by_visit_table, by_visit_tables
+from trialreport.report.sections.paired import paired_table, paired_tables
+from trialreport.report.sections.responders import responder_table, responder_tables
+from trialreport.report.sections.subgroups import subgroup_table, subgroup_tables
+from trialreport.report.sections.summary import synthetic_notice
 
 
 def cells_of(html: str) -> list[list[str]]:
@@ -109,12 +115,12 @@ def test_a_wide_table_without_group_columns_is_transposed() -> None:
 
 
 @pytest.fixture
-def two_arms() -> ReportData:
+def two_arms() -> Results:
     from test_efficacy_analyses import _trial, build_ard
 
     config, subjects, efficacy, exposure = _trial(arms=2)
     ard = build_ard("t", config, subjects, efficacy, exposure)
-    return ReportData("t", config, ard, pd.DataFrame(), pd.DataFrame(), {})
+    return Results("t", config, ard, pd.DataFrame(), pd.DataFrame(), {})
 
 
 def values(frame: pd.DataFrame) -> set[str]:
@@ -122,11 +128,11 @@ def values(frame: pd.DataFrame) -> set[str]:
 
 
 @pytest.mark.parametrize(("wide", "csr"), [
-    (lambda r: r.paired_table("paired"), lambda r: r.paired_tables("paired")),
-    (lambda r: r.paired_table("paired_locf"), lambda r: r.paired_tables("paired_locf")),
-    (ReportData.subgroup_table, ReportData.subgroup_tables),
-    (ReportData.responder_table, ReportData.responder_tables),
-    (ReportData.by_visit_table, ReportData.by_visit_tables),
+    (lambda r: paired_table(r, "paired"), lambda r: paired_tables(r, "paired")),
+    (lambda r: paired_table(r, "paired_locf"), lambda r: paired_tables(r, "paired_locf")),
+    (subgroup_table, subgroup_tables),
+    (responder_table, responder_tables),
+    (by_visit_table, by_visit_tables),
 ])
 def test_csr_layouts_are_narrow_and_show_every_value_of_the_table(two_arms, wide, csr) -> None:
     table, parts = wide(two_arms), csr(two_arms)
@@ -138,14 +144,14 @@ def test_csr_layouts_are_narrow_and_show_every_value_of_the_table(two_arms, wide
 
 
 def test_between_arm_results_have_arms_as_columns_contrasts_in_their_arm(two_arms) -> None:
-    parts = two_arms.between_arm_csr()
+    parts = between_arm_csr(two_arms)
     assert parts
     for heading, frame in parts:
         assert list(frame.columns) == ["Statistic", "Placebo", "Drug"], heading
     ancova = next(f for h, f in parts if h.startswith("ANCOVA"))
     diff = ancova.set_index("Statistic").loc["diff (vs Placebo)"]
     assert diff["Placebo"] == "" and diff["Drug"] != ""
-    wide = two_arms.between_arm_tables()["ancova"]
+    wide = between_arm_tables(two_arms)["ancova"]
     assert diff["Drug"] == wide.loc[wide["group"] == "Drug vs Placebo", "diff"].iloc[0]
 
 
@@ -171,9 +177,9 @@ def test_a_callout_is_a_boxed_note_on_the_jupyter_path() -> None:
 
 
 def test_the_shipped_notice_is_a_callout_not_raw_html(trial) -> None:
-    r = ReportData("fasoracetam_nfc1", trial, pd.DataFrame(), pd.DataFrame(),
+    r = Results("fasoracetam_nfc1", trial, pd.DataFrame(), pd.DataFrame(),
                    pd.DataFrame(), {})
-    notice = r.synthetic_notice()
+    notice = synthetic_notice(r)
     assert notice.startswith("::: {.callout-warning") and notice.rstrip().endswith(":::")
     assert "**Synthetic data.**" in notice and "<" not in notice
 

@@ -24,8 +24,11 @@ from trialreport.figures.captions import captions, unavailable
 from trialreport.figures.data import FIGURE_NAMES, MAX_CATEGORIES
 from trialreport.figures.means import means_by_visit_figure
 from trialreport.figures.stage import build_figures, write_figures
-from trialreport.report.data import ReportData, figure_label, markdown_text
+from trialreport.report import figure_blocks
+from trialreport.report.figure_blocks import figure_label, figure_markdown, figures_markdown
+from trialreport.report.markdown import markdown_text
 from trialreport.report.render import copy_figures, figures_to_html, notebook_to_html
+from trialreport.report.results import Results
 
 from conftest import REFERENCE, REFERENCE_TRIAL, ROOT, reference_trial_config
 
@@ -49,8 +52,8 @@ class Trial:
                               self.out / "validated" / "subjects.parquet",
                               self.out / "figures", trial_id=self.trial_id)
 
-    def report(self, trial: dict | None = None, ard: pd.DataFrame | None = None) -> ReportData:
-        return ReportData(self.trial_id, trial or self.trial,
+    def report(self, trial: dict | None = None, ard: pd.DataFrame | None = None) -> Results:
+        return Results(self.trial_id, trial or self.trial,
                           self.ard if ard is None else ard, reproduction=pd.DataFrame(),
                           warnings=pd.DataFrame(), provenance={}, results_dir=self.out)
 
@@ -135,7 +138,7 @@ def test_too_many_categories_is_the_reason_for_the_rating_distribution(several_a
 
 
 # ---------------------------------------------------------------------------------------
-# ReportData.figure_markdown: the files, their captions and alt texts, or the reason
+# figure_blocks.figure_markdown: the files, their captions and alt texts, or the reason
 # ---------------------------------------------------------------------------------------
 
 
@@ -148,40 +151,40 @@ def test_each_figure_is_its_file_with_the_caption_and_alt_text_written_into_it(
     texts = captions(reference.trial, reference.ard, REFERENCE_TRIAL)
     report = reference.report()
     for name in FIGURE_NAMES:
-        shown = SHOWN.match(report.figure_markdown(name))
-        assert shown, report.figure_markdown(name)
+        shown = SHOWN.match(figure_markdown(report, name))
+        assert shown, figure_markdown(report, name)
         caption, file, label, alt = shown.groups()
         assert (file, label) == (name, figure_label(name))
         assert unescape(caption) == texts[name][0]
         assert unescape(alt) == " ".join(texts[name][1].split())
         assert (reference.out / "figures" / f"{name}.png").exists()
-    both = report.figures_markdown(["rating_distribution", "trajectories"]).split("\n\n")
+    both = figures_markdown(report, ["rating_distribution", "trajectories"]).split("\n\n")
     assert [SHOWN.match(b).group(2) for b in both] == ["rating_distribution", "trajectories"]
 
 
 def test_a_figure_that_cannot_be_drawn_is_replaced_by_its_reason(reference) -> None:
     trial = without_subgroups(reference.trial)
-    text = reference.report(trial).figure_markdown("subgroup_forest")
+    text = figure_markdown(reference.report(trial), "subgroup_forest")
     assert not SHOWN.match(text) and "figures/" not in text
     assert text == ("**Forest plot of the subgroups: not drawn.** The trial's config names no "
                     "subgroup variables (analyses.subgroups).")
-    assert SHOWN.match(reference.report(trial).figure_markdown("means_by_visit"))
+    assert SHOWN.match(figure_markdown(reference.report(trial), "means_by_visit"))
 
 
 def test_a_missing_figure_file_is_said_not_shown(reference, tmp_path) -> None:
     report = reference.report()
     report.results_dir = tmp_path
-    text = report.figure_markdown("trajectories")
+    text = figure_markdown(report, "trajectories")
     assert "not drawn" in text and "did not write figures/trajectories.png" in text
 
 
 def test_the_report_shows_every_figure_from_the_files_not_drawn_by_itself() -> None:
     qmd = (ROOT / "reports" / "report.qmd").read_text(encoding="utf-8")
-    called = re.findall(r"r\.figures?_markdown\((\[[^\]]*\]|\"\w+\")\)", qmd)
+    called = re.findall(r"figures?_markdown\(r, (\[[^\]]*\]|\"\w+\")\)", qmd)
     names = re.findall(r"\"(\w+)\"", " ".join(called))
     assert sorted(names) == sorted(FIGURE_NAMES)
     assert "matplotlib" not in qmd and "_figure(" not in qmd
-    assert not hasattr(ReportData, "means_by_visit_figure")
+    assert not hasattr(figure_blocks, "means_by_visit_figure")
 
 
 # ---------------------------------------------------------------------------------------
@@ -220,7 +223,7 @@ def test_the_jupyter_page_embeds_each_figure_with_alt_text_and_numbered_caption(
     report = reference.report()
     texts = captions(reference.trial, reference.ard, REFERENCE_TRIAL)
     cell = nbformat.v4.new_code_cell("show()", outputs=[nbformat.v4.new_output(
-        "display_data", data={"text/markdown": report.figures_markdown(
+        "display_data", data={"text/markdown": figures_markdown(report,
             list(FIGURE_NAMES)), "text/plain": "<Markdown>"})])
     page = notebook_to_html(nbformat.v4.new_notebook(cells=[cell]), "t", folder=tmp_path)
     parsed = Figures()

@@ -249,12 +249,13 @@ def test_qualitative_target_on_any_p_value(p, published, status):
 
 
 def test_report_table_shows_the_ard_rates_with_arms_as_columns():
-    from trialreport.report.data import ReportData
+    from trialreport.report.results import Results
+    from trialreport.report.sections.responders import responders_by_arm_tables
 
     config, subjects, scores = _two_arm("non_responder")
     ard = build_ard("t", config, subjects, scores, None)
-    r = ReportData("t", config, ard, pd.DataFrame(), pd.DataFrame(), {})
-    [(heading, table)] = r.responders_by_arm_tables()
+    r = Results("t", config, ard, pd.DataFrame(), pd.DataFrame(), {})
+    [(heading, table)] = responders_by_arm_tables(r)
     assert "PCHG <= -30" in heading and "counted as non-response" in heading
     assert list(table.columns) == ["Statistic", "Placebo", "Drug"]  # reference arm first
     rows = table.set_index("Statistic")
@@ -264,9 +265,9 @@ def test_report_table_shows_the_ard_rates_with_arms_as_columns():
     p = sps.chi2_contingency(np.array([[6, 4], [3, 7]]), correction=False)[1]
     pearson = rows.loc["Chi-square (Pearson, no continuity correction)"]
     assert f"P = {p:.4f}" in pearson["Drug"] and pearson["Placebo"] == ""
-    single = ReportData("t", config, ard[ard["analysis"] != "responders_between_arms"],
+    single = Results("t", config, ard[ard["analysis"] != "responders_between_arms"],
                         pd.DataFrame(), pd.DataFrame(), {})
-    assert single.responders_by_arm_tables() == []
+    assert responders_by_arm_tables(single) == []
 
 
 def test_a_change_rule_on_a_parameter_without_baseline_is_refused_naming_the_key():

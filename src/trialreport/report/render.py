@@ -122,7 +122,7 @@ def _unescape(text: str) -> str:
 
 def figures_to_html(markdown: str, folder: Path, numbers: dict[str, int]) -> str:
     """Quarto figures (``![caption](figures/x.png){#fig-x fig-alt="..."}``, as
-    ``ReportData.figure_markdown`` writes them) as HTML for nbconvert, which knows no
+    ``figure_blocks.figure_markdown`` writes them) as HTML for nbconvert, which knows no
     attributes: ``<figure id="fig-x">`` holding the PNG as a ``data:`` URI (so the page
     stays self-contained), its alt text, and the caption numbered as Quarto numbers it
     ("Figure 1: ..."). ``folder`` is where the image paths lead from; ``numbers`` maps the

@@ -1,0 +1,69 @@
+"""Data checks: sections left out for lack of data, records used, differences between
+the data as delivered and the pipeline's derivations, warnings and exclusions.
+
+Every number is read from the workflow's result files and only formatted here."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from trialreport.report.results import Results
+
+
+def absent_sections(r: Results) -> list[str]:
+    """What the report leaves out because the trial does not deliver the data, and why."""
+    out = []
+    if not r.cfg.has("adverse_events"):
+        out.append("Adverse events: the trial's config names no adverse-events dataset "
+                   "(data.adverse_events), so there are no adverse-event tables.")
+    if not r.cfg.has("exposure"):
+        out.append("Exposure: the trial's config names no exposure dataset "
+                   "(data.exposure), so there is no exposure table, no Treated row in "
+                   "the disposition, no highest dose and no incidence per subject-week.")
+    if not (r.ard["parameter"] == "AGE").any():
+        out.append("Age: the subjects dataset has no AGE column, so age is not "
+                   "summarised.")
+    return out
+
+
+def records_used_table(r: Results) -> pd.DataFrame:
+    """Records read, set aside (with the reason) and used, per dataset (from
+    ``ingested/selection.csv``)."""
+    if r.selection is None or r.selection.empty:
+        return pd.DataFrame()
+    s = r.selection
+    s = s[(s["records"] != "set aside") | (s["n"] != "0")]
+    return pd.DataFrame({"Dataset": s["dataset"], "File": s["file"],
+                         "Records": s["records"], "Which": s["criterion"], "n": s["n"]})
+
+
+def delivered_checks_table(r: Results, limit: int = 50) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Differences between the data as delivered (BASE, CHG, ABLFL, LOCF) and the
+    pipeline's derivation: a count per check, and the first ``limit`` of them."""
+    c = r.checks
+    if c is None or c.empty:
+        return pd.DataFrame(), pd.DataFrame()
+    counts = c.groupby(["check", "note"], sort=True).size().reset_index(name="differences")
+    return counts, c.head(limit)
+
+
+def warnings_table(r: Results) -> pd.DataFrame:
+    return r.warnings[["file", "row", "column", "rule", "value", "message"]]
+
+
+def checks_listing(r: Results, first: pd.DataFrame) -> pd.DataFrame:
+    """The first differences of ``delivered_checks_table`` in five columns."""
+    return pd.DataFrame({
+        "Check": first["check"], "USUBJID": first["USUBJID"],
+        "Parameter, visit": first["PARAMCD"] + ", " + first["AVISIT"],
+        "Row": first["row"],
+        "Delivered / derived": first["delivered"] + " / " + first["derived"],
+    })
+
+
+def warnings_listing(r: Results) -> pd.DataFrame:
+    """``warnings_table`` in four columns: where (file, row, column), rule, value,
+    message."""
+    w = warnings_table(r)
+    return pd.DataFrame({"Where": w["file"] + ", row " + w["row"] + ", " + w["column"],
+                         "Rule": w["rule"], "Value": w["value"], "Message": w["message"]})

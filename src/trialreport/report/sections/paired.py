@@ -1,0 +1,96 @@
+"""Baseline against the comparison visit within subjects (ARD ``paired`` and
+``paired_locf``), in CSR layout.
+
+Every number is read from the workflow's result files and only formatted here."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from trialreport.common.config import Parameter
+from trialreport.report.markdown import csr_by_parameter, format_p
+from trialreport.report.results import Results
+from trialreport.tables.display import fmt_num
+
+
+def paired_row(r: Results, sel: pd.DataFrame, p: Parameter) -> dict[str, str]:
+    """One row of a paired table from the ARD rows of one comparison (no computing)."""
+    get = dict(zip(sel["method"] + ":" + sel["statistic"], sel["value"], strict=True))
+    methods = sel["method"].unique()
+    wmethod = next((m for m in methods if m.startswith("wilcoxon")), "")
+    hlmethod = next((m for m in methods if m.startswith("hodges_lehmann")), "")
+    tested = get.get(next((m for m in methods if m.startswith("flag")), "") + ":tested", 1)
+    why = ", ".join(f"{get[f'count:{k}']:g} {label}" for k, label in (
+        ("n_excluded_no_baseline", "no baseline"),
+        ("n_excluded_no_comparison", "no comparison value"),
+        ("n_excluded_neither", "neither")) if get.get(f"count:{k}", 0))
+    row = {
+        "Parameter": p.label,
+        "Comparison": f"{r.visit_name(p.baseline_visit)} vs "
+                      f"{r.visit_name(p.comparison_visit)}",
+        "Pairs": f"{get['descriptive:n_pairs']:g}",
+        "Excluded (why)": f"{get['count:n_excluded']:g}" + (f" ({why})" if why else ""),
+        "Baseline mean (SD)": f"{fmt_num(get['descriptive:baseline_mean'], 2)} "
+                              f"({fmt_num(get['descriptive:baseline_sd'], 2)})",
+        "Comparison mean (SD)": f"{fmt_num(get['descriptive:comparison_mean'], 2)} "
+                                f"({fmt_num(get['descriptive:comparison_sd'], 2)})",
+        "Mean change (SD) [95% CI]": f"{fmt_num(get['descriptive:change_mean'], 2)} "
+                                     f"({fmt_num(get['descriptive:change_sd'], 2)}) "
+                                     f"[{fmt_num(get['t-based CI:change_ci_low'], 2)}, "
+                                     f"{fmt_num(get['t-based CI:change_ci_high'], 2)}]",
+        "Median change": f"{get['descriptive:change_median']:g}",
+    }
+    if "count: DTYPE = LOCF:n_imputed_comparison" in get:
+        row["Carried forward (baseline, comparison)"] = (
+            f"{get['count: DTYPE = LOCF:n_imputed_baseline']:g}, "
+            f"{get['count: DTYPE = LOCF:n_imputed_comparison']:g}")
+    if not tested:
+        row["Tests"] = "descriptive only: too few pairs (flagged)"
+        return row
+    row |= {
+        "Hodges-Lehmann [95% CI]": (f"{get[hlmethod + ':hl_estimate']:g} "
+                                    f"[{get[hlmethod + ':hl_ci_low']:g}, "
+                                    f"{get[hlmethod + ':hl_ci_high']:g}] "
+                                    f"({hlmethod.removeprefix('hodges_lehmann_')})"
+                                    if hlmethod else ""),
+        "Cohen's dz [95% CI]": (f"{fmt_num(get['cohens_dz_noncentral_t:dz'], 2)} "
+                                f"[{fmt_num(get['cohens_dz_noncentral_t:ci_low'], 2)}, "
+                                f"{fmt_num(get['cohens_dz_noncentral_t:ci_high'], 2)}]"
+                                if "cohens_dz_noncentral_t:dz" in get else ""),
+        "Rank-biserial": (f"{fmt_num(get['rank_biserial_matched_pairs:rank_biserial'], 2)}"
+                          if "rank_biserial_matched_pairs:rank_biserial" in get else ""),
+        "Paired t": (f"t({get['paired_ttest:df']:g}) = {fmt_num(get['paired_ttest:t'], 2)}, "
+                     f"{format_p(get['paired_ttest:p_value'])}"
+                     if "paired_ttest:p_value" in get else "not computed"),
+        "Wilcoxon signed-rank": (f"W = {get[wmethod + ':W']:g}, "
+                                 f"{format_p(get[wmethod + ':p_value'])} "
+                                 f"({wmethod.removeprefix('wilcoxon_')})"
+                                 if wmethod else "not computed"),
+    }
+    holm_key = next((k for k in get if k.startswith("holm:") and
+                     k.endswith(":p_value_holm")), None)
+    if holm_key:
+        family = get[holm_key.replace("p_value_holm", "holm_family_size")]
+        row["Holm-adjusted P (primary)"] = (
+            f"{format_p(get[holm_key])} (family of {family:g}, {holm_key.split(':')[1]})")
+    return row
+
+
+def paired_table(r: Results, analysis: str = "paired") -> pd.DataFrame:
+    """The paired comparison per parameter: ``paired`` (observed case, primary) or
+    ``paired_locf`` (LOCF sensitivity)."""
+    rows = []
+    for code, p in r.parameters().items():
+        sel = r.ard[(r.ard["analysis"] == analysis) & (r.ard["parameter"] == code)]
+        for group, g in sel.groupby("group", sort=True):
+            row = paired_row(r, g, p)
+            if r.ard.loc[r.ard["analysis"] == analysis, "group"].nunique() > 1:
+                row = {"Arm": group} | row
+            rows.append(row)
+    return pd.DataFrame(rows).fillna("")
+
+
+def paired_tables(r: Results, analysis: str = "paired") -> list[tuple[str, pd.DataFrame]]:
+    """``paired_table`` in CSR layout: statistics as rows, parameters (one arm) or arms
+    (one table per parameter) as columns."""
+    return csr_by_parameter(r.in_arm_order(paired_table(r, analysis)))

@@ -1,0 +1,51 @@
+"""The paired comparison within each subgroup (ARD ``subgroup``).
+
+Every number is read from the workflow's result files and only formatted here."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from trialreport.report.markdown import column_chunks, transpose
+from trialreport.report.results import Results
+from trialreport.report.sections.paired import paired_row
+
+
+def subgroup_table(r: Results) -> pd.DataFrame:
+    """Paired comparison in each subgroup (group = "arm; VARIABLE = level")."""
+    a = r.ard[r.ard["analysis"] == "subgroup"]
+    if a.empty:
+        return pd.DataFrame()
+    counts = a[a["statistic"] == "n_subjects"].set_index("group")["value"]
+    rows = []
+    for code, p in r.parameters().items():
+        sel = a[a["parameter"] == code]
+        for group, g in sel.groupby("group", sort=True):
+            arm, _, level = group.partition("; ")
+            full = paired_row(r, g, p)
+            rows.append({
+                "Subgroup": level, "Arm": arm, "Subjects": f"{counts[group]:g}",
+                **{k: full.get(k, "") for k in (
+                    "Parameter", "Pairs", "Baseline mean (SD)", "Comparison mean (SD)",
+                    "Mean change (SD) [95% CI]", "Hodges-Lehmann [95% CI]", "Paired t",
+                    "Wilcoxon signed-rank", "Tests")},
+            })
+    out = pd.DataFrame(rows).fillna("")
+    if (out["Arm"].nunique() == 1):
+        out = out.drop(columns="Arm")
+    return out
+
+
+def subgroup_tables(r: Results) -> list[tuple[str, pd.DataFrame]]:
+    """``subgroup_table`` in CSR layout: per parameter and subgrouping variable,
+    statistics as rows and the subgroups (x arms) as columns."""
+    table = r.in_arm_order(subgroup_table(r))
+    if table.empty:
+        return []
+    out = []
+    variable = table["Subgroup"].str.split(" = ", n=1).str[0]
+    for (label, var), g in table.groupby([table["Parameter"], variable], sort=False):
+        keys = [k for k in ("Arm", "Subgroup") if k in g]
+        csr = transpose(g.drop(columns="Parameter"), keys)
+        out += [(f"{label}, by {var}", chunk) for chunk in column_chunks(csr)]
+    return out
