@@ -11,7 +11,12 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from trialreport.report.render import choose_renderer, notebook_to_html, qmd_to_notebook
+from trialreport.report.render import (
+    asis_as_markdown,
+    choose_renderer,
+    notebook_to_html,
+    qmd_to_notebook,
+)
 
 from conftest import ROOT
 
@@ -74,6 +79,25 @@ def test_the_shipped_report_has_a_parameters_cell_and_plain_cells_only() -> None
     # Quarto-only syntax (callouts, divs, shortcodes) would show as raw text on the Jupyter path.
     markdown = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
     assert ":::" not in markdown and "{{<" not in markdown
+
+
+def test_what_an_asis_cell_prints_is_markdown_and_other_output_is_left_alone() -> None:
+    """Quarto puts the output of ``output: asis`` into the document as it is; the Jupyter
+    path makes it a Markdown output, so its headings are rendered as headings."""
+    stream = nbformat.v4.new_output("stream", name="stdout", text="## A heading\n\n")
+    second = nbformat.v4.new_output("stream", name="stdout", text="| a |\n|---|\n| 1 |\n")
+    error = nbformat.v4.new_output("stream", name="stderr", text="a warning\n")
+    asis = nbformat.v4.new_code_cell("#| output: asis\nprint(x)")
+    asis.outputs = [stream, error, second]
+    plain = nbformat.v4.new_code_cell("print(x)")
+    plain.outputs = [nbformat.v4.new_output("stream", name="stdout", text="## not one\n")]
+    nb = asis_as_markdown(nbformat.v4.new_notebook(cells=[asis, plain]))
+    assert nb.cells[0].outputs[0]["data"] == {
+        "text/markdown": "## A heading\n\n| a |\n|---|\n| 1 |\n"}
+    assert [o["output_type"] for o in nb.cells[0].outputs] == ["display_data", "stream"]
+    assert nb.cells[1].outputs[0]["output_type"] == "stream"
+    page = notebook_to_html(nb, "t")
+    assert re.search(r"<h2[^>]*>A heading", page) and "## not one" in page
 
 
 def test_html_page_requests_nothing_from_elsewhere() -> None:

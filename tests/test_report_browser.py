@@ -29,7 +29,6 @@ pytestmark = pytest.mark.e2e
 
 # Every "## " and "### " heading of reports/report.qmd that the reference trial shows (the
 # between-arm sections are written only for trials with several arms).
-QMD = Path(__file__).resolve().parents[1] / "reports" / "report.qmd"
 FIGURE_NAMES = ["means_by_visit", "rating_distribution", "trajectories", "subgroup_forest"]
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                   "--no-first-run", "--disable-background-networking",
@@ -44,10 +43,13 @@ def find_chromium() -> str | None:
     return None
 
 
-def section_headings() -> list[str]:
-    """The literal ``##``/``###`` headings of the .qmd (not those written by a cell)."""
-    text = re.sub(r"^```\{python.*?^```", "", QMD.read_text(encoding="utf-8"),
-                  flags=re.MULTILINE | re.DOTALL)
+def section_headings(results: Path) -> list[str]:
+    """The ``##``/``###`` headings of the report's Markdown for the trial whose results are
+    in ``results``, as its sections write them (trialreport.report.contents)."""
+    from trialreport.report.contents import report_markdown
+    from trialreport.report.results import Results
+
+    text = report_markdown(Results.load(results, REFERENCE_TRIAL, "jupyter"))
     return [m.group(2).strip() for m in re.finditer(r"^(##|###) (.+)$", text, re.MULTILINE)]
 
 
@@ -165,8 +167,8 @@ def browsed(request, tmp_path_factory):
 
 
 def test_every_section_heading_is_on_the_page(browsed) -> None:
-    expected = section_headings()
-    assert len(expected) >= 15  # the .qmd's own headings, not an empty list
+    expected = section_headings(browsed["results"])
+    assert len(expected) >= 15  # the report's headings, not an empty list
     shown = browsed["page"].headings
     for heading in expected:
         assert heading in shown, (heading, shown)

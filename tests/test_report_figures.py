@@ -179,11 +179,14 @@ def test_a_missing_figure_file_is_said_not_shown(reference, tmp_path) -> None:
 
 
 def test_the_report_shows_every_figure_from_the_files_not_drawn_by_itself() -> None:
-    qmd = (ROOT / "reports" / "report.qmd").read_text(encoding="utf-8")
-    called = re.findall(r"figures?_markdown\(r, (\[[^\]]*\]|\"\w+\")\)", qmd)
+    sections = sorted((ROOT / "src" / "trialreport" / "report" / "sections").glob("*.py"))
+    source = "".join(p.read_text(encoding="utf-8") for p in sections)
+    called = re.findall(r"figures?_markdown\(r, (\[[^\]]*\]|\"\w+\")\)", source)
     names = re.findall(r"\"(\w+)\"", " ".join(called))
     assert sorted(names) == sorted(FIGURE_NAMES)
-    assert "matplotlib" not in qmd and "_figure(" not in qmd
+    qmd = (ROOT / "reports" / "report.qmd").read_text(encoding="utf-8")
+    for text in (qmd, source):
+        assert "matplotlib" not in text and "_figure(" not in text
     assert not hasattr(figure_blocks, "means_by_visit_figure")
 
 

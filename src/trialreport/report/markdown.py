@@ -6,7 +6,6 @@ HTML and in Typst (PDF), and nbconvert renders it on the Jupyter path."""
 
 from __future__ import annotations
 
-import html
 import re
 from typing import Any
 
@@ -18,23 +17,6 @@ from trialreport.common.formatting import round_half_up
 def format_p(p: float) -> str:
     """P as a statistician writes it: ``P < 0.001`` below 0.001, otherwise three decimals."""
     return "P < 0.001" if p < 0.001 else f"P = {round_half_up(p, 3)}"
-
-
-def html_table(frame: pd.DataFrame, status_column: str | None = None) -> str:
-    """A plain HTML table (both render paths show it the same way)."""
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
-    body = []
-    for _, row in frame.iterrows():
-        cells = []
-        for column, value in row.items():
-            text = html.escape(str(value))
-            if column == status_column:
-                cells.append(f'<td class="{text}">{text}</td>')
-            else:
-                cells.append(f"<td>{text}</td>")
-        body.append("<tr>" + "".join(cells) + "</tr>")
-    return (f'<table class="tr-table"><thead><tr>{head}</tr></thead><tbody>' + "".join(body)
-            + "</tbody></table>")
 
 
 # -- Markdown tables: rendered natively by Quarto (HTML and Typst) and by nbconvert --------
@@ -202,3 +184,9 @@ def display_table(table: pd.DataFrame) -> pd.DataFrame:
         rows.append([INDENT * sum(map(bool, values[:depth])) + values[depth]]
                     + [str(row[g]) for g in groups])
     return pd.DataFrame(rows, columns=[" / ".join(labels), *groups])
+
+
+def blocks(*parts: str) -> str:
+    """Markdown blocks (paragraphs, tables, headings) as one text, each separated from the
+    next by a blank line; empty parts are left out."""
+    return "\n\n".join(p.strip("\n") for p in parts if p and p.strip()) + "\n\n"

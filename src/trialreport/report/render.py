@@ -164,7 +164,25 @@ def execute_qmd(qmd: Path, params: Mapping[str, Any], workdir: Path,
     client = NotebookClient(notebook, timeout=timeout, kernel_name="python3",
                             resources={"metadata": {"path": str(workdir)}})
     client.execute()
-    return notebook, front
+    return asis_as_markdown(notebook), front
+
+
+def asis_as_markdown(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """What a cell with ``#| output: asis`` printed, as one Markdown output: Quarto puts such
+    output into the document as it is, so its headings are the document's own; nbconvert
+    and the PDF route then render it as Markdown too. Other outputs stay as they are."""
+    for cell in notebook.cells:
+        if cell.cell_type != "code" or _cell_options(cell.source).get("output") != "asis":
+            continue
+        printed = "".join(o.get("text", "") for o in cell.get("outputs", [])
+                          if o.get("output_type") == "stream" and o.get("name") == "stdout")
+        rest = [o for o in cell.get("outputs", [])
+                if not (o.get("output_type") == "stream" and o.get("name") == "stdout")]
+        if printed:
+            rest.insert(0, nbformat.v4.new_output("display_data",
+                                                  data={"text/markdown": printed}))
+        cell.outputs = rest
+    return notebook
 
 
 def notebook_to_html(notebook: nbformat.NotebookNode, title: str, css: str = "",

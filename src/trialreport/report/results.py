@@ -29,13 +29,15 @@ class Results:
     selection: pd.DataFrame | None = None
     checks: pd.DataFrame | None = None
     results_dir: Path | None = None
+    exclusions: pd.DataFrame | None = None
+    renderer: str = ""
 
     @property
     def cfg(self) -> Trial:
         return Trial.parse(self.trial_id, self.trial)
 
     @classmethod
-    def load(cls, results_dir: str | Path, trial_id: str) -> Results:
+    def load(cls, results_dir: str | Path, trial_id: str, renderer: str = "") -> Results:
         results = Path(results_dir)
 
         def optional(path: Path) -> pd.DataFrame | None:
@@ -54,6 +56,8 @@ class Results:
             selection=optional(results / "ingested" / "selection.csv"),
             checks=optional(results / "derived" / "checks.csv"),
             results_dir=results,
+            exclusions=optional(results / "validation" / "exclusions.csv"),
+            renderer=renderer,
         )
 
     # -- lookups ---------------------------------------------------------------------------

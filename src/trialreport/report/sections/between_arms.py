@@ -7,7 +7,14 @@ from __future__ import annotations
 
 import pandas as pd
 
-from trialreport.report.markdown import column_chunks, format_p, transpose
+from trialreport.report.markdown import (
+    blocks,
+    column_chunks,
+    format_p,
+    markdown_tables,
+    markdown_text,
+    transpose,
+)
 from trialreport.report.results import Results
 from trialreport.tables.display import fmt_num
 
@@ -162,3 +169,35 @@ _STAT_ORDER = {s: i for i, s in enumerate((
     "n", "n_responders", "mean", "sd", "lsmean", "se", "ci_low", "ci_high", "diff",
     "diff_se", "diff_ci_low", "diff_ci_high", "t", "statistic", "df", "odds_ratio",
     "common_odds_ratio", "n_strata", "p_value"))}
+
+
+def between_arms_section(r: Results) -> str:
+    """With several arms: ANCOVA and between-arm responder tests, then the prespecified
+    models; and ratings of change against no change. Empty for a trial with none."""
+    between, models, one = between_arm_csr(r), model_tables(r), one_sample_tables(r)
+    parts = []
+    if between:
+        parts += ["## Between arms\n\nChange from baseline at the comparison visit by "
+                  "ANCOVA (OLS, CHG ~ arm + baseline, plus strata when configured; LS means "
+                  "at the mean baseline), and responders by chi-square (Pearson), Fisher's "
+                  "exact test and the Cochran-Mantel-Haenszel test across strata.",
+                  markdown_tables(between)]
+    if models:
+        parts.append("## Prespecified between-arm models\n\nEach model (`analyses.models`) "
+                     "is fitted by ordinary least squares on all arms together, the arm in "
+                     "treatment coding against the reference arm (the first column). LS "
+                     "means are predictions at the mean of each covariate, averaged with "
+                     "equal weight over the levels of each factor (SAS LSMEANS, R emmeans); "
+                     "differences are the arm's coefficient with its t-test on the model's "
+                     "residual df. The F test compares the model with the one without the "
+                     "arm. The dose-response trend, where configured, refits the model with "
+                     "the dose as a numeric term in place of the arm.")
+        parts += [markdown_text(heading) + "\n\n" + markdown_tables(frame)
+                  for heading, frame in models]
+    if one:
+        parts += ["## Ratings of change against no change\n\nA rating of change (no "
+                  "baseline record) at its comparison visit, against the scale's "
+                  "no-change value (`no_change` in the parameter's config): one-sample "
+                  "t-test and Wilcoxon signed-rank test of the rating minus that value.",
+                  markdown_tables(one)]
+    return blocks(*parts) if parts else ""

@@ -6,7 +6,14 @@ from __future__ import annotations
 
 import pandas as pd
 
-from trialreport.report.markdown import MAX_COLUMNS, column_chunks, nested_rows
+from trialreport.report.figure_blocks import figure_markdown, figures_markdown
+from trialreport.report.markdown import (
+    MAX_COLUMNS,
+    blocks,
+    column_chunks,
+    markdown_tables,
+    nested_rows,
+)
 from trialreport.report.results import Results
 from trialreport.tables.display import fmt_num
 
@@ -46,3 +53,16 @@ def by_visit_tables(r: Results) -> list[tuple[str, pd.DataFrame]]:
         # one arm: six short columns (visit, n and four statistics) fit a page
         out += [(label, chunk) for chunk in column_chunks(g, MAX_COLUMNS + 1)]
     return out
+
+
+def by_visit_section(r: Results) -> str:
+    """Means by visit: the figure, the descriptive table per parameter, then the
+    distribution of ratings and the individual trajectories. The figures are the files of
+    the workflow's figures step, shown with their captions and alt texts; a figure that
+    cannot be drawn is replaced by the reason."""
+    return blocks(
+        "## Means by visit",
+        figure_markdown(r, "means_by_visit"),
+        markdown_tables(by_visit_tables(r)),
+        "### Distribution of ratings and individual trajectories",
+        figures_markdown(r, ["rating_distribution", "trajectories"]))

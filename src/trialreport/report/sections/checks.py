@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from trialreport.report.markdown import blocks, markdown_table
 from trialreport.report.results import Results
 
 
@@ -67,3 +68,48 @@ def warnings_listing(r: Results) -> pd.DataFrame:
     w = warnings_table(r)
     return pd.DataFrame({"Where": w["file"] + ", row " + w["row"] + ", " + w["column"],
                          "Rule": w["rule"], "Value": w["value"], "Message": w["message"]})
+
+
+def exclusions_listing(r: Results) -> pd.DataFrame:
+    """The subjects excluded by the data checks (``validation/exclusions.csv``)."""
+    x = r.exclusions
+    if x is None or x.empty:
+        return pd.DataFrame()
+    return pd.DataFrame({"Where": x["file"] + ", row " + x["row"], "USUBJID": x["USUBJID"],
+                         "PARAMCD": x["PARAMCD"], "Rule": x["rule"], "Reason": x["reason"]})
+
+
+def checks_section(r: Results) -> str:
+    parts = ["## Data checks"]
+    absent = absent_sections(r)
+    if absent:
+        parts.append("Sections left out, because the trial does not deliver their data:\n\n"
+                     + "\n".join(f"- {line}" for line in absent))
+    used = records_used_table(r)
+    if len(used):
+        parts += ["Records read, set aside and used, per dataset (the trial's config "
+                  "selects them: `where` under each dataset; in scores, derived records "
+                  "other than LOCF are set aside):", markdown_table(used)]
+    counts, first = delivered_checks_table(r)
+    if len(counts):
+        parts += [f"The data deliver values that the pipeline also derives; "
+                  f"{int(counts['differences'].sum())} difference(s) "
+                  "(`derived/checks.csv`). The delivered BASE and CHG are the ones "
+                  "analysed; the LOCF analysis uses the records `analyses.locf` names:",
+                  markdown_table(counts), markdown_table(checks_listing(r, first))]
+    elif r.checks is not None:
+        parts.append("Values the data deliver that the pipeline also derives (BASE, CHG, "
+                     "the baseline flag, LOCF records), if any, agree with its derivation.")
+    if len(r.warnings):
+        parts += [f"{len(r.warnings)} warning(s) from the data contracts "
+                  "(rules set to warn in the trial's config):",
+                  markdown_table(warnings_listing(r))]
+    else:
+        parts.append("Every dataset passed its data contract with no warnings.")
+    excluded = exclusions_listing(r)
+    if len(excluded):
+        parts += [f"{len(excluded)} exclusion(s) set by the trial's config "
+                  "(`validation: missing_baseline: exclude`):", markdown_table(excluded)]
+    else:
+        parts.append("No subject was excluded by the data checks.")
+    return blocks(*parts)

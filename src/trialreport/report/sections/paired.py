@@ -8,7 +8,7 @@ from __future__ import annotations
 import pandas as pd
 
 from trialreport.common.config import Parameter
-from trialreport.report.markdown import csr_by_parameter, format_p
+from trialreport.report.markdown import blocks, csr_by_parameter, format_p, markdown_tables
 from trialreport.report.results import Results
 from trialreport.tables.display import fmt_num
 
@@ -94,3 +94,39 @@ def paired_tables(r: Results, analysis: str = "paired") -> list[tuple[str, pd.Da
     """``paired_table`` in CSR layout: statistics as rows, parameters (one arm) or arms
     (one table per parameter) as columns."""
     return csr_by_parameter(r.in_arm_order(paired_table(r, analysis)))
+
+
+def paired_section(r: Results) -> str:
+    """Baseline against the comparison visit on complete pairs, then the LOCF sensitivity
+    analysis."""
+    locf = paired_tables(r, "paired_locf")
+    return blocks(
+        "## Baseline against the comparison visit",
+        """Complete pairs (observed case, the primary analysis): a subject missing either rating is
+excluded, and counted with the reason. Change is the comparison visit minus baseline; a
+negative change is an improvement on a scale where higher is worse (CGI-S, ADHD-RS). Mean
+change with its t-based 95% CI;
+paired t-test (Student); Wilcoxon signed-rank test (zero differences dropped), exact
+below 50 non-zero differences, ties included (the exact conditional distribution of the
+midranks over all sign assignments), otherwise the normal approximation with tie and
+continuity corrections (the column says which); Hodges-Lehmann estimate (median of the
+Walsh averages) with its CI from the ordered Walsh averages (Hollander & Wolfe; exact
+critical value only without ties or zeros, else the normal one, as stated); Cohen's d_z (mean
+change / SD of the
+changes) with its CI by inverting the noncentral t distribution; matched-pairs
+rank-biserial correlation (Kerby). Tests are two-sided unless the trial's config says
+otherwise; every interval is two-sided. The Holm-adjusted P value is computed across the
+comparisons the config marks primary and is shown beside the raw one; the family is every
+parameter listed there, tested by the configured test (a Wilcoxon family takes each
+parameter's exact or normal-approximation P, whichever its data called for).""",
+        markdown_tables(paired_tables(r, "paired")),
+        "### Sensitivity analysis: last observation carried forward",
+        """The same comparison after last observation carried forward (LOCF): a missing rating is
+replaced by the subject's latest earlier rating of the same scale from that scale's
+baseline visit on (`derive_locf_records`). Only visits after the baseline visit are filled:
+a missing baseline is never imputed, and a rating made before the baseline visit is never
+carried forward, so a subject with no baseline rating stays excluded. The count of
+carried-forward values is
+shown. The observed-case analysis above remains the primary one.""",
+        markdown_tables(locf) if locf else
+        "LOCF is not requested in this trial's config (`analyses.locf`).")

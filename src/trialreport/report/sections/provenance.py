@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from trialreport.report.markdown import blocks, markdown_table
 from trialreport.report.results import Results
 
 
@@ -16,3 +17,10 @@ def provenance_table(r: Results) -> pd.DataFrame:
     rows.append(("python", r.provenance["python"]))
     rows += [(name, version) for name, version in r.provenance["packages"].items()]
     return pd.DataFrame(rows, columns=["Item", "Value"])
+
+
+def provenance_section(r: Results) -> str:
+    return blocks("## Provenance",
+                  f"Rendered with **{r.renderer}**. Input files, configuration and software "
+                  "versions behind every number above:",
+                  markdown_table(provenance_table(r)))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from trialreport.report.markdown import blocks, markdown_table
 from trialreport.report.results import Results
 
 
@@ -53,3 +54,37 @@ def reproduction_sources_table(r: Results) -> pd.DataFrame:
     """Where each reproduced figure comes from: its row of the analysis-results table."""
     t = reproduction_table(r)
     return t[["Target", "From"]].rename(columns={"From": "From (row of ard.csv)"})
+
+
+def reproduction_section(r: Results) -> str:
+    """Every published figure against the reproduced one, the inconsistent ones with the
+    reason, the GRIM check of each published mean and the row each figure comes from."""
+    matched = (r.reproduction["status"] == "match").sum()
+    inconsistent = inconsistent_table(r)
+    grim = grim_table(r)
+    return blocks(
+        "## Published against reproduced",
+        """One row per published figure (a target in the trial's config). *Reproduced* is the
+result rounded, half up, to the precision at which the figure was published; a bound such
+as `P < 0.001` is reproduced when the result satisfies it. For a published mean of an
+integer score, *n that give the published mean* lists every sample size, up to the number
+enrolled, at which some whole-number total rounds to the published mean (the GRIM test);
+*n consistent* says whether the reproduced mean's own n is among them. *From* names the
+row of the analysis-results table (`ard.csv`) the number comes from. A figure whose
+config states its denominators (and, for a p, the test) is also checked against every
+whole-number count that could give it; *inconsistent* marks one that no such data could
+give, with the reason.""",
+        markdown_table(reproduction_summary_table(r), status_column="Status"),
+        f"**{matched} of {len(r.reproduction)} published figures reproduced.**",
+        ("Some published figures cannot all hold together under the assumptions stated "
+         "beside them in the trial's config: no whole-number counts of the stated "
+         "denominators give the published percentages (rounded half up at the published "
+         "decimals), or none that do gives the published p under the named test. These "
+         "rows are marked **INCONSISTENT**, not mismatched, and do not fail the workflow. "
+         "This says only that the figures cannot all hold under these assumptions: other "
+         "denominators, or another test (such as a stratified one), might give the "
+         "published p.\n\n" + markdown_table(inconsistent)) if len(inconsistent) else "",
+        ("The GRIM check of each published mean:\n\n" + markdown_table(grim))
+        if len(grim) else "",
+        "Where each reproduced figure comes from:\n\n"
+        + markdown_table(reproduction_sources_table(r)))

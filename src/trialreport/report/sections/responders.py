@@ -8,7 +8,7 @@ from __future__ import annotations
 import pandas as pd
 
 from trialreport.common.formatting import round_half_up
-from trialreport.report.markdown import column_chunks, format_p, transpose
+from trialreport.report.markdown import blocks, column_chunks, format_p, markdown_tables, transpose
 from trialreport.report.results import Results
 from trialreport.tables.display import fmt_num
 
@@ -140,3 +140,34 @@ def responders_by_arm_tables(r: Results) -> list[tuple[str, pd.DataFrame]]:
         heading = f"{labels.get(code, code)}, {visit}: responder {rule}; {missing}"
         out += [(heading, chunk) for chunk in column_chunks(table)]
     return out
+
+
+def responders_section(r: Results) -> str:
+    """Responder rates per visit, the McNemar test of baseline against the comparison
+    visit, and, with several arms, the rates compared between arms."""
+    resp, mc, no_mc, by_arm = (responder_tables(r), mcnemar_tables(r),
+                               mcnemar_not_computed(r), responders_by_arm_tables(r))
+    return blocks(
+        "## Responders",
+        """A response is defined per scale in the trial's config (the rule is shown with each row).
+Proportion of responders among subjects rated at the visit, with the Clopper-Pearson
+(exact binomial) 95% CI. For a rule on the change from baseline there is no responder
+status at the baseline visit (the change is defined only after it), so such a scale has
+no baseline row.""",
+        markdown_tables(resp) if resp else
+        "No responder rules in this trial's config (`analyses.responders`).",
+        """Responder status at baseline against the comparison visit, on subjects with both
+(observed case): exact McNemar test, the two-sided binomial test of the discordant pairs.
+Only for a rule on the rating itself (AVAL): for a rule on the change from baseline there
+is no baseline responder status, so no McNemar test is computed.""",
+        markdown_tables(mc) if mc else "",
+        (f"No McNemar test for {', '.join(no_mc)}: the responder rule is on the change from "
+         "baseline, so there is no baseline responder status.") if no_mc else "",
+        ("## Responders by arm at the comparison visit\n\nPer arm, responders among the "
+         "efficacy population at each scale's comparison visit, by the rule of the trial's "
+         "config (named with each table, with how a subject without an evaluable response "
+         "is counted: left out, or as a non-response), and the between-arm tests on the "
+         "arm-by-response table: Pearson's chi-square without and with Yates' continuity "
+         "correction, and Fisher's exact test. P to four decimals; the analysis-results "
+         "table (`responders_between_arms`) holds them in full.") if by_arm else "",
+        markdown_tables(by_arm) if by_arm else "")

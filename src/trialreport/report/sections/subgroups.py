@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from trialreport.report.markdown import column_chunks, transpose
+from trialreport.report.figure_blocks import figure_markdown
+from trialreport.report.markdown import blocks, column_chunks, markdown_tables, transpose
 from trialreport.report.results import Results
 from trialreport.report.sections.paired import paired_row
 
@@ -49,3 +50,19 @@ def subgroup_tables(r: Results) -> list[tuple[str, pd.DataFrame]]:
         csr = transpose(g.drop(columns="Parameter"), keys)
         out += [(f"{label}, by {var}", chunk) for chunk in column_chunks(csr)]
     return out
+
+
+def subgroups_section(r: Results) -> str:
+    """The paired comparison in each subgroup, and the forest plot."""
+    sub = subgroup_tables(r)
+    return blocks(
+        "## Subgroups",
+        """The paired comparison within each subgroup of the covariates named in the trial's config.
+A subgroup with fewer pairs than the config's minimum (`analyses.subgroups.min_n`) is
+described but not tested, and flagged. Subgroup results are exploratory and not adjusted
+for multiplicity. The highest dose reached (MAXDOSE) follows symptom-driven dose
+advancement after baseline, so it is not a baseline characteristic: differences between
+dose subgroups cannot be read as dose effects.""",
+        markdown_tables(sub) if sub else
+        "No subgroups in this trial's config (`analyses.subgroups`).",
+        figure_markdown(r, "subgroup_forest"))

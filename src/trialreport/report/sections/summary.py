@@ -5,25 +5,15 @@ Every number is read from the workflow's result files and only formatted here.""
 
 from __future__ import annotations
 
-import html
-
 import pandas as pd
 
 from trialreport.common.formatting import round_half_up
-from trialreport.report.markdown import format_p, markdown_text
+from trialreport.report.markdown import blocks, format_p, markdown_table, markdown_text
 from trialreport.report.results import Results
 
 
 def heading(r: Results) -> str:
     return f"## {r.cfg.title}\n\n{r.cfg.reference}\n"
-
-
-def synthetic_notice_html(r: Results) -> str:
-    if not r.cfg.synthetic:
-        return ""
-    text = r.cfg.data_notice or "The data of this report are synthetic."
-    return (f'<div class="notice"><strong>Synthetic data.</strong> '
-            f"{html.escape(text)}</div>")
 
 
 def synthetic_notice(r: Results) -> str:
@@ -99,3 +89,18 @@ def table1(r: Results) -> pd.DataFrame:
 
 def _mean(value: float) -> str:
     return "not available" if value != value else round_half_up(value, 2)
+
+
+def title_block(r: Results) -> str:
+    """The trial's title and reference, then the synthetic-data notice where it applies."""
+    return blocks(heading(r), synthetic_notice(r))
+
+
+def summary_section(r: Results) -> str:
+    return blocks(
+        "## Summary of the trial, filled from the data",
+        """The publication's summary table, with every entry computed from the
+participant-level data
+by this workflow. Means are of all ratings observed at the visit; the P value is the paired
+t-test on subjects with both ratings (see the paired comparison below).""",
+        markdown_table(table1(r)))

@@ -1,0 +1,42 @@
+"""The report's contents: which sections a trial's report has, in which order.
+
+``reports/report.qmd`` asks for ``sections(results)`` and prints each section's Markdown where
+Quarto parses the document's own headings (a cell with ``output: asis``), so every heading is
+in the contents list of the HTML and of the PDF. A section is a function from the trial's
+results (``trialreport.report.results.Results``) to Markdown, its headings included; one that
+has nothing to show for the trial returns "" or says why in one line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from trialreport.report.results import Results
+from trialreport.report.sections.between_arms import between_arms_section
+from trialreport.report.sections.by_visit import by_visit_section
+from trialreport.report.sections.checks import checks_section
+from trialreport.report.sections.paired import paired_section
+from trialreport.report.sections.provenance import provenance_section
+from trialreport.report.sections.reproduction import reproduction_section
+from trialreport.report.sections.responders import responders_section
+from trialreport.report.sections.safety import safety_section
+from trialreport.report.sections.subgroups import subgroups_section
+from trialreport.report.sections.summary import summary_section, title_block
+
+Section = Callable[[Results], str]
+
+SECTIONS: tuple[Section, ...] = (
+    title_block, summary_section, reproduction_section, by_visit_section, paired_section,
+    responders_section, subgroups_section, between_arms_section, safety_section,
+    checks_section, provenance_section,
+)
+
+
+def sections(results: Results) -> list[Section]:
+    """The sections of this trial's report, in order."""
+    return list(SECTIONS)
+
+
+def report_markdown(results: Results) -> str:
+    """The whole report body as Markdown: every section's, in order."""
+    return "".join(section(results) for section in sections(results))
