@@ -51,7 +51,7 @@ from trialreport.stats.mmrm_design import (
 )
 
 __all__ = ["FALLBACK_ORDER", "STRUCTURES", "Design", "MMRMResult", "build_design",
-           "fit_mmrm", "mmrm_terms", "n_params", "neg2_loglik"]
+           "fit_mmrm", "fit_statistics", "mmrm_terms", "n_params", "neg2_loglik"]
 
 FALLBACK_ORDER = ("US", "TOEPH", "ARH1", "CS")
 DDFM = ("KR", "KR-linear", "Satterthwaite", "BW", "residual")
@@ -422,6 +422,17 @@ def _minimise(obj: _Objective, theta0: np.ndarray, max_iter: int, tol: float
     return theta, used, note
 
 
+def fit_statistics(neg2loglik: float, n_cov: int, rank_x: int, n_obs: int, n_subjects: int,
+                   reml: bool = True) -> dict[str, float]:
+    """SAS PROC MIXED "Fit Statistics": AIC = -2l + 2d, AICC = -2l + 2dn*/(n* - d - 1),
+    BIC = -2l + d log(subjects); REML: d = covariance parameters, n* = observations -
+    rank(X); ML: d = covariance parameters + rank(X), n* = observations."""
+    d = n_cov if reml else n_cov + rank_x
+    n_star = n_obs - rank_x if reml else n_obs
+    aicc = (neg2loglik + 2 * d * n_star / (n_star - d - 1)) if n_star - d - 1 > 0 else math.inf
+    return {"aic": neg2loglik + 2 * d, "aicc": aicc, "bic": neg2loglik + d * math.log(n_subjects)}
+
+
 def _fit_one(design: Design, prob: _Problem, kind: str, reml: bool, ddfm: str,
              max_iter: int, tol: float) -> MMRMResult:
     t = prob.t
@@ -476,8 +487,7 @@ def _fit_one(design: Design, prob: _Problem, kind: str, reml: bool, ddfm: str,
     if ddfm in ("KR", "KR-linear") and info.w is not None:
         kr = inf.kr_adjusted(ev.phi, info, linear=(ddfm == "KR-linear"))
     neg2 = float(ev.neg2ll)
-    d = obj.k if reml else obj.k + rank_x
-    n_star = prob.n_obs - rank_x if reml else prob.n_obs
+    stats = fit_statistics(neg2, obj.k, rank_x, prob.n_obs, prob.n_subjects, reml)
     names = [f"{n}" if prob.n_groups == 1 else f"{n} {design.group_levels[gi]}"
              for gi in range(prob.n_groups) for n in s.names]
     return MMRMResult(
@@ -486,9 +496,8 @@ def _fit_one(design: Design, prob: _Problem, kind: str, reml: bool, ddfm: str,
         beta=ev.beta + prob.beta0, beta_names=list(design.names), cov_beta=ev.phi,
         cov_beta_kr=kr, sigma=sig, group_levels=list(design.group_levels),
         cov_params=np.concatenate(phis), cov_param_names=names, cov_params_cov=info.w,
-        neg2loglik=neg2, loglik=-neg2 / 2, aic=neg2 + 2 * d,
-        aicc=neg2 + 2 * d * n_star / (n_star - d - 1) if n_star - d - 1 > 0 else math.inf,
-        bic=neg2 + d * math.log(prob.n_subjects), n_obs=prob.n_obs,
+        neg2loglik=neg2, loglik=-neg2 / 2, aic=stats["aic"], aicc=stats["aicc"],
+        bic=stats["bic"], n_obs=prob.n_obs,
         n_subjects=prob.n_subjects, n_cov_params=obj.k, rank_x=rank_x,
         iterations=iterations, evaluations=obj.evaluations,
         gradient_max=float(np.max(np.abs(g))), criterion=crit,

@@ -36,12 +36,33 @@ def term_label(term: Term) -> str:
 
 
 def _is_missing(v) -> bool:
-    if v is None:
+    if v is None or (isinstance(v, str) and not v.strip()):
         return True
     try:
-        return bool(isinstance(v, float | np.floating) and math.isnan(v))
+        return bool(v != v)  # NaN, and pandas' NA / NaT
     except TypeError:
-        return False
+        return True
+
+
+def factorize(values: np.ndarray) -> tuple[list, np.ndarray]:
+    """Distinct non-missing values and each row's index among them (-1 where missing:
+    None, NaN, pandas NA, blank text, as SAS treats a blank CLASS value)."""
+    arr = np.asarray(values)
+    if arr.dtype.kind in "iub":
+        uniq, inv = np.unique(arr, return_inverse=True)
+        return uniq.tolist(), inv.reshape(-1)
+    if arr.dtype.kind in "fUS":
+        uniq, inv = np.unique(arr, return_inverse=True)
+        values_u = uniq.tolist()
+    else:
+        lookup: dict = {}
+        inv = np.fromiter((lookup.setdefault(v, len(lookup)) for v in arr.tolist()),
+                          dtype=np.int64, count=len(arr))
+        values_u = list(lookup)
+    keep = [i for i, u in enumerate(values_u) if not _is_missing(u)]
+    remap = np.full(len(values_u), -1)
+    remap[keep] = np.arange(len(keep))
+    return [values_u[i] for i in keep], remap[inv.reshape(-1)]
 
 
 @dataclass
@@ -137,12 +158,17 @@ def model_matrix(columns: Mapping[str, np.ndarray], terms: list[Term],
 
 
 def level_codes(values: np.ndarray, levels: list, var: str) -> np.ndarray:
+    """Index of each value in ``levels`` (an error for a value not among them)."""
+    uniq, inv = factorize(values)
     lookup = {lev: i for i, lev in enumerate(levels)}
     try:
-        return np.array([lookup[v] for v in values.tolist()], dtype=int)
+        table = np.array([lookup[u] for u in uniq], dtype=int)
     except KeyError as err:
         raise ValueError(f"{var}: value {err.args[0]!r} is not among its levels {levels}") \
             from err
+    if np.any(inv < 0):
+        raise ValueError(f"{var}: missing values")
+    return table[inv] if len(table) else inv
 
 
 def _factor_columns(codes, levels, ref, var, contrast, coding):
@@ -210,8 +236,8 @@ def build_design(data: Mapping[str, Sequence], *, response: str, subject: str, v
     keep = np.isfinite(cols[response].astype(float))
     dropped = {"missing response": int(np.sum(~keep))}
     for v in [subject, visit] + model_vars + ([group] if group else []):
-        if v in categorical or v in (subject, group) or cols[v].dtype.kind in "OUS":
-            miss = np.array([_is_missing(u) for u in cols[v].tolist()], dtype=bool)
+        if v in categorical or v in (subject, group) or cols[v].dtype.kind not in "iufb":
+            miss = factorize(cols[v])[1] < 0
         else:
             miss = ~np.isfinite(cols[v].astype(float))
         dropped[f"missing {v}"] = int(np.sum(miss & keep))
@@ -220,7 +246,7 @@ def build_design(data: Mapping[str, Sequence], *, response: str, subject: str, v
     variables: dict[str, list | None] = {}
     for v in model_vars + [visit]:
         if v in categorical:
-            variables[v] = list(levels.get(v, sorted(set(cols[v].tolist()))))
+            variables[v] = list(levels.get(v, sorted(factorize(cols[v])[0])))
         else:
             variables[v] = None
     visit_levels = variables[visit]
@@ -234,9 +260,10 @@ def build_design(data: Mapping[str, Sequence], *, response: str, subject: str, v
     if np.any((np.diff(scode) == 0) & (np.diff(vcode) == 0)):
         raise ValueError(f"{subject}: a subject has two rows at the same {visit}")
     x, names, term_cols = model_matrix(cols, term_list, variables, reference)
+    x = np.ascontiguousarray(x)
     first = np.r_[0, np.flatnonzero(np.diff(scode)) + 1]
     if group:
-        glev = list(levels.get(group, sorted(set(cols[group].tolist()))))
+        glev = list(levels.get(group, sorted(factorize(cols[group])[0])))
         gcode_rows = level_codes(cols[group], glev, group)
         gcode = gcode_rows[first]
         if np.any(gcode_rows != np.repeat(gcode, np.diff(np.r_[first, len(scode)]))):
