@@ -518,3 +518,19 @@ def test_kenward_roger_and_satterthwaite_equal_a_dense_implementation() -> None:
     assert visit["den_df"] == pytest.approx(dfm, rel=1e-3)
     assert visit["scale"] == pytest.approx(lam, rel=1e-4)
     assert visit["F"] == pytest.approx(f, rel=1e-4)
+    # multi-row Satterthwaite (Fai & Cornelius 1996, as lmerTest and mmrm): the rows of
+    # L rotated to the eigenvectors of L Phi L', each row's df, E = sum nu / (nu - 2)
+    sat = fit_mmrm(design, "ARH1", ddfm="Satterthwaite", tol=1e-12)
+    vals, vecs = np.linalg.eigh(lmat @ big_phi @ lmat.T)
+    nus = []
+    for row_l in vecs.T @ lmat:
+        g = np.array([(row_l @ phi_of(phi0 + e[i]) @ row_l - row_l @ phi_of(phi0 - e[i])
+                       @ row_l) / (2 * h[i]) for i in range(k)])
+        nus.append(2 * (row_l @ big_phi @ row_l) ** 2 / (g @ w @ g))
+    nus = np.array(nus)
+    assert np.all(nus > 2) and abs(nus[0] - nus[1]) > 0.1
+    e_sum = np.sum(nus / (nus - 2))
+    visit = next(r for r in sat.type3() if r["effect"] == "AVISIT")
+    assert visit["den_df"] == pytest.approx(2 * e_sum / (e_sum - c), rel=1e-4)
+    assert visit["F"] == pytest.approx(est @ np.linalg.solve(lmat @ big_phi @ lmat.T, est) / c,
+                                       rel=1e-6)
