@@ -73,11 +73,20 @@ class _Problem:
     t: int
     n_groups: int
     start: list[np.ndarray]  # per group: empirical covariance of the OLS residuals
+    rank_x: int
 
 
 def _problem(design: Design) -> _Problem:
     x, y = design.x, design.y
-    beta0, *_ = np.linalg.lstsq(x, y, rcond=None)
+    xtx = x.T @ x
+    scale = np.sqrt(np.maximum(np.diag(xtx), 1e-300))
+    eig = np.linalg.eigvalsh(xtx / np.outer(scale, scale))
+    rank = int(np.sum(eig > 1e-10 * eig.max()))
+    if rank < x.shape[1]:
+        raise ValueError(f"the fixed-effects design is rank deficient ({rank} < {x.shape[1]}):"
+                         " an empty arm x visit cell or a redundant column")
+    # OLS, only to centre the response (the GLS fit is exact whatever beta0 is)
+    beta0 = np.linalg.solve(xtx, x.T @ y)
     r = y - x @ beta0
     t = design.n_visits
     subj = design.subject
@@ -114,7 +123,7 @@ def _problem(design: Design) -> _Problem:
         dd = np.sqrt(np.diag(corr))
         start.append(corr / np.outer(dd, dd) * np.outer(sd, sd))
     return _Problem(patterns, beta0, len(y), design.n_subjects, t,
-                    len(design.group_levels), start)
+                    len(design.group_levels), start, rank)
 
 
 # ---------------------------------------------------------------------------------------
@@ -439,11 +448,8 @@ def _fit_one(design: Design, prob: _Problem, kind: str, reml: bool, ddfm: str,
     s = make_structure(kind, t)
     obj = _Objective(prob, s, reml)
     p = design.x.shape[1]
-    rank_x = int(np.linalg.matrix_rank(design.x[: min(len(design.x), 200000)]))
+    rank_x = prob.rank_x
     reasons = []
-    if rank_x < p:
-        raise ValueError(f"the fixed-effects design is rank deficient ({rank_x} < {p}): "
-                         "an empty arm x visit cell or a redundant column")
     if obj.k > prob.n_obs - p:
         reasons.append(f"not identifiable: {obj.k} covariance parameters, "
                        f"{prob.n_obs - p} residual degrees of freedom")

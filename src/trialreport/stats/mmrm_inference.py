@@ -207,7 +207,8 @@ def information(patterns: list[Pattern], ev: Evaluation, sigmas: list[np.ndarray
     phi_flat = phi.reshape(-1)
     if reml:
         tr_pvhj = t1 - r @ phi_flat  # tr(P V_hj)
-        ppp = np.einsum("hab,bc,jcd,da->hj", pm3, phi, pm3, phi)
+        phipm = phi @ pm3  # Phi P_h
+        ppp = np.einsum("hab,jba->hj", phipm, phipm)
         tr_pvpv = t2 - 2 * (q @ phi_flat) + ppp  # tr(P V_h P V_j)
     else:
         tr_pvhj, tr_pvpv = t1, t2
@@ -228,7 +229,8 @@ def kr_adjusted(phi: np.ndarray, info: Information, linear: bool = False) -> np.
     """Kenward-Roger's adjusted covariance of beta, Phi_A (module docstring)."""
     w = info.w
     inner = np.einsum("hj,hjab->ab", w, info.q)
-    inner -= np.einsum("hj,hab,bc,jcd->ad", w, info.pm, phi, info.pm)
+    wp = np.tensordot(w, info.pm, axes=(1, 0))  # sum_j W_hj P_j
+    inner -= np.einsum("hab,hbd->ad", info.pm @ phi, wp)
     if not linear:
         inner -= np.einsum("hj,hjab->ab", w, info.r) / 4
     adj = phi + 2 * phi @ inner @ phi
@@ -284,7 +286,7 @@ def kr_test(lmat: np.ndarray, beta: np.ndarray, phi: np.ndarray, phi_a: np.ndarr
     est = lmat @ beta
     f = float(est @ np.linalg.solve(lmat @ phi_a @ lmat.T, est)) / c
     mmat = lmat.T @ np.linalg.solve(lmat @ phi @ lmat.T, lmat)
-    mp = np.einsum("ab,bc,hcd,de->hae", mmat, phi, info.pm, phi)  # M Phi P_h Phi (sign cancels)
+    mp = (mmat @ phi) @ info.pm @ phi  # M Phi P_h Phi (P_h's sign cancels in A1, A2)
     tr = np.einsum("haa->h", mp)
     w = info.w
     a1 = float(tr @ w @ tr)
