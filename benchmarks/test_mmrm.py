@@ -1,0 +1,115 @@
+"""The MMRM fit (trialreport.stats.mmrm) at 10^4 and 10^5 subjects, against a floor.
+
+Model: CHG at 6 visits ~ ARM + AVISIT + ARM:AVISIT + BASE + BASE:AVISIT (18 columns),
+unstructured covariance (21 parameters), REML, Kenward-Roger: the whole ``fit_mmrm`` (OLS
+centring, pattern sufficient statistics, the optimisation, the observed information and
+KR's Phi_A) plus the LS-mean differences. Data: 2 arms, monotone dropout (about 5% a
+visit) and 3% intermittent missing values, so 25-64 missingness patterns.
+
+Floor: one generalised least squares solve at the *true* covariance with the same
+pattern grouping (each pattern's rows gathered, whitened by the Cholesky factor of its
+covariance, X'V^-1X and X'V^-1y accumulated, solved): what any fit must do at least
+once. Bounds (ratios, measured in the same run):
+
+- time: at most 8x the floor at 10^5 subjects; at 10^4 at most 40x, because the
+  optimisation's cost (about 110 likelihood evaluations, each O(patterns T^2 p^2)) does
+  not depend on the number of subjects and dominates there;
+- memory: at most 3x the floor's peak at both sizes;
+- linear growth: from 10^4 to 10^5 subjects the fit's time and peak memory grow at most
+  12x (10x is linear).
+
+scipy.optimize is imported before the runs are forked: a Snakemake job pays it once at
+import (about 1 s here), not per fit.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from trialreport.stats.mmrm import build_design, fit_mmrm
+
+from conftest import measure
+
+pytestmark = pytest.mark.benchmark
+
+T = 6
+_RESULTS: dict[int, tuple[float, int]] = {}
+
+
+def simulate(n: int, seed: int = 1) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    rng = np.random.default_rng(seed)
+    a = rng.normal(size=(T, T))
+    sigma = a @ a.T / T + np.eye(T)
+    arm = rng.integers(0, 2, n)
+    base = rng.normal(50, 10, n)
+    mu = (2 + 0.3 * (base[:, None] - 50) + np.outer(arm, np.linspace(0.5, 3, T))
+          + 0.2 * np.arange(T)[None])
+    y = mu + rng.multivariate_normal(np.zeros(T), sigma, size=n)
+    last = np.minimum(rng.geometric(0.05, n), T)
+    y[np.arange(T)[None] >= last[:, None]] = np.nan
+    y[rng.random((n, T)) < 0.03] = np.nan
+    data = {"USUBJID": np.repeat(np.arange(n), T), "AVISIT": np.tile(np.arange(T), n),
+            "ARM": np.repeat(np.where(arm == 1, "TRT", "PBO"), T),
+            "BASE": np.repeat(base, T), "CHG": y.reshape(-1)}
+    return data, sigma
+
+
+def gls_floor(design, sigma: np.ndarray) -> np.ndarray:
+    """beta and its covariance at a known covariance: one pattern-grouped GLS solve."""
+    x, y = design.x, design.y
+    first = np.r_[0, np.flatnonzero(np.diff(design.subject)) + 1]
+    mask = np.bitwise_or.reduceat(np.left_shift(1, design.visit.astype(np.int64)), first)
+    p = x.shape[1]
+    xtx, xty = np.zeros((p, p)), np.zeros(p)
+    for key in np.unique(mask):
+        subjects = np.flatnonzero(mask == key)
+        idx = np.array([v for v in range(T) if key >> v & 1])
+        rows = first[subjects][:, None] + np.arange(len(idx))
+        m = len(idx)
+        linv = np.linalg.inv(np.linalg.cholesky(sigma[np.ix_(idx, idx)]))
+        # one matrix product whitens every subject of the pattern: (m, m) @ (m, n_k p)
+        xw = (linv @ x[rows].transpose(1, 0, 2).reshape(m, -1)).reshape(-1, p)
+        yw = (linv @ y[rows].T).reshape(-1)
+        xtx += xw.T @ xw
+        xty += xw.T @ yw
+    return np.linalg.solve(xtx, xty), np.linalg.inv(xtx)
+
+
+def _fit(design):
+    fit = fit_mmrm(design, "US", ddfm="KR")
+    return fit, fit.diffs()
+
+
+@pytest.mark.parametrize(("subjects", "max_time", "max_memory"),
+                         [(10_000, 40, 3), (100_000, 8, 3)])
+def test_mmrm_fit(subjects, max_time, max_memory) -> None:
+    import scipy.optimize  # noqa: F401  (imported once per job, not per fit)
+
+    data, sigma = simulate(subjects)
+    design = build_design(data, response="CHG", subject="USUBJID", visit="AVISIT", arm="ARM",
+                          baseline="BASE", reference={"ARM": "PBO"})
+    runs_ours, runs_floor = [], []
+    for _ in range(3):
+        runs_floor.append(measure(lambda: gls_floor(design, sigma), 1))
+        runs_ours.append(measure(lambda: _fit(design), 1))
+    t_floor, m_floor = min(r[0] for r in runs_floor), min(r[1] for r in runs_floor)
+    t_ours, m_ours = min(r[0] for r in runs_ours), min(r[1] for r in runs_ours)
+    fit, diffs = _fit(design)
+    beta_floor, _ = gls_floor(design, sigma)
+    print(f"\nmmrm US fit + KR + LS-mean diffs ({subjects} subjects, {design.n_obs} rows, "
+          f"{fit.iterations} iterations, {fit.evaluations} evaluations): "
+          f"ours {t_ours:.3f} s / floor {t_floor:.3f} s = ratio {t_ours / t_floor:.1f}; "
+          f"peak memory {m_ours / 2**20:.0f} MiB / {m_floor / 2**20:.0f} MiB = ratio "
+          f"{m_ours / m_floor:.1f}")
+    assert fit.converged, fit.message
+    # the fit's beta is the GLS at its own covariance, close to the GLS at the true one
+    assert np.max(np.abs(fit.beta - beta_floor)) < 0.1
+    assert len(diffs) == T
+    assert t_ours / t_floor <= max_time
+    assert m_ours / m_floor <= max_memory
+    _RESULTS[subjects] = (t_ours, m_ours)
+    if len(_RESULTS) == 2:
+        (t1, m1), (t2, m2) = _RESULTS[10_000], _RESULTS[100_000]
+        print(f"growth 10^4 -> 10^5 subjects: time x{t2 / t1:.1f}, memory x{m2 / m1:.1f}")
+        assert t2 / t1 <= 12 and m2 / m1 <= 12
