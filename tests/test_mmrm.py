@@ -534,3 +534,23 @@ def test_kenward_roger_and_satterthwaite_equal_a_dense_implementation() -> None:
     assert visit["den_df"] == pytest.approx(2 * e_sum / (e_sum - c), rel=1e-4)
     assert visit["F"] == pytest.approx(est @ np.linalg.solve(lmat @ big_phi @ lmat.T, est) / c,
                                        rel=1e-6)
+
+
+@pytest.mark.parametrize("kind", ["US", "TOEPH", "AR1"])
+@pytest.mark.parametrize("method", ["REML", "ML"])
+def test_newton_hessian_equals_finite_differences_of_the_gradient(kind, method) -> None:
+    """The optimiser's Hessian in the working parameters (analytic in SAS's parameters,
+    chain rule through the parameterisation) against differences of the gradient."""
+    from trialreport.stats.mmrm import _Objective, _problem
+
+    t = 4
+    design = mmrm_design(simulate(60, true_sigma("US", t), seed=13, dropout=0.2), t,
+                         group="ARM")
+    obj = _Objective(_problem(design), make_structure(kind, t), method == "REML")
+    theta = np.random.default_rng(4).normal(scale=0.3, size=obj.k)
+    _, grad, hess = obj.newton(theta)
+    np.testing.assert_allclose(grad, obj.value_grad(theta)[1], rtol=1e-9, atol=1e-9)
+    h = 1e-5
+    fd = np.array([(obj.value_grad(theta + h * e)[1] - obj.value_grad(theta - h * e)[1])
+                   / (2 * h) for e in np.eye(obj.k)])
+    np.testing.assert_allclose(hess, (fd + fd.T) / 2, rtol=1e-5, atol=1e-5)

@@ -157,15 +157,31 @@ class _Objective:
         grad = inf.gradient(self.prob.patterns, ev, dsig, self.offsets, self.k, self.reml)
         return ev.neg2ll, grad
 
-    def hessian_fd(self, theta: np.ndarray) -> np.ndarray:
-        """Hessian of -2 log L in theta, central differences of the analytic gradient."""
-        h = np.empty((self.k, self.k))
-        for j in range(self.k):
-            step = 1e-5 * max(1.0, abs(theta[j]))
-            e = np.zeros(self.k)
-            e[j] = step
-            h[:, j] = (self.value_grad(theta + e)[1] - self.value_grad(theta - e)[1]) / (2 * step)
-        return (h + h.T) / 2
+    def newton(self, theta: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+        """-2 log L, its gradient and its observed Hessian in the working parameters:
+        H_theta = J' H_phi J + sum_k (d -2logL / d phi_k) d2 phi_k / d theta^2, with H_phi
+        analytic (``mmrm_inference.hessian``), J = d phi / d theta by the complex step and
+        its derivative by central differences (phi(theta) is a small closed form)."""
+        ev = self.value(theta)
+        thetas = self.split(theta)
+        phis = [np.real(self.s.natural(th)) for th in thetas]
+        dnat = [self.s.dsigma_nat(ph) for ph in phis]
+        d2nat = [self.s.d2sigma_nat(ph) for ph in phis]
+        pats = self.prob.patterns
+        g_phi = inf.gradient(pats, ev, dnat, self.offsets, self.k, self.reml)
+        h_phi = inf.hessian(pats, ev, dnat, d2nat, self.offsets, self.k, self.reml)
+        jac = np.zeros((self.k, self.k))
+        curv = np.zeros((self.k, self.k))
+        for o, th in zip(self.offsets, thetas, strict=True):
+            sl = slice(o, o + self.q)
+            jac[sl, sl] = self.s.jac_natural(th)
+            for j in range(self.q):
+                e = np.zeros(self.q)
+                e[j] = 1e-5 * max(1.0, abs(th[j]))
+                dj = (self.s.jac_natural(th + e) - self.s.jac_natural(th - e)) / (2 * e[j])
+                curv[sl, o + j] = g_phi[sl] @ dj  # sum_k g_k d2 phi_k / d theta_h d theta_j
+        h = jac.T @ h_phi @ jac + (curv + curv.T) / 2
+        return ev.neg2ll, jac.T @ g_phi, h
 
 
 def neg2_loglik(design: Design, structure: str, theta: np.ndarray, method: str = "REML"
@@ -392,42 +408,47 @@ def _counts(design: Design) -> list[dict]:
 
 def _minimise(obj: _Objective, theta0: np.ndarray, max_iter: int, tol: float
               ) -> tuple[np.ndarray, int, str]:
-    """Quasi-Newton (BFGS, analytic gradient), then Newton steps on a finite-difference
-    Hessian of the analytic gradient until SAS's relative Hessian criterion is met."""
-    from scipy import optimize
-
-    scale = 1.0 / obj.prob.n_obs
-
-    def fun(th):
+    """Newton-Raphson on the observed Hessian in the working parameters, ridge-stabilised
+    where the Hessian is not positive definite and with step halving (as SAS PROC MIXED's
+    default optimiser, in unconstrained parameters). Stops when SAS's relative Hessian
+    criterion g'H^-1 g / |-2 log L| is at most ``tol`` (then takes that last Newton step
+    too) or after ``max_iter`` steps."""
+    theta = np.asarray(theta0, dtype=float)
+    used = 0
+    note = ""
+    while used < max_iter:
         try:
-            f, g = obj.value_grad(th)
-        except inf.NotPositiveDefinite:
-            return 1e30, np.zeros_like(th)
-        return f * scale, g * scale
-
-    res = optimize.minimize(fun, theta0, jac=True, method="BFGS",
-                            options={"maxiter": max_iter, "gtol": 1e-9})
-    theta, used = res.x, int(res.nit)
-    note = "" if res.success else str(res.message)
-    for _ in range(max(0, min(20, max_iter - used))):
-        f, g = obj.value_grad(theta)
-        h = obj.hessian_fd(theta)
+            f, g, h = obj.newton(theta)
+        except inf.NotPositiveDefinite as err:
+            return theta, used, f"not positive definite: {err}"
         vals, vecs = np.linalg.eigh(h)
-        if vals.min() <= 0:
-            break
-        step = -(vecs / vals) @ (vecs.T @ g)
-        if float(-g @ step) / max(abs(f), 1.0) < tol * 1e-4:
-            break
-        used += 1
-        for _ in range(30):
+        top = max(abs(vals).max(), 1e-300)
+        if vals.min() > 1e-10 * top:
+            step = -(vecs / vals) @ (vecs.T @ g)
+            if float(-g @ step) / max(abs(f), 1e-300) <= tol:
+                # converged; the Newton step already computed refines the estimates to
+                # rounding (quadratic convergence) at the cost of one evaluation
+                try:
+                    if obj.value(theta + step).neg2ll <= f:
+                        theta = theta + step
+                except inf.NotPositiveDefinite:
+                    pass
+                break
+        else:  # ridge: shift the spectrum to positive
+            step = -(vecs / (np.abs(vals) + 1e-3 * top)) @ (vecs.T @ g)
+        for _ in range(40):
             try:
                 f_new = obj.value(theta + step).neg2ll
             except inf.NotPositiveDefinite:
                 f_new = np.inf
-            if f_new <= f + 1e-12 * abs(f):
+            if f_new <= f:
                 break
             step /= 2
+        else:
+            note = "step halving failed to decrease -2 log L"
+            break
         theta = theta + step
+        used += 1
     return theta, used, note
 
 
@@ -456,10 +477,9 @@ def _fit_one(design: Design, prob: _Problem, kind: str, reml: bool, ddfm: str,
     theta0 = np.concatenate([s.theta0(st) for st in prob.start])
     theta, iterations, note = _minimise(obj, theta0, max_iter, tol)
     try:
-        f, g = obj.value_grad(theta)
+        f, g, h = obj.newton(theta)
     except inf.NotPositiveDefinite as err:
         return _failed(design, kind, reml, ddfm, f"not positive definite: {err}", iterations)
-    h = obj.hessian_fd(theta)
     vals = np.linalg.eigvalsh(h)
     crit = math.nan
     if vals.min() > 1e-8 * max(vals.max(), 1e-300):
