@@ -3,17 +3,20 @@
     y_i = X_i beta + e_i,  e_i ~ N(0, Sigma_g(i)[visits of i]),  subjects independent,
 
 with Sigma a structured T x T covariance over visits (US, TOEP, TOEPH, AR1, ARH1, CS; one
-per group with ``group=``), fitted by REML (default) or ML, beta by generalised least
-squares. Inference as SAS: model-based covariance of beta, Kenward-Roger (DDFM=KR, the
-default: adjusted covariance Phi_A and denominator df) or Satterthwaite df, LS means with
-equal weights over other factors and numeric covariates at their means, differences
-against the reference arm at each visit, Type 3 F tests.
+per group with ``group=``), fitted by REML (default) or ML with beta profiled out (GLS),
+by Newton-Raphson on the analytic observed Hessian (SAS's optimiser, in unconstrained
+parameters). Inference as SAS: model-based covariance of beta; denominator df by
+Kenward-Roger (``ddfm="KR"``, SAS's DDFM=KR: adjusted covariance Phi_A, F scaling and
+df), "KR-linear", "Satterthwaite", "BW" (SAS's DDFM=BETWITHIN, simplified) or "residual";
+LS means with equal weights over the levels of other factors and numeric covariates at
+their mean over the observations used (as SAS LSMEANS and R emmeans); differences against
+the reference arm at each visit; Type 3 F tests.
 
-Split into four modules (this one had passed 600 lines):
-``mmrm_design`` (model matrix, coding, LS-means reference grid), ``mmrm_covariance``
-(structures and their parameterisations), ``mmrm_inference`` (likelihood on pattern
-sufficient statistics, derivatives, Kenward-Roger, Satterthwaite) and this module (the
-fit, its convergence and fallback, and the results).
+Split into four modules because one would pass 1,500 lines: ``mmrm_design`` (model
+matrix, coding, LS-means reference grid), ``mmrm_covariance`` (structures and their two
+parameterisations), ``mmrm_inference`` (likelihood on pattern sufficient statistics, its
+derivatives, Kenward-Roger, Satterthwaite) and this module (the fit, convergence and the
+fallback order, the results).
 
 Sources: SAS/STAT User's Guide, The MIXED Procedure (estimation, "Fit Statistics",
 DDFM=KENWARDROGER, DDFM=SATTERTHWAITE, LSMEANS, Type 3 tests); Kenward & Roger (1997),
@@ -265,8 +268,11 @@ class MMRMResult:
     # -- inference on any contrast --------------------------------------------------
     def _cov(self, ddfm: str) -> np.ndarray:
         if ddfm in ("KR", "KR-linear"):
-            if self.cov_beta_kr is None or (ddfm == "KR-linear") != (self.ddfm == "KR-linear"):
-                raise ValueError(f"fit with ddfm={ddfm!r} to use it (and W must exist)")
+            if (ddfm == "KR-linear") != (self.ddfm == "KR-linear") or self.ddfm not in DDFM[:2]:
+                raise ValueError(f"Phi_A of ddfm={ddfm!r} is computed at the fit: fit with it")
+            if self.cov_beta_kr is None:
+                raise ValueError("Kenward-Roger needs the covariance parameters' observed "
+                                 "information to be invertible; here it is singular")
             return self.cov_beta_kr
         return self.cov_beta
 
