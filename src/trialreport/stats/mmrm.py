@@ -565,8 +565,9 @@ def fit_mmrm(design: Design, structure: str = "US", *, method: str = "REML",
 
     ``method``: "REML" (default, as SAS and mmrm) or "ML". ``ddfm``: "KR" (SAS's default
     DDFM=KR; Phi_A with second derivatives in SAS's parameters), "KR-linear" (without
-    them: SAS DDFM=KR(FIRSTORDER), mmrm "Kenward-Roger-Linear"), "Satterthwaite" or
-    "residual" (n - rank X). Convergence: SAS's relative Hessian criterion
+    them, mmrm's "Kenward-Roger-Linear"; see ``mmrm_inference``), "Satterthwaite", "BW"
+    (SAS's DDFM=BETWITHIN without its split of the within-subject df) or "residual"
+    (n - rank X). Convergence: SAS's relative Hessian criterion
     g'H^-1 g / |-2 log L| <= ``tol`` (SAS's default 1e-8) at a positive definite Hessian and
     a positive definite covariance matrix, within ``max_iter`` optimiser steps; a fit that
     does not converge is returned with ``converged=False`` and the reason in ``message``.

@@ -35,7 +35,14 @@ r = y - X beta_hat, V_h = dV/dphi_h, V_hj = d2V/dphi_h dphi_j):
   the denominator df and F scaling from A1, A2 (``kr_test``). SAS computes these in its
   own covariance parameters (``phi`` of ``mmrm_covariance``): R_hj = 0 for the linear
   structures (UN, CS, TOEP) and not for AR(1), ARH(1), TOEPH. ``linear=True`` drops R_hj
-  everywhere (SAS DDFM=KR(FIRSTORDER), mmrm "Kenward-Roger-Linear").
+  everywhere (mmrm's "Kenward-Roger-Linear"; SAS documents a FIRSTORDER suboption of
+  DDFM=KR for this, not checked here). For UN, mmrm's own "Kenward-Roger" differs from
+  SAS because mmrm differentiates in its Cholesky parameters (R_hj != 0), and mmrm's
+  vignette recommends "Kenward-Roger-Linear" to match SAS; here UN is differentiated in
+  SAS's parameters, so "KR" and "KR-linear" coincide for it. SAS's DDFM=KR2 (the 2009
+  revision of Kenward and Roger) is not implemented. For AR(1), ARH(1) and TOEPH, "KR"
+  follows the formula in SAS's parameters but was not compared with a SAS listing (none
+  with its data printed was found).
 - Satterthwaite: for a contrast l, df = 2 (l'Phi l)^2 / (g'W g), g_h = l' dPhi/dphi_h l,
   dPhi/dphi_h = Phi X'A_h X Phi (SAS DDFM=SATTERTHWAITE; mmrm; lmerTest). For several
   rows, the eigen-decomposition of L Phi L' and E = sum nu_i / (nu_i - 2), df =
