@@ -16,13 +16,15 @@ once. Bounds (ratios, measured in the same run):
   covariance parameters, and KR's O(patterns k^2 T^2 p^2) once; about 0.1 s in all) does
   not shrink with the number of subjects;
 - memory: at most 3x the floor's peak at both sizes;
-- linear growth: from 10^4 to 10^5 subjects the fit's time and peak memory grow at most
-  12x (10x is linear).
+- linear growth: from 10^4 to 10^5 subjects the fit's time and memory ratios to the floor
+  (whose work is linear in subjects) do not grow by more than 20%. (Ratios, not seconds:
+  the two sizes are measured at different moments of a shared machine.)
 
 Measured on the 2-core machine, other jobs running (best of 3; ``OPENBLAS_NUM_THREADS=1
 taskset -c 0`` gave the same within 10%): 10^4 subjects 0.13 s against 0.015 s (8-9x),
 20 MiB against 18 MiB; 10^5 subjects 0.30-0.33 s against 0.10-0.11 s (3x), 80 MiB
-against 127 MiB (0.6x); growth 2.4x in time and 4.0x in memory.
+against 127 MiB (0.6x); from 10^4 to 10^5 the fit took 2.4x the time and 4.0x the
+memory (its fixed cost dominates at 10^4).
 
 scipy.special (t and F distributions of the inference) is imported before the runs are
 forked, as every analysis job has it loaded already (trialreport.distributions imports it
@@ -41,7 +43,7 @@ from conftest import measure
 pytestmark = pytest.mark.benchmark
 
 T = 6
-_RESULTS: dict[int, tuple[float, int]] = {}
+_RATIOS: dict[int, tuple[float, float]] = {}
 
 
 def simulate(n: int, seed: int = 1) -> tuple[dict[str, np.ndarray], np.ndarray]:
@@ -115,8 +117,9 @@ def test_mmrm_fit(subjects, max_time, max_memory) -> None:
     assert len(diffs) == T
     assert t_ours / t_floor <= max_time
     assert m_ours / m_floor <= max_memory
-    _RESULTS[subjects] = (t_ours, m_ours)
-    if len(_RESULTS) == 2:
-        (t1, m1), (t2, m2) = _RESULTS[10_000], _RESULTS[100_000]
-        print(f"growth 10^4 -> 10^5 subjects: time x{t2 / t1:.1f}, memory x{m2 / m1:.1f}")
-        assert t2 / t1 <= 12 and m2 / m1 <= 12
+    _RATIOS[subjects] = (t_ours / t_floor, m_ours / m_floor)
+    if len(_RATIOS) == 2:
+        (t1, m1), (t2, m2) = _RATIOS[10_000], _RATIOS[100_000]
+        print(f"10^4 -> 10^5 subjects: time ratio {t1:.1f} -> {t2:.1f}, "
+              f"memory ratio {m1:.1f} -> {m2:.1f}")
+        assert t2 <= 1.2 * t1 and m2 <= 1.2 * m1
