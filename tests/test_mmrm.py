@@ -554,3 +554,16 @@ def test_newton_hessian_equals_finite_differences_of_the_gradient(kind, method) 
     fd = np.array([(obj.value_grad(theta + h * e)[1] - obj.value_grad(theta - h * e)[1])
                    / (2 * h) for e in np.eye(obj.k)])
     np.testing.assert_allclose(hess, (fd + fd.T) / 2, rtol=1e-5, atol=1e-5)
+
+
+def test_kr_linear_differs_only_for_non_linear_structures(messy) -> None:
+    """R_hj (second derivatives of Sigma in SAS's parameters) vanishes for UN, so KR and
+    KR-linear agree there; for ARH(1) it does not."""
+    for kind, same in (("US", True), ("ARH1", False)):
+        full = fit_mmrm(messy, kind, ddfm="KR").cov_beta_kr
+        linear = fit_mmrm(messy, kind, ddfm="KR-linear").cov_beta_kr
+        assert np.allclose(full, linear, rtol=1e-10, atol=1e-14) == same
+    with pytest.raises(ValueError, match="no arm"):
+        design = build_design({"id": [1, 1, 2, 2], "v": [1, 2, 1, 2], "y": [1.0, 2.0, 2.0, 4.5]},
+                              response="y", subject="id", visit="v")
+        fit_mmrm(design, "CS").diffs()

@@ -362,6 +362,8 @@ class MMRMResult:
               covariate_mean: str = "observations") -> list[dict]:
         """Each arm minus the reference arm at each visit."""
         d = self.design
+        if not d.arm:
+            raise ValueError("the design has no arm (build_design(..., arm=...))")
         ref = d.reference[d.arm]
         out = []
         for visit in d.visit_levels:
