@@ -142,3 +142,23 @@ def test_each_rule_script_calls_a_function_of_its_own_stage(script: Path) -> Non
     for mod, name in own:
         assert mod == stage or mod.startswith(f"{stage}."), f"{script.name}: {mod}.{name}"
         assert name in modules()[f"trialreport.{mod}"].read_text("utf-8")
+
+
+README_ROW = re.compile(r"^\| `([\w`, ]+)` \| `trialreport\.([\w.]+)\.(\w+)` \| (.+) \|$", re.M)
+
+
+def test_the_readme_layout_names_each_rules_function_and_its_folders_modules() -> None:
+    """README.md's Layout table: for every rule of workflow/rules/, the function its script
+    calls (which must exist there) and the modules of its folder (which must exist)."""
+    import importlib
+
+    rows = README_ROW.findall((ROOT / "README.md").read_text(encoding="utf-8"))
+    rules = {name for smk in (ROOT / "workflow" / "rules").glob("*.smk")
+             for name in re.findall(r"^rule (\w+):", smk.read_text("utf-8"), re.M)}
+    named = {r.strip("` ") for row in rows for r in row[0].split(",")}
+    assert rules - {"all"} <= named, rules - named
+    for _rules, module, function, holds in rows:
+        assert hasattr(importlib.import_module(f"trialreport.{module}"), function)
+        folder = (PACKAGE / module.replace(".", "/")).parent
+        for name in re.findall(r"`([\w/]+\.py|\w+/)`", holds):
+            assert (folder / name).exists(), f"README names {folder / name}, which is missing"
