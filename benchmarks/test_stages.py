@@ -18,8 +18,8 @@ import yaml
 from trialreport.analyse.ard import format_ard
 from trialreport.analyse.efficacy import build_ard
 from trialreport.analyse.safety import build_safety_ard
-from trialreport.common import frames as io
 from trialreport.common.config import Trial
+from trialreport.common.frames import write_csv, write_parquet
 from trialreport.derive.derivations import (
     attach_base,
     derive_efficacy_as_delivered,
@@ -220,10 +220,10 @@ def stage_files(scaled, derived):
              "subjects": folder / "subjects.parquet",
              "reproduction": folder / "reproduction.csv"}
     folder.mkdir(parents=True, exist_ok=True)
-    io.write_csv(format_ard(ard), paths["ard"])
-    io.write_csv(reproduce(read_ard(paths["ard"]), trial), paths["reproduction"])
-    io.write_parquet(efficacy, paths["efficacy"])
-    io.write_parquet(ds.subjects, paths["subjects"])
+    write_csv(format_ard(ard), paths["ard"])
+    write_csv(reproduce(read_ard(paths["ard"]), trial), paths["reproduction"])
+    write_parquet(efficacy, paths["efficacy"])
+    write_parquet(ds.subjects, paths["subjects"])
     return paths
 
 

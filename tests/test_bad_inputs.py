@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from trialreport.common import runner as pipeline
+from trialreport.common.runner import StageError, run_stage
 
 from conftest import TrialCopy
 
@@ -412,10 +412,10 @@ def test_a_fixed_fault_clears_the_old_failure_report(trial_copy: TrialCopy) -> N
 
 def test_stage_error_makes_the_rule_exit_non_zero(tmp_path: Path) -> None:
     def refuse() -> None:
-        raise pipeline.StageError("refused")
+        raise StageError("refused")
 
     with pytest.raises(SystemExit) as exit_info:
-        pipeline.run_stage("validate", refuse, tmp_path / "validate.log")
+        run_stage("validate", refuse, tmp_path / "validate.log")
     assert exit_info.value.code == 1
     assert "refused" in (tmp_path / "validate.log").read_text(encoding="utf-8")
 

@@ -124,7 +124,7 @@ def files(data: dict, trial: dict, tmp_path_factory) -> dict:
     """ard.csv as the analyse stage writes it, the efficacy data and subjects as parquet,
     reproduction.csv, and the data CSVs, of the small trial."""
     from trialreport.analyse.ard import format_ard, read_ard
-    from trialreport.common import frames as io
+    from trialreport.common.frames import write_csv, write_parquet
     from trialreport.reproduce.targets import reproduce
 
     folder = tmp_path_factory.mktemp("stages")
@@ -136,13 +136,13 @@ def files(data: dict, trial: dict, tmp_path_factory) -> dict:
     paths = {"ard": folder / "ard.csv", "efficacy": folder / "efficacy.parquet",
              "subjects": folder / "subjects.parquet",
              "reproduction": folder / "reproduction.csv"}
-    io.write_csv(format_ard(ard), paths["ard"])
-    io.write_parquet(data["efficacy"], paths["efficacy"])
-    io.write_parquet(ds.subjects, paths["subjects"])
-    io.write_csv(reproduce(read_ard(paths["ard"]), trial), paths["reproduction"])
+    write_csv(format_ard(ard), paths["ard"])
+    write_parquet(data["efficacy"], paths["efficacy"])
+    write_parquet(ds.subjects, paths["subjects"])
+    write_csv(reproduce(read_ard(paths["ard"]), trial), paths["reproduction"])
     paths["data"] = {name: str(folder / f"{name}.csv") for name in ds.tables()}
     for name, frame in ds.tables().items():
-        io.write_csv(frame, paths["data"][name])
+        write_csv(frame, paths["data"][name])
     return paths
 
 

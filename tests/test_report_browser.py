@@ -184,14 +184,14 @@ def test_every_figure_is_an_image_with_its_alt_text_and_caption(browsed) -> None
 
     from trialreport.analyse.ard import read_ard
     from trialreport.common.config import as_trial
-    from trialreport.figures import captions as figures
+    from trialreport.figures import captions as figure_captions
 
     results = browsed["results"]
     cfg = as_trial(json.loads((results / "trial_config.json").read_text(encoding="utf-8")),
                    REFERENCE_TRIAL)
     ard = read_ard(results / "ard.csv")
-    texts = figures.captions(cfg, ard)
-    assert figures.unavailable(cfg, ard) == {}  # the reference trial draws all four
+    texts = figure_captions.captions(cfg, ard)
+    assert figure_captions.unavailable(cfg, ard) == {}  # the reference trial draws all four
     images = browsed["page"].images
     assert len(images) == len(FIGURE_NAMES), [i.get("alt", "")[:60] for i in images]
     for name, image, caption in zip(FIGURE_NAMES, images, browsed["page"].captions,

@@ -173,11 +173,11 @@ def test_grim_in_python_and_in_numpy_give_the_same_sizes(published: str) -> None
 
 def test_the_stage_reads_and_writes_as_the_data_frame_path_did(tmp_path) -> None:
     # The reproduce job works on ard.csv's rows with the standard library; what it reads and
-    # the bytes it writes must be those of the data-frame path (pipeline.read_ard,
-    # io.write_csv), here with awkward text: commas, quotes and a line break in a
+    # the bytes it writes must be those of the data-frame path (trialreport.analyse.ard.read_ard,
+    # write_csv), here with awkward text: commas, quotes and a line break in a
     # description, empty value and visitn cells, n both a number and empty.
     from trialreport.analyse.ard import read_ard
-    from trialreport.common import frames as io
+    from trialreport.common.frames import write_csv
     from trialreport.reproduce.stage import read_ard_rows, reproduction_csv
     from trialreport.reproduce.targets import reproduce_rows
 
@@ -200,7 +200,7 @@ def test_the_stage_reads_and_writes_as_the_data_frame_path_did(tmp_path) -> None
             else:
                 assert ours[key] == value and type(ours[key]) is type(value), key
 
-    io.write_csv(reproduce(read_ard(tmp_path / "ard.csv"), trial), tmp_path / "frame.csv")
+    write_csv(reproduce(read_ard(tmp_path / "ard.csv"), trial), tmp_path / "frame.csv")
     text = reproduction_csv(reproduce_rows(rows, trial))
     assert text.encode("utf-8") == (tmp_path / "frame.csv").read_bytes()
     assert '"mean, ""quoted""\nover two lines"' in text

@@ -1,4 +1,5 @@
-"""The exact conditional Wilcoxon signed-rank test with ties (``stats.wilcoxon_exact``),
+"""The exact conditional Wilcoxon signed-rank test with ties
+(``trialreport.stats.paired.wilcoxon_exact``),
 pinned against a full enumeration of the 2^n sign assignments written here independently
 (itertools.product over signs, midranks by hand-rolled averaging), against scipy's exact
 distribution without ties, and at the switch to the normal approximation (49 vs 50

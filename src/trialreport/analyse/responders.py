@@ -49,7 +49,8 @@ def responder_flags(scores: pd.DataFrame, rule: ResponderRule | Mapping[str, Any
 
     For a rule on CHG the change is AVAL - BASE after the baseline visit; at and before
     the baseline visit it is not evaluable (NaN): there is no baseline responder status.
-    PCHG is the percent change, 100 * CHG / BASE (as ``derive.derive_var_pchg``), not
+    PCHG is the percent change, 100 * CHG / BASE (as
+    ``trialreport.derive.derivations.derive_var_pchg``), not
     evaluable where BASE is 0. Operator ``in``: the value is one of the rule's values."""
     rule = _rule(rule)
     if rule.variable == "AVAL":

@@ -10,8 +10,8 @@ from typing import Any
 
 import pandas as pd
 
-from trialreport.common import frames as io
 from trialreport.common.config import Trial, as_trial
+from trialreport.common.frames import write_csv
 from trialreport.common.runner import StageError, run_stage, setup_logging  # noqa: F401 - the stages' API
 from trialreport.reproduce.stage import reproduce_targets  # noqa: F401 - the stages' API
 
@@ -44,5 +44,5 @@ def analyse(trial_id: str, trial: Trial | Mapping[str, Any], inputs: Mapping[str
     except AnalysisConfigError as exc:
         raise StageError(f"analyses of trial {trial_id!r}: {exc}") from exc
     ard = pd.concat([ard, safety], ignore_index=True)
-    io.write_csv(format_ard(ard), output)
+    write_csv(format_ard(ard), output)
     log.info("analysis results: %d rows", len(ard))

@@ -315,7 +315,8 @@ class Trial:
 
 class AnalysisConfigError(ValueError):
     """The trial's config asks for an analysis the data cannot give (a misspelt arm, a
-    missing column, a dataset the trial does not deliver). ``pipeline.analyse`` shows the
+    missing column, a dataset the trial does not deliver).
+    ``trialreport.analyse.stage.analyse`` shows the
     message, which names the config key to change, and refuses the stage."""
 
 

@@ -10,8 +10,8 @@ from typing import Any
 
 import pandas as pd
 
-from trialreport.common import frames as io
 from trialreport.common.config import Trial, as_trial
+from trialreport.common.frames import write_csv, write_parquet
 from trialreport.common.runner import StageError, run_stage, setup_logging  # noqa: F401 - the stages' API
 from trialreport.reproduce.stage import reproduce_targets  # noqa: F401 - the stages' API
 
@@ -43,7 +43,7 @@ def derive(trial: Trial | Mapping[str, Any], inputs: Mapping[str, str],
     design = trial.design
     observed, sponsor_locf = split_derived_records(pd.read_parquet(inputs["scores"]))
     efficacy, checks = derive_efficacy_as_delivered(observed, design.baseline_visits)
-    io.write_parquet(efficacy, outputs["efficacy"])
+    write_parquet(efficacy, outputs["efficacy"])
     n_base = efficacy.dropna(subset=["BASE"]).groupby("PARAMCD")["USUBJID"].nunique()
     for code, n in n_base.items():
         log.info("%s: %d subject(s) with a baseline", code, n)
@@ -68,9 +68,9 @@ def derive(trial: Trial | Mapping[str, Any], inputs: Mapping[str, str],
         locf = theirs
     locf = attach_base(locf, efficacy)
     if "locf" in outputs:
-        io.write_parquet(locf, outputs["locf"])
+        write_parquet(locf, outputs["locf"])
     if "checks" in outputs:
-        io.write_csv(checks[CHECK_COLUMNS], outputs["checks"])
+        write_csv(checks[CHECK_COLUMNS], outputs["checks"])
     for check, n in checks.groupby("check").size().items():
         log.warning("%d difference(s) between the data as delivered and the pipeline's "
                     "derivation of %s (listed in %s)", n, check,

@@ -148,7 +148,8 @@ def subject_copy_failures(frame: pd.DataFrame, subjects: pd.DataFrame, dataset: 
     Rows of a subject not in the subjects dataset are left to ``subject_in_subjects``.
     Numbers are compared by value only where one side is a numeric column (an XPT
     number against text "63" agrees); text against text is compared as text.
-    Returns the copy columns and the failures (columns of ``contracts.FAILURE_COLUMNS``).
+    Returns the copy columns and the failures (columns of
+    ``trialreport.validate.contracts.FAILURE_COLUMNS``).
     """
     from trialreport.validate.contracts import FAILURE_COLUMNS
 

@@ -35,7 +35,8 @@ NUMERIC_ARD_COLUMNS = ("value", "visitn")
 
 def read_ard_rows(path: str | Path) -> list[Row]:
     """ard.csv as rows: ``value`` and ``visitn`` as floats (NaN where empty), the other
-    columns as text ('' where empty), as ``pipeline.read_ard`` reads them into a frame."""
+    columns as text ('' where empty), as ``trialreport.analyse.ard.read_ard`` reads them into a
+    frame."""
     with open(path, encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
     for row in rows:

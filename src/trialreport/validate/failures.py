@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from trialreport.common import frames as io
 from trialreport.common.files import atomic_write_text
+from trialreport.common.frames import write_csv
 from trialreport.common.runner import StageError, run_stage, setup_logging  # noqa: F401 - the stages' API
 from trialreport.reproduce.stage import reproduce_targets  # noqa: F401 - the stages' API
 
@@ -24,7 +24,7 @@ def write_failure_report(table: pd.DataFrame, report_dir: str | Path | None,
     if report_dir is None:
         return "(not written: no report folder given)"
     report_dir = Path(report_dir)
-    io.write_csv(table, report_dir / "failures.csv")
+    write_csv(table, report_dir / "failures.csv")
     atomic_write_text(report_dir / "summary.md", failure_summary_markdown(table, heading))
     return str(report_dir / "failures.csv")
 

@@ -11,8 +11,8 @@ from typing import Any
 
 import pandas as pd
 
-from trialreport.common import frames as io
 from trialreport.common.config import DATASETS, Trial, as_trial
+from trialreport.common.frames import write_csv, write_parquet
 from trialreport.common.runner import StageError, run_stage, setup_logging  # noqa: F401 - the stages' API
 from trialreport.ingest.records import (
     derive_period,
@@ -119,10 +119,10 @@ def validate(trial: Trial | Mapping[str, Any], schema_dir: str | Path,
         target = write_failure_report(table, report_dir, "Validation failures")
         raise StageError(summarise_failures(table, target))
     for name in DATASETS:
-        io.write_parquet(typed[name], outputs[name])
-    io.write_csv(table, outputs["warnings"])
+        write_parquet(typed[name], outputs[name])
+    write_csv(table, outputs["warnings"])
     if "exclusions" in outputs:
-        io.write_csv(exclusions, outputs["exclusions"])
+        write_csv(exclusions, outputs["exclusions"])
     for _, x in exclusions.iterrows():
         log.info("excluded %s from %s: %s", x["USUBJID"], x["PARAMCD"], x["reason"])
     log.info("all %d datasets passed their contracts (%d warning(s), %d exclusion(s))",
