@@ -260,7 +260,7 @@ def holm(p_values: Mapping[str, float | None], alpha: float,
     final_level = a / (m - len(rejected)) if len(rejected) < m else 0.0
     adjusted: dict[int, float] = {}
     running = 0.0
-    for k, i in enumerate(ranked):
+    for k, i in enumerate(i for i in ranked if not math.isnan(p[i])):
         running = max(running, p[i] * (m - k))
         adjusted[i] = min(1.0, running)
     return [_row(name, p[i], adjusted.get(i),
@@ -545,7 +545,7 @@ def _weights(weights: Any, names: list[str]) -> np.ndarray:
                          f"the weights in order; got {weights!r}")
     w = np.array([_entry(v, f"weight of {name!r}") for v, name in zip(values, names,
                                                                         strict=True)])
-    for name, value in zip(names, w, strict=True):
+    for name, value in zip(names, w.tolist(), strict=True):
         if value < 0:
             raise ValueError(f"weight of {name!r} is {value!r}; weights must be >= 0")
     total = float(np.sum(w))
@@ -591,12 +591,12 @@ def _transitions(transitions: Any, names: list[str]) -> np.ndarray:
                          f"an m x m matrix in order; got {transitions!r}")
     for i, source in enumerate(names):
         if g[i, i] != 0:
-            raise ValueError(f"transition weight {source!r} -> {source!r} is {g[i, i]!r}; a "
+            raise ValueError(f"transition weight {source!r} -> {source!r} is {float(g[i, i])!r}; a "
                              "hypothesis cannot pass weight to itself (g_ii must be 0)")
         for k, target in enumerate(names):
             if g[i, k] < 0:
                 raise ValueError(f"transition weight {source!r} -> {target!r} is "
-                                 f"{g[i, k]!r}; transition weights must be >= 0")
+                                 f"{float(g[i, k])!r}; transition weights must be >= 0")
         total = float(np.sum(g[i]))
         if total > 1 + SUM_TOLERANCE:
             raise ValueError(f"transitions row {source!r} (the edges leaving {source!r}) "
