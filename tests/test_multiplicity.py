@@ -280,6 +280,19 @@ def test_the_fixed_vectors_tell_the_methods_apart():
     assert rejected(run(p, "hochberg", 0.05)) == [True] * 5
 
 
+def test_hochberg_local_levels():
+    # Step-up at 0.05 over (0.01, 0.02, 0.024, 0.5): 0.5 > 0.05, 0.024 <= 0.05 / 2, so
+    # H1..H3 are rejected at the level of that step, 0.025; H4 failed its own 0.05. Holm
+    # would stop at H2 (0.02 > 0.05 / 3).
+    rows = run([0.02, 0.01, 0.5, 0.024], "hochberg", 0.05)
+    assert col(rows, "decision") == ["rejected", "rejected", "not rejected", "rejected"]
+    assert col(rows, "local_level") == [0.025, 0.025, 0.05, 0.025]
+    # A missing p-value takes the top rank: its level is the last step's, alpha / 1.
+    rows = run([0.02, None, 0.001], "hochberg", 0.05)
+    assert col(rows, "local_level") == [0.05 / 2, 0.05, 0.05 / 2]
+    assert col(rows, "decision") == ["rejected", "not rejected", "rejected"]
+
+
 p_vectors = st.lists(
     st.one_of(st.floats(0, 1), st.sampled_from([0.0, 1.0, 0.001, 0.01, 0.02, 0.025, 0.05])),
     min_size=1, max_size=12)
