@@ -8,15 +8,16 @@ so a printed 0.024 is checked as "rounds to 0.024 at 7 significant digits", ``r_
   comparison procedures based on Bonferroni tests" (shortcut-testing), the two doses x
   primary/secondary endpoint graph: adjusted p, rejections, the weight each hypothesis was
   tested at (``test_values``), and intermediate graphs.
-- graphicalMCP, vignette "Get started": the simple successive graph of Bretz et al. (2011,
-  Figure 1) (Maurer et al. 2011), rejections and the graph after deleting H1, H2, H4.
+- graphicalMCP, vignette "Get started": the simple successive graph (which graphicalMCP's
+  graph_test_shortcut help page attributes to Bretz et al. 2011, Figure 1), rejections and
+  the graph after deleting H1, H2, H4.
 - graphicalMCP, vignette "Graphical multiple comparison procedures based on the closure
   principle": a six-hypothesis graph with epsilon edges, Bonferroni adjusted p-values.
 - graphicalMCP, tests/testthat/test-graph_test_shortcut.R, "adjusted p that exceeds alpha
   by floating point diff is rejected": a p-value exactly at its local level.
 - gMCP (R, Rohmeyer & Klinglmueller), inst/unitTests/runit.graphGMCP.R: Holm adjusted
-  p-values; Holm at alpha = 0.6; the graph of Bretz et al. (2009) for three doses x two
-  endpoints (createGraphFromBretzEtAl), rejections and the final graph's transitions.
+  p-values; Holm at alpha = 0.6; gMCP's example graph createGraphFromBretzEtAl() (three
+  doses x primary and secondary endpoint), rejections and the final graph's transitions.
 """
 
 from __future__ import annotations
@@ -174,8 +175,9 @@ def test_gmcp_holm_at_alpha_0_6():
         assert rows[1]["local_level"] == 0.3
 
 
-# gMCP createGraphFromBretzEtAl(): Bretz et al. (2009), three doses (1, 2, 3) x two endpoints
-# (1 primary, 2 secondary); node order H11, H21, H31, H12, H22, H32.
+# gMCP's example graph createGraphFromBretzEtAl() (R/exampleGraphs.R; named BretzEtAl2011()
+# in later versions): three doses (1, 2, 3) x two endpoints (1 primary, 2 secondary); node
+# order H11, H21, H31, H12, H22, H32.
 BRETZ_NAMES = ["H11", "H21", "H31", "H12", "H22", "H32"]
 BRETZ_W = {"H11": 1 / 3, "H21": 1 / 3, "H31": 1 / 3, "H12": 0, "H22": 0, "H32": 0}
 BRETZ_G = {"H11": {"H21": 1 / 2, "H12": 1 / 2},
@@ -186,7 +188,7 @@ BRETZ_G = {"H11": {"H21": 1 / 2, "H12": 1 / 2},
            "H32": {"H21": 1}}
 
 
-def test_gmcp_bretz_2009_three_doses_two_endpoints():
+def test_gmcp_bretz_three_doses_two_endpoints():
     # gMCP runit.graphGMCP.R, test.gMCPBretzEtAl: gMCP(graph, c(0.1, 0.008, 0.005, 0.15,
     # 0.04, 0.006)) (alpha = 0.05): rejected FALSE TRUE TRUE FALSE FALSE TRUE, and the last
     # graph's edges H11 -> H12 0.666666666666667, H11 -> H22 0.333333333333333,
@@ -210,7 +212,7 @@ def test_gmcp_bretz_2009_three_doses_two_endpoints():
 # --- a worked example, step by step -------------------------------------------------------
 
 def test_hand_worked_three_dose_example_local_levels():
-    # The Bretz et al. (2009) graph above at alpha = 0.05, p = (0.1, 0.008, 0.005, 0.15,
+    # gMCP's three-dose graph above at alpha = 0.05, p = (0.1, 0.008, 0.005, 0.15,
     # 0.04, 0.006), worked by hand with Algorithm 1:
     # 1. w = (1/3, 1/3, 1/3, 0, 0, 0). p/w: H11 0.3, H21 0.024, H31 0.015. Reject H31 at
     #    0.05 / 3 = 0.016667 (0.005 <= 0.016667). H31 passes half its 1/3 to H21, half to

@@ -62,34 +62,49 @@ Missing p-values
 ----------------
 A missing p-value (``None`` or NaN) is a test that could not be computed. Its hypothesis
 stays in the family, is never rejected, and so passes on no weight: Bonferroni, Holm and
-Hochberg still count it in m (no other hypothesis gains its share of alpha), and in a fixed
-sequence or a graph the hypotheses that depend on it stay gated. Decisions and local levels
-are those the procedure gives with p = 1 in its place (with alpha < 1 a p-value of 1
-rejects nothing). Its decision is ``"not rejected"`` when a positive level was available to
-it (the gate was open; there was nothing to test) and ``"not tested: gate closed"``
-otherwise. Its adjusted p-value is ``None``, and so is the adjusted p-value of every
-hypothesis that no level would reject because a hypothesis with a missing p-value stands
-in its way: in a fixed sequence, every hypothesis after the missing one; in a graph, a
-hypothesis left with weight 0 that would gain weight if the missing ones were rejected.
+Hochberg still count it in m (no other hypothesis gains its share of alpha), and in a
+fixed sequence or a graph the hypotheses that depend on it stay gated. Decisions are those
+the procedure gives with p = 1 in its place (with alpha < 1 a p-value of 1 rejects
+nothing), and so, in a graph, are the local levels. Its decision is ``"not rejected"``
+when a positive level was available to it (the gate was open; there was nothing to test)
+and ``"not tested: gate closed"`` otherwise. Its adjusted p-value is ``None``, and so is
+the adjusted p-value of every hypothesis that no level would reject because a hypothesis
+with a missing p-value stands in its way: in a fixed sequence, every hypothesis after the
+missing one; in a graph, a hypothesis left with weight 0 that weight could otherwise reach
+(its weight is positive once every other hypothesis is removed from the graph).
 
 A hypothesis that no level rejects whatever the other p-values (a graph in which no weight
 can ever reach it, or weight 0 in weighted Bonferroni) has adjusted p-value 1, as in R's
 gMCP and graphicalMCP.
 
+Floating point
+--------------
+Decisions compare p <= level in floating point as it stands, with no rounding tolerance
+(graphicalMCP rounds adjusted p-values to 10 decimals before comparing them with alpha).
+The adjusted p-value is computed separately (p / w rather than p <= alpha * w), so the two
+could disagree only for a p-value within a rounding error of its level; the decision is the
+procedure's. Weights entered with rounding (three thirds typed as 0.3333) may sum to
+1 + SUM_TOLERANCE at most.
+
 Sources
 -------
 Holm S (1979). A simple sequentially rejective multiple test procedure. Scand J Stat
-6:65-70. Hochberg Y (1988). A sharper Bonferroni procedure for multiple tests of
-significance. Biometrika 75:800-802. Wright SP (1992). Adjusted p-values for simultaneous
-inference. Biometrics 48:1005-1013. Maurer W, Hothorn LA, Lehmacher W (1995). Multiple
-comparisons in drug clinical trials and preclinical assays: a-priori ordered hypotheses.
-In Vollmar J (ed.), Biometrie in der chemisch-pharmazeutischen Industrie 6, 3-18. Westfall
-PH, Krishen A (2001). Optimally weighted, fixed sequence and gatekeeper multiple testing
-procedures. J Stat Plan Inference 99:25-40. Bretz F, Maurer W, Brannath W, Posch M (2009).
-A graphical approach to sequentially rejective multiple test procedures. Stat Med
-28:586-604. Bretz F, Posch M, Glimm E, Klinglmueller F, Maurer W, Rohmeyer K (2011).
-Graphical approaches for multiple comparison procedures using weighted Bonferroni, Simes,
-or parametric tests. Biom J 53:894-913.
+6:65-70.
+Hochberg Y (1988). A sharper Bonferroni procedure for multiple tests of significance.
+Biometrika 75:800-802.
+Sarkar SK (1998). Some probability inequalities for ordered MTP2 random variables: a proof
+of the Simes conjecture. Ann Stat 26:494-504.
+Wright SP (1992). Adjusted p-values for simultaneous inference. Biometrics 48:1005-1013.
+Maurer W, Hothorn LA, Lehmacher W (1995). Multiple comparisons in drug clinical trials and
+preclinical assays: a-priori ordered hypotheses. In Vollmar J (ed.), Biometrie in der
+chemisch-pharmazeutischen Industrie 6, 3-18.
+Westfall PH, Krishen A (2001). Optimally weighted, fixed sequence and gatekeeper multiple
+testing procedures. J Stat Plan Inference 99:25-40.
+Bretz F, Maurer W, Brannath W, Posch M (2009). A graphical approach to sequentially
+rejective multiple test procedures. Stat Med 28:586-604.
+Bretz F, Posch M, Glimm E, Klinglmueller F, Maurer W, Rohmeyer K (2011). Graphical
+approaches for multiple comparison procedures using weighted Bonferroni, Simes, or
+parametric tests. Biom J 53:894-913.
 """
 
 from __future__ import annotations
@@ -123,18 +138,18 @@ def bonferroni_graph(m: int) -> tuple[list[float], list[list[float]]]:
 
 
 def holm_graph(m: int) -> tuple[list[float], list[list[float]]]:
-    """Holm's procedure as a graph (Bretz et al. 2009, Figure 2): weights 1/m each and
-    g_ij = 1/(m - 1) for every i != j, so a rejected hypothesis's weight is shared equally
-    among those left."""
+    """Holm's procedure as a graph (Bretz et al. 2009): weights 1/m each and g_ij =
+    1/(m - 1) for every i != j, so a rejected hypothesis's weight is shared equally among
+    those left."""
     _check_m(m)
     g = 1.0 / (m - 1) if m > 1 else 0.0
     return [1.0 / m] * m, [[0.0 if i == j else g for j in range(m)] for i in range(m)]
 
 
 def fixed_sequence_graph(m: int) -> tuple[list[float], list[list[float]]]:
-    """The fixed-sequence (hierarchical) procedure as a graph (Bretz et al. 2009, Section
-    4): all the weight on the first hypothesis, w = (1, 0, ..., 0), and g_{i,i+1} = 1, so
-    each rejection passes the full level to the next hypothesis in order."""
+    """The fixed-sequence (hierarchical) procedure as a graph (Bretz et al. 2009): all the
+    weight on the first hypothesis, w = (1, 0, ..., 0), and g_{i,i+1} = 1, so each
+    rejection passes the full level to the next hypothesis in order."""
     _check_m(m)
     transitions = [[0.0] * m for _ in range(m)]
     for i in range(m - 1):
@@ -332,7 +347,7 @@ def fixed_sequence(p_values: Mapping[str, float | None], alpha: float,
 def graphical(p_values: Mapping[str, float | None], alpha: float, weights: Any,
               transitions: Any, order: Sequence[str] | None = None) -> list[dict[str, Any]]:
     """The graphical procedure of Bretz et al. (2009), Algorithm 1, with weighted
-    Bonferroni tests, and its adjusted p-values (Bretz et al. 2011, Section 2.1).
+    Bonferroni tests, and its adjusted p-values (Bretz et al. 2011).
 
     Decisions (Algorithm 1): while some hypothesis left has w_j > 0 and p_j <= alpha w_j,
     reject one (the smallest p_j / w_j, the first in ``order`` on a tie; the final
