@@ -796,3 +796,10 @@ def test_importing_the_module_loads_numpy_only():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_docstring_examples():
+    import doctest
+
+    failures, tried = doctest.testmod(M, optionflags=doctest.ELLIPSIS)
+    assert tried >= 3 and failures == 0

@@ -197,16 +197,68 @@ def adjust(
     transitions: Any = None,
     order: Sequence[str] | None = None,
 ) -> list[dict[str, Any]]:
-    """Apply a multiplicity strategy: one row per hypothesis, in ``order`` (default: the
-    order of ``p_values``), with ``hypothesis``, ``p_value``, ``p_adjusted``, ``decision``
-    and ``local_level`` (see the module's docstring for each, and the exact decision rules).
+    """Apply a multiplicity strategy to a trial's confirmatory p-values.
 
-    ``method`` is one of ``METHODS`` (case and ``-``/``_`` do not matter). ``weights`` is
-    for ``graphical`` (required) and ``bonferroni`` (optional: weighted Bonferroni);
-    ``transitions`` for ``graphical`` only. Both may name hypotheses (``{"H1": 0.5, ...}``
-    and ``{"H1": {"H2": 0.5, "H3": 0.5}, ...}``, edges left out being 0) or be given as a
-    vector and a matrix in ``order``. For ``fixed_sequence``, ``order`` is the testing
-    order. Invalid input raises ``ValueError`` naming the offending hypothesis, row or edge.
+    Parameters
+    ----------
+    p_values : mapping of str to float or None
+        Each hypothesis's raw p-value; ``None`` (or NaN) when its test could not be
+        computed (module docstring, *Missing p-values*).
+    method : str
+        One of ``METHODS``: ``bonferroni``, ``holm``, ``hochberg``, ``fixed_sequence``,
+        ``graphical`` (case and ``-``/``_`` do not matter).
+    alpha : float
+        The overall familywise level, 0 < alpha < 1 (one- or two-sided as the p-values are).
+    weights : mapping or sequence of float, optional
+        Initial weights, >= 0 and summing to at most 1: required for ``graphical``, optional
+        for ``bonferroni`` (weighted Bonferroni). Either ``{"H1": 0.5, ...}`` naming every
+        hypothesis, or a vector in ``order``.
+    transitions : mapping or matrix, optional
+        ``graphical`` only: ``{"H1": {"H2": 0.5, "H3": 0.5}, ...}`` (edges left out are 0)
+        or an m x m matrix in ``order``; g_ii = 0, entries >= 0, rows summing to at most 1.
+    order : sequence of str, optional
+        Every hypothesis once: the order of the rows returned, of a vector or matrix of
+        weights and transitions, and the testing order of ``fixed_sequence``. Default: the
+        order of ``p_values``.
+
+    Returns
+    -------
+    list of dict
+        One row per hypothesis, in ``order``: ``hypothesis``, ``p_value``, ``p_adjusted``
+        (None where undefined), ``decision`` (one of ``DECISIONS``) and ``local_level``;
+        see the module docstring for each and for the exact decision rules.
+
+    Raises
+    ------
+    ValueError
+        For an unknown method, alpha outside (0, 1), a p-value outside [0, 1], negative
+        weights or weights summing above 1, a transition row above 1, a nonzero diagonal,
+        a vector or matrix of the wrong size, or weights or transitions for a method that
+        takes none; the message names the hypothesis, row or edge.
+
+    References
+    ----------
+    Bretz F, Maurer W, Brannath W, Posch M (2009). Stat Med 28:586-604 (the graphical
+    procedure, Algorithm 1). Bretz F, Posch M, Glimm E, Klinglmueller F, Maurer W,
+    Rohmeyer K (2011). Biom J 53:894-913 (its adjusted p-values). Holm (1979), Hochberg
+    (1988), Westfall & Krishen (2001): see the module docstring.
+
+    Examples
+    --------
+    Two doses (H1, H2 primary; H3, H4 their secondary endpoints), the graph of the
+    graphicalMCP vignette "shortcut-testing", one-sided alpha = 0.025:
+
+    >>> rows = adjust({"H1": 0.018, "H2": 0.01, "H3": 0.105, "H4": 0.006}, "graphical",
+    ...               0.025, weights=[0.5, 0.5, 0, 0],
+    ...               transitions={"H1": {"H2": 0.5, "H3": 0.5}, "H2": {"H1": 0.5, "H4": 0.5},
+    ...                            "H3": {"H2": 1}, "H4": {"H1": 1}})
+    >>> [(r["hypothesis"], round(r["p_adjusted"], 4), r["decision"]) for r in rows]
+    ... # doctest: +NORMALIZE_WHITESPACE
+    [('H1', 0.024, 'rejected'), ('H2', 0.02, 'rejected'), ('H3', 0.105, 'not rejected'),
+     ('H4', 0.024, 'rejected')]
+    >>> [r["decision"] for r in adjust({"H1": 0.01, "H2": 0.2, "H3": 0.001},
+    ...                                "fixed_sequence", 0.05)]
+    ['rejected', 'not rejected', 'not tested: gate closed']
     """
     key = _method(method)
     if key == "graphical":
