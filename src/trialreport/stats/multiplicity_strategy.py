@@ -4,7 +4,8 @@ An analysis plan names hypotheses H1..Hm, each with the raw p-value of its main 
 missing one, when the test could not be computed), an overall level ``alpha`` and a
 strategy that controls the familywise error rate strongly at ``alpha``. Sidedness is the
 caller's: the p-values and ``alpha`` arrive as they are to be compared. ``adjust`` is the
-entry point; it returns one row (a dict) per hypothesis:
+entry point (its inputs are checked by ``multiplicity_inputs``); it returns one row (a
+dict) per hypothesis:
 
 ``hypothesis``
     the name from the plan.
@@ -84,7 +85,7 @@ Decisions compare p <= level in floating point as it stands, with no rounding to
 The adjusted p-value is computed separately (p / w rather than p <= alpha * w), so the two
 could disagree only for a p-value within a rounding error of its level; the decision is the
 procedure's. Weights entered with rounding (three thirds typed as 0.3333) may sum to
-1 + SUM_TOLERANCE at most.
+1 + ``multiplicity_inputs.SUM_TOLERANCE`` at most.
 
 Sources
 -------
@@ -111,29 +112,36 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from numbers import Real
 from typing import Any
 
 import numpy as np
+
+from trialreport.stats.multiplicity_inputs import (
+    METHODS,
+    alpha_level,
+    check_m,
+    method_key,
+    p_value_list,
+    transition_matrix,
+    weight_vector,
+)
+
+__all__ = ["DECISIONS", "GATE_CLOSED", "METHODS", "NOT_REJECTED", "REJECTED", "adjust",
+           "bonferroni", "bonferroni_graph", "fixed_sequence", "fixed_sequence_graph",
+           "graphical", "hochberg", "holm", "holm_graph", "update_graph"]
 
 REJECTED = "rejected"
 NOT_REJECTED = "not rejected"
 GATE_CLOSED = "not tested: gate closed"
 DECISIONS = (REJECTED, NOT_REJECTED, GATE_CLOSED)
 
-METHODS = ("bonferroni", "holm", "hochberg", "fixed_sequence", "graphical")
-
-# Weights and transition rows typed into a plan as decimals (0.1 ten times, 1/3 as 0.3333)
-# may sum to a hair over 1 in binary floating point. A sum up to 1 + SUM_TOLERANCE is
-# accepted as 1; anything above is an error.
-SUM_TOLERANCE = 1e-9
 
 
 # --- graphs -------------------------------------------------------------------------------
 
 def bonferroni_graph(m: int) -> tuple[list[float], list[list[float]]]:
     """The Bonferroni test as a graph: weights 1/m each and no edges (G = 0)."""
-    _check_m(m)
+    check_m(m)
     return [1.0 / m] * m, [[0.0] * m for _ in range(m)]
 
 
@@ -141,7 +149,7 @@ def holm_graph(m: int) -> tuple[list[float], list[list[float]]]:
     """Holm's procedure as a graph (Bretz et al. 2009): weights 1/m each and g_ij =
     1/(m - 1) for every i != j, so a rejected hypothesis's weight is shared equally among
     those left."""
-    _check_m(m)
+    check_m(m)
     g = 1.0 / (m - 1) if m > 1 else 0.0
     return [1.0 / m] * m, [[0.0 if i == j else g for j in range(m)] for i in range(m)]
 
@@ -150,7 +158,7 @@ def fixed_sequence_graph(m: int) -> tuple[list[float], list[list[float]]]:
     """The fixed-sequence (hierarchical) procedure as a graph (Bretz et al. 2009): all the
     weight on the first hypothesis, w = (1, 0, ..., 0), and g_{i,i+1} = 1, so each
     rejection passes the full level to the next hypothesis in order."""
-    _check_m(m)
+    check_m(m)
     transitions = [[0.0] * m for _ in range(m)]
     for i in range(m - 1):
         transitions[i][i + 1] = 1.0
@@ -260,7 +268,7 @@ def adjust(
     ...                                "fixed_sequence", 0.05)]
     ['rejected', 'not rejected', 'not tested: gate closed']
     """
-    key = _method(method)
+    key = method_key(method)
     if key == "graphical":
         return graphical(p_values, alpha, weights, transitions, order=order)
     if transitions is not None:
@@ -288,10 +296,10 @@ def bonferroni(p_values: Mapping[str, float | None], alpha: float, weights: Any 
     (adjusted p 1). No hypothesis's rejection changes another's level (Bretz et al. 2009,
     the graph with G = 0). Unweighted, it equals statsmodels' ``multipletests(method=
     'bonferroni')``, whose expressions (alpha / m, p * m) it uses."""
-    names, p = _p_values(p_values, order)
-    a = _alpha(alpha)
+    names, p = p_value_list(p_values, order)
+    a = alpha_level(alpha)
     m = len(names)
-    w = None if weights is None else _weights(weights, names)
+    w = None if weights is None else weight_vector(weights, names)
     rows = []
     for i, name in enumerate(names):
         if w is None:
@@ -314,8 +322,8 @@ def holm(p_values: Mapping[str, float | None], alpha: float,
     p_(j)) (Wright 1992). The expressions are statsmodels' ``multipletests(method='holm')``
     (alpha / (m - k + 1), p * (m - k + 1), running maximum, then the cap at 1). Missing
     p-values sort last and count in m."""
-    names, p = _p_values(p_values, order)
-    a = _alpha(alpha)
+    names, p = p_value_list(p_values, order)
+    a = alpha_level(alpha)
     m = len(names)
     ranked = _ranked(p)
     rejected: dict[int, float] = {}
@@ -346,8 +354,8 @@ def hochberg(p_values: Mapping[str, float | None], alpha: float,
     expressions are statsmodels' ``multipletests(method='simes-hochberg')``. Missing
     p-values sort last and count in m. Valid for independent or positively dependent
     tests (Sarkar 1998); not a Bonferroni-based graph."""
-    names, p = _p_values(p_values, order)
-    a = _alpha(alpha)
+    names, p = p_value_list(p_values, order)
+    a = alpha_level(alpha)
     m = len(names)
     ranked = _ranked(p)
     present = [i for i in ranked if not math.isnan(p[i])]
@@ -379,8 +387,8 @@ def fixed_sequence(p_values: Mapping[str, float | None], alpha: float,
     raw p-values up to and including the hypothesis; undefined (``None``) from a missing
     p-value on, since no level rejects the hypotheses behind a test that could not be
     computed."""
-    names, p = _p_values(p_values, order)
-    a = _alpha(alpha)
+    names, p = p_value_list(p_values, order)
+    a = alpha_level(alpha)
     rows = []
     gate_open = True
     running: float | None = 0.0
@@ -419,13 +427,13 @@ def graphical(p_values: Mapping[str, float | None], alpha: float, weights: Any,
     Bonferroni intersection tests, so it controls the familywise error rate strongly at
     alpha with any joint distribution of the p-values (Bretz et al. 2009, Section 3).
     """
-    names, p = _p_values(p_values, order)
-    a = _alpha(alpha)
+    names, p = p_value_list(p_values, order)
+    a = alpha_level(alpha)
     if weights is None or transitions is None:
         raise ValueError("method 'graphical' needs both weights (the initial weight of each "
                          "hypothesis) and transitions (the edges of the graph)")
-    w = _weights(weights, names)
-    g = _transitions(transitions, names)
+    w = weight_vector(weights, names)
+    g = transition_matrix(transitions, names)
     m = len(names)
 
     # Algorithm 1 at level alpha.
@@ -507,165 +515,3 @@ def _ranked(p: list[float]) -> list[int]:
     """Indices by increasing p-value, ties in input order, missing p-values last."""
     return sorted(range(len(p)), key=lambda i: (math.isnan(p[i]), 0.0 if math.isnan(p[i])
                                                 else p[i], i))
-
-
-def _check_m(m: Any) -> None:
-    if isinstance(m, bool) or not isinstance(m, int) or m < 1:
-        raise ValueError(f"the number of hypotheses must be a positive integer; got {m!r}")
-
-
-def _method(method: Any) -> str:
-    key = str(method).strip().lower().replace("-", "_").replace(" ", "_")
-    if key not in METHODS:
-        raise ValueError(f"unknown multiplicity method {method!r}; choose one of "
-                         + ", ".join(repr(k) for k in METHODS))
-    return key
-
-
-def _number(value: Any) -> bool:
-    return isinstance(value, Real) and not isinstance(value, bool)
-
-
-def _alpha(alpha: Any) -> float:
-    if not _number(alpha) or not 0 < float(alpha) < 1:
-        raise ValueError("alpha (the overall familywise level) must be a number strictly "
-                         f"between 0 and 1; got {alpha!r}")
-    return float(alpha)
-
-
-def _p_values(p_values: Any, order: Any) -> tuple[list[str], list[float]]:
-    if not isinstance(p_values, Mapping):
-        raise ValueError("p_values must map each hypothesis name to its p-value (None when "
-                         "missing), e.g. {'H1': 0.01, 'H2': None}; got "
-                         f"{type(p_values).__name__}")
-    if not p_values:
-        raise ValueError("p_values names no hypotheses")
-    for name in p_values:
-        if not isinstance(name, str) or not name.strip():
-            raise ValueError(f"hypothesis names must be non-empty strings; got {name!r}")
-    names = list(p_values) if order is None else _order(order, p_values)
-    p = []
-    for name in names:
-        value = p_values[name]
-        if value is None or (_number(value) and math.isnan(value)):
-            p.append(math.nan)
-            continue
-        if not _number(value):
-            raise ValueError(f"p-value of {name!r} is {value!r}; a p-value must be a number "
-                             "in [0, 1], or None when the test could not be computed")
-        if not 0 <= float(value) <= 1:
-            raise ValueError(f"p-value of {name!r} is {value!r}; a p-value must lie in "
-                             "[0, 1] (or be None when the test could not be computed)")
-        p.append(float(value))
-    return names, p
-
-
-def _order(order: Any, p_values: Mapping[str, Any]) -> list[str]:
-    if isinstance(order, str) or not isinstance(order, Sequence):
-        raise ValueError(f"order must be a list of hypothesis names; got {order!r}")
-    names = list(order)
-    seen = set()
-    for name in names:
-        if name not in p_values:
-            raise ValueError(f"order names {name!r}, which has no p-value entry; the "
-                             f"hypotheses are {', '.join(map(repr, p_values))}")
-        if name in seen:
-            raise ValueError(f"order names {name!r} twice")
-        seen.add(name)
-    left_out = [name for name in p_values if name not in seen]
-    if left_out:
-        raise ValueError(f"order leaves out {', '.join(map(repr, left_out))}; it must list "
-                         "every hypothesis once")
-    return names
-
-
-def _entry(value: Any, where: str) -> float:
-    if not _number(value) or not math.isfinite(float(value)):
-        raise ValueError(f"{where} is {value!r}; it must be a finite number")
-    return float(value)
-
-
-def _is_vector(value: Any) -> bool:
-    return isinstance(value, np.ndarray) or (isinstance(value, Sequence)
-                                             and not isinstance(value, str))
-
-
-def _weights(weights: Any, names: list[str]) -> np.ndarray:
-    m = len(names)
-    if isinstance(weights, Mapping):
-        unknown = [k for k in weights if k not in names]
-        if unknown:
-            raise ValueError(f"weights name {unknown[0]!r}, which is not one of the "
-                             f"hypotheses ({', '.join(names)})")
-        for name in names:
-            if name not in weights:
-                raise ValueError(f"weights give no weight for {name!r}; write 0 for a "
-                                 "hypothesis that starts with none")
-        values = [weights[name] for name in names]
-    elif _is_vector(weights):
-        values = weights.tolist() if isinstance(weights, np.ndarray) else list(weights)
-        if any(_is_vector(v) for v in values) or len(values) != m:
-            raise ValueError(f"weights has {len(values)} entries; expected {m} numbers, one "
-                             f"per hypothesis in order ({', '.join(names)})")
-    else:
-        raise ValueError("weights must map each hypothesis to its initial weight, or list "
-                         f"the weights in order; got {weights!r}")
-    w = np.array([_entry(v, f"weight of {name!r}") for v, name in zip(values, names,
-                                                                        strict=True)])
-    for name, value in zip(names, w.tolist(), strict=True):
-        if value < 0:
-            raise ValueError(f"weight of {name!r} is {value!r}; weights must be >= 0")
-    total = float(np.sum(w))
-    if total > 1 + SUM_TOLERANCE:
-        raise ValueError(f"weights sum to {total!r}; the initial weights split alpha and "
-                         "must sum to at most 1")
-    return w
-
-
-def _transitions(transitions: Any, names: list[str]) -> np.ndarray:
-    m = len(names)
-    g = np.zeros((m, m))
-    if isinstance(transitions, Mapping):
-        for source, row in transitions.items():
-            if source not in names:
-                raise ValueError(f"transitions has a row for {source!r}, which is not one "
-                                 f"of the hypotheses ({', '.join(names)})")
-            if not isinstance(row, Mapping):
-                raise ValueError(f"transitions row {source!r} must map target hypotheses "
-                                 f"to transition weights; got {row!r}")
-            i = names.index(source)
-            for target, value in row.items():
-                if target not in names:
-                    raise ValueError(f"transitions row {source!r} has an edge to "
-                                     f"{target!r}, which is not one of the hypotheses "
-                                     f"({', '.join(names)})")
-                g[i, names.index(target)] = _entry(
-                    value, f"transition weight {source!r} -> {target!r}")
-    elif _is_vector(transitions):
-        rows = transitions.tolist() if isinstance(transitions, np.ndarray) else list(transitions)
-        if len(rows) != m:
-            raise ValueError(f"transitions has {len(rows)} rows; expected {m}, one per "
-                             f"hypothesis in order ({', '.join(names)})")
-        for i, row in enumerate(rows):
-            if not _is_vector(row) or len(row) != m:
-                size = len(row) if _is_vector(row) else "no"
-                raise ValueError(f"transitions row {names[i]!r} has {size} entries; "
-                                 f"expected {m}, one per hypothesis ({', '.join(names)})")
-            for k, value in enumerate(row):
-                g[i, k] = _entry(value, f"transition weight {names[i]!r} -> {names[k]!r}")
-    else:
-        raise ValueError("transitions must map each hypothesis to its outgoing edges, or be "
-                         f"an m x m matrix in order; got {transitions!r}")
-    for i, source in enumerate(names):
-        if g[i, i] != 0:
-            raise ValueError(f"transition weight {source!r} -> {source!r} is {float(g[i, i])!r}; a "
-                             "hypothesis cannot pass weight to itself (g_ii must be 0)")
-        for k, target in enumerate(names):
-            if g[i, k] < 0:
-                raise ValueError(f"transition weight {source!r} -> {target!r} is "
-                                 f"{float(g[i, k])!r}; transition weights must be >= 0")
-        total = float(np.sum(g[i]))
-        if total > 1 + SUM_TOLERANCE:
-            raise ValueError(f"transitions row {source!r} (the edges leaving {source!r}) "
-                             f"sums to {total!r}; each row must sum to at most 1")
-    return g
