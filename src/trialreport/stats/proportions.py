@@ -1,4 +1,5 @@
-"""Proportions: the Clopper-Pearson interval, and responder rates compared
+"""Proportions: the Clopper-Pearson and Wilson intervals, the difference of two
+independent proportions with Newcombe's hybrid score interval, and responder rates compared
 between arms (chi-square with and without Yates' correction, Fisher's exact test, the
 Cochran-Mantel-Haenszel test over strata)."""
 
@@ -28,6 +29,35 @@ def clopper_pearson(k: int, n: int, confidence: float = 0.95) -> dict[str, float
     high = 1.0 if k == n else dist.beta_ppf(1 - alpha / 2, k + 1, n - k)
     return {"n": float(n), "k": float(k), "proportion": k / n, "ci_low": low,
             "ci_high": high}
+
+
+def wilson(k: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Wilson's score interval for k/n (Wilson, 1927; Newcombe 1998, method 3, without
+    continuity correction): (p + z^2/2n +- z sqrt(p(1 - p)/n + z^2/4n^2)) / (1 + z^2/n)."""
+    z = dist.norm_ppf(1.0 - (1.0 - confidence) / 2)
+    p = k / n
+    centre = p + z * z / (2 * n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    scale = 1 + z * z / n
+    return (centre - half) / scale, (centre + half) / scale
+
+
+def newcombe_difference(k1: int, n1: int, k2: int, n2: int,
+                        confidence: float = 0.95) -> dict[str, float]:
+    """The difference of two independent proportions, k1/n1 - k2/n2, with Newcombe's
+    hybrid score interval (Newcombe, Stat Med 1998;17:873-890, method 10: from the Wilson
+    intervals (l1, u1), (l2, u2) of each proportion, lower = d - sqrt((p1 - l1)^2 +
+    (u2 - p2)^2), upper = d + sqrt((u1 - p1)^2 + (p2 - l2)^2)); the interval of statsmodels'
+    ``confint_proportions_2indep(method="newcomb")`` and SAS PROC FREQ's RISKDIFF(CL=NEWCOMBE).
+    Missing (NaN) when either group is empty."""
+    if n1 == 0 or n2 == 0:
+        return {"diff": math.nan, "ci_low": math.nan, "ci_high": math.nan}
+    p1, p2 = k1 / n1, k2 / n2
+    l1, u1 = wilson(k1, n1, confidence)
+    l2, u2 = wilson(k2, n2, confidence)
+    d = p1 - p2
+    return {"diff": d, "ci_low": d - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2),
+            "ci_high": d + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)}
 
 
 def responder_tables(arm: np.ndarray, responder: np.ndarray,
