@@ -19,11 +19,13 @@ from trialreport.report.markdown import (
     markdown_table,
     markdown_tables,
     markdown_text,
+    num,
+    p_cell,
     transpose,
 )
 from trialreport.report.render import callouts_to_html, markdown_of_notebook, notebook_to_html
 from trialreport.report.results import Results
-from trialreport.report.sections.between_arms import between_arm_csr, between_arm_tables
+from trialreport.report.sections.between_arms import ancova_tables
 from trialreport.report.sections.by_visit import by_visit_table, by_visit_tables
 from trialreport.report.sections.paired import paired_table, paired_tables
 from trialreport.report.sections.responders import responder_table, responder_tables
@@ -144,15 +146,26 @@ def test_csr_layouts_are_narrow_and_show_every_value_of_the_table(two_arms, wide
 
 
 def test_between_arm_results_have_arms_as_columns_contrasts_in_their_arm(two_arms) -> None:
-    parts = between_arm_csr(two_arms)
+    """The ANCOVA in CSR layout: statistics named in words, the arms as columns in the
+    protocol's order (reference first), the contrast in the compared arm's column, at two
+    decimals, P as < 0.001 or three decimals."""
+    parts = ancova_tables(two_arms)
     assert parts
     for heading, frame in parts:
-        assert list(frame.columns) == ["Statistic", "Placebo", "Drug"], heading
-    ancova = next(f for h, f in parts if h.startswith("ANCOVA"))
-    diff = ancova.set_index("Statistic").loc["diff (vs Placebo)"]
-    assert diff["Placebo"] == "" and diff["Drug"] != ""
-    wide = between_arm_tables(two_arms)["ancova"]
-    assert diff["Drug"] == wide.loc[wide["group"] == "Drug vs Placebo", "diff"].iloc[0]
+        assert [c.split(" (N = ")[0] for c in frame.columns] == ["Statistic", "Placebo",
+                                                                 "Drug"], heading
+        assert list(frame["Statistic"]) == [
+            "n", "LS mean (SE)", "95% CI of LS mean", "Difference vs Placebo (SE)",
+            "95% CI of difference", "P value"]
+    table = parts[0][1].set_index("Statistic")
+    table.columns = [c.split(" (N = ")[0] for c in table.columns]
+    a = two_arms.ard
+    rows = a[(a["analysis"] == "ancova") & (a["group"] == "Drug vs Placebo")]
+    get = dict(zip(rows["statistic"], rows["value"], strict=True))
+    assert table.loc["Difference vs Placebo (SE)", "Placebo"] == ""
+    assert table.loc["Difference vs Placebo (SE)", "Drug"] == \
+        f"{num(get['diff'])} ({num(get['diff_se'])})"
+    assert table.loc["P value", "Drug"] == p_cell(get["p_value"])
 
 
 def test_markdown_tables_put_each_heading_in_bold_before_its_table() -> None:

@@ -219,7 +219,7 @@ def test_new_rows_fit_the_ard_columns():
     assert list(ard.columns) == ARD_COLUMNS
     rows = ard[ard["analysis"] == "responders_between_arms"]
     assert set(rows["method"]) == {"count", "chi_square_pearson", "chi_square_yates",
-                                   "fisher_exact"}
+                                   "fisher_exact", "newcombe_hybrid_score"}
     assert (rows["parameter"] == "IA").all() and (rows["visitn"] == 6).all()
 
 
@@ -249,22 +249,29 @@ def test_qualitative_target_on_any_p_value(p, published, status):
 
 
 def test_report_table_shows_the_ard_rates_with_arms_as_columns():
+    from trialreport.report.markdown import estimate_ci, p_cell
     from trialreport.report.results import Results
     from trialreport.report.sections.responders import responders_by_arm_tables
+    from trialreport.stats.proportions import newcombe_difference
 
     config, subjects, scores = _two_arm("non_responder")
     ard = build_ard("t", config, subjects, scores, None)
     r = Results("t", config, ard, pd.DataFrame(), pd.DataFrame(), {})
     [(heading, table)] = responders_by_arm_tables(r)
     assert "PCHG <= -30" in heading and "counted as non-response" in heading
-    assert list(table.columns) == ["Statistic", "Placebo", "Drug"]  # reference arm first
+    assert [c.split(" (N = ")[0] for c in table.columns] == ["Statistic", "Placebo", "Drug"]
+    table.columns = [c.split(" (N = ")[0] for c in table.columns]  # reference arm first
     rows = table.set_index("Statistic")
-    assert rows.loc["Responders, n / N (%)", "Drug"] == "6 / 10 (60.0%)"
-    assert rows.loc["Responders, n / N (%)", "Placebo"] == "3 / 10 (30.0%)"
-    assert rows.loc["No evaluable response", "Drug"] == "2"
+    assert rows.loc["Responders, n/N (%)", "Drug"] == "6/10 (60.0)"
+    assert rows.loc["Responders, n/N (%)", "Placebo"] == "3/10 (30.0)"
+    assert rows.loc["No evaluable response, n", "Drug"] == "2"
     p = sps.chi2_contingency(np.array([[6, 4], [3, 7]]), correction=False)[1]
-    pearson = rows.loc["Chi-square (Pearson, no continuity correction)"]
-    assert f"P = {p:.4f}" in pearson["Drug"] and pearson["Placebo"] == ""
+    pearson = rows.loc["P value, Pearson's chi-square (no continuity correction)"]
+    assert pearson["Drug"] == p_cell(p) and pearson["Placebo"] == ""
+    diff = newcombe_difference(6, 10, 3, 10)
+    shown = rows.loc["Difference vs Placebo, percentage points (95% CI, Newcombe)"]
+    assert shown["Drug"] == estimate_ci(100 * diff["diff"], 100 * diff["ci_low"],
+                                        100 * diff["ci_high"], 1)
     single = Results("t", config, ard[ard["analysis"] != "responders_between_arms"],
                         pd.DataFrame(), pd.DataFrame(), {})
     assert responders_by_arm_tables(single) == []

@@ -83,6 +83,27 @@ TARGETS = [
 ]
 
 
+HYPOTHESES = ["actot_change:High Dose", "actot_change:Low Dose", "cibic_value:High Dose",
+              "cibic_value:Low Dose"]
+PLAN = {
+    "source": "a test plan: each dose on ADAS-Cog first, CIBIC+ after it (graphical)",
+    "multiplicity": {
+        "method": "graphical",
+        "weights": {"actot_change:High Dose": 0.5, "actot_change:Low Dose": 0.5},
+        "transitions": {"actot_change:High Dose": {"cibic_value:High Dose": 1},
+                        "actot_change:Low Dose": {"cibic_value:Low Dose": 1},
+                        "cibic_value:High Dose": {"actot_change:Low Dose": 1},
+                        "cibic_value:Low Dose": {"actot_change:High Dose": 1}}},
+    "endpoints": [
+        {"id": "actot_change", "role": "primary", "parameter": "ACTOT",
+         "label": "Change from baseline in ADAS-Cog(11) at week 24",
+         "main": "model:actot_w24"},
+        {"id": "cibic_value", "role": "key secondary", "parameter": "CIBIC",
+         "variable": "value", "label": "CIBIC+ at week 24", "main": "model:cibic_w24"},
+    ],
+}
+
+
 def three_arm_trial(expected: dict[str, float]) -> dict:
     trial = yaml.safe_load(fx.THREE_ARM_CONFIG("adam"))
     trial["data"]["scores"]["where"] = {"ANL01FL": "Y"}  # both parameters
@@ -95,6 +116,7 @@ def three_arm_trial(expected: dict[str, float]) -> dict:
         {"id": "cibic_w24", "parameter": "CIBIC", "response": "AVAL",
          "factors": ["SITEGR1"], "dose": "TRT01PN"},
     ]
+    trial["plan"] = PLAN
     targets = trial["reproduction"]["targets"]
     for tid, model, group, statistic, decimals in TARGETS:
         targets.append({"id": tid, "description": tid, "analysis": "model",
@@ -145,7 +167,7 @@ def test_a_rating_of_change_has_no_baseline_and_no_paired_comparison(run):
     _, _, _, out = run
     ard = read_ard(out / "ard.csv")
     cibic = ard[ard["parameter"] == "CIBIC"]
-    assert set(cibic["analysis"]) == {"by_visit", "model"}
+    assert set(cibic["analysis"]) == {"by_visit", "model", "plan"}
     excl = pd.read_csv(out / "validation" / "x.csv")
     assert "CIBIC" not in set(excl["PARAMCD"])  # never "missing its baseline"
 
@@ -181,6 +203,7 @@ def test_one_sample_test_of_a_rating_of_change_in_a_single_arm_trial(tmp_path):
     trial = three_arm_trial(_independent())
     trial["analyses"].pop("models")
     trial["analyses"].pop("parallel")
+    trial.pop("plan")
     trial["reproduction"]["targets"] = trial["reproduction"]["targets"][:1]
     trial["reproduction"]["targets"][0]["published"] = "8"
     out = run_stages(tmp_path, fx.THREE_ARM_ID, trial)
@@ -220,11 +243,20 @@ def test_the_report_renders_for_three_arms_with_models(run):
                   {"trial": fx.THREE_ARM_ID, "results_dir": str(out)}, workdir=repo)
     page = (out / "report.html").read_text(encoding="utf-8")
     text = html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page)))
+    first = re.search(r"Primary endpoint: Change from baseline in ADAS-Cog\(11\) at week 24\W*"
+                      r"Estimand", text)
+    assert first and text.index("Primary endpoint: Change") < text.index("Means by visit")
+    assert "Key secondary endpoint: CIBIC+ at week 24" in text
+    assert "graphical procedure (Bretz et al. 2009)" in text
+    for words in ("single-arm", "All periods", "placebo period", "dose advancement"):
+        assert words not in text, words
     assert "Prespecified between-arm models" in text
     assert "model actot_w24: CHG ~ ARM + BASE + SITEGR1" in text
     assert "Dose-response trend" in text
     assert re.search(r"Statistic Placebo Low Dose High Dose", text)
     assert "ADAS-Cog(11) mean, baseline (Baseline) -> Week 24, Placebo" in text
+    assert "Primary endpoint: Change from baseline in ADAS-Cog(11) at week 24, High Dose vs " \
+        "Placebo Difference in LS means" in text
     assert "CIBIC+ mean, Week 24, High Dose" in text
     assert "Traceback" not in page and "Error" not in text.replace("SE)", "")
 
@@ -250,3 +282,36 @@ def test_short_form_targets_take_a_group_in_a_multi_arm_trial(run, tmp_path):
     with pytest.raises(StageError, match="groups Placebo, Low Dose, High Dose"):
         reproduce_targets(bad, str(out / "ard.csv"), str(tmp_path / "r2.csv"),
                                    trial_id=fx.THREE_ARM_ID)
+
+
+def test_the_plans_graphical_decisions_rest_on_the_models_p_values(run):
+    """The plan's rows: each hypothesis's P is its model contrast's P (statsmodels, above),
+    and the decisions and adjusted P are the graphical procedure's on those P."""
+    from trialreport.stats.multiplicity_strategy import graphical
+
+    _, _, expected, out = run
+    ard = read_ard(out / "ard.csv")
+    plan = ard[ard["analysis"] == "plan"]
+    names = {f"{m.split(': ')[0]}:{g.split(' vs ')[0]}": (m, g)
+             for m, g in zip(plan["method"], plan["group"], strict=True)}
+    assert sorted(names) == sorted(HYPOTHESES)
+
+    def get(h: str, statistic: str) -> float:
+        m, g = names[h]
+        row = plan[(plan["method"] == m) & (plan["group"] == g) & (plan["statistic"] == statistic)]
+        return float(row["value"].iloc[0])
+
+    assert get("actot_change:High Dose", "p_value") == pytest.approx(expected["actot_p_high"],
+                                                                     rel=1e-9)
+    assert get("actot_change:Low Dose", "p_value") == pytest.approx(expected["actot_p_low"],
+                                                                    rel=1e-9)
+    assert get("cibic_value:High Dose", "p_value") == pytest.approx(expected["cibic_p_high"],
+                                                                    rel=1e-9)
+    weights = {h: PLAN["multiplicity"]["weights"].get(h, 0) for h in HYPOTHESES}
+    rows = graphical({h: get(h, "p_value") for h in HYPOTHESES}, 0.05, weights,
+                     PLAN["multiplicity"]["transitions"], order=HYPOTHESES)
+    for row in rows:
+        h = row["hypothesis"]
+        assert get(h, "p_adjusted") == pytest.approx(row["p_adjusted"], rel=1e-12)
+        assert get(h, "rejected") == float(row["decision"] == "rejected")
+        assert get(h, "tested") == float(row["decision"] != "not tested: gate closed")

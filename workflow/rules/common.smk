@@ -1,10 +1,19 @@
 # Shared helpers: config validation, the list of trials, and paths.
 
+from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
+from trialreport.common.config import check_trials
+from trialreport.common.plan import PlanError
 from trialreport.common.runner import write_trial_config
 
 validate(config, "../../schemas/config.schema.yaml")
+# What the schema cannot see: a plan naming a parameter, visit, analysis or hypothesis the
+# trial does not have (trialreport.common.config.check_trials), refused before any job.
+try:
+    check_trials(config["trials"])
+except PlanError as exc:
+    raise WorkflowError(f"config.yaml: {exc}") from None
 
 RESULTS = config.get("results", "results")
 SCHEMAS = config.get("schemas", "schemas")

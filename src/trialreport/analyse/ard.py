@@ -20,8 +20,6 @@ from trialreport.common.config import (
 )
 from trialreport.common.formatting import format_value
 from trialreport.common.frames import ordered_arms
-from trialreport.common.runner import StageError, run_stage, setup_logging  # noqa: F401 - the stages' API
-from trialreport.reproduce.stage import reproduce_targets  # noqa: F401 - the stages' API
 
 ARD_COLUMNS = [
     "trial", "analysis", "analysis_set", "method", "parameter", "visit", "visitn", "group",
@@ -29,7 +27,7 @@ ARD_COLUMNS = [
 ]
 ANALYSIS_ORDER = ["enrolment", "by_visit", "paired", "one_sample", "paired_locf",
                   "responders", "responders_paired", "subgroup", "ancova",
-                  "responders_between_arms", "model"]
+                  "responders_between_arms", "model", "plan"]
 
 
 class ArdBuilder:

@@ -20,8 +20,9 @@ from trialreport.common.config import (
     ModelSpec,
 )
 from trialreport.common.frames import member_of
+from trialreport.common.plan import reference_arm
 from trialreport.stats.ancova import ancova_change
-from trialreport.stats.proportions import cmh_test, responder_tables
+from trialreport.stats.proportions import cmh_test, newcombe_difference, responder_tables
 
 
 def add_parallel(ard: ArdBuilder, eff: pd.DataFrame, subjects: pd.DataFrame,
@@ -32,7 +33,7 @@ def add_parallel(ard: ArdBuilder, eff: pd.DataFrame, subjects: pd.DataFrame,
     one arm: ANCOVA of CHG on arm and BASE (+ strata), responders by chi-square, Fisher's
     exact (two arms) and CMH across strata (two arms, when strata are given)."""
     cfg = analyses.parallel
-    reference = cfg.reference_arm or ("Placebo" if "Placebo" in arms else arms[0])
+    reference = reference_arm(analyses, arms)
     strata = list(cfg.strata)
     if reference not in arms:
         raise AnalysisConfigError(
@@ -115,6 +116,7 @@ def add_parallel(ard: ArdBuilder, eff: pd.DataFrame, subjects: pd.DataFrame,
         if "fisher" in tab:
             ard.add_many("responders_between_arms", tab["fisher"], method="fisher_exact",
                          group=between, analysis_set=aset_r, **keys)
+        add_pairwise_responders(ard, tab, reference, confidence, aset_r, keys)
         if strata and len(tab["arms"]) == 2:
             strat = at.assign(RESP=flags.to_numpy()).dropna(subset=["RESP", *strata])
             tables = []
@@ -127,6 +129,39 @@ def add_parallel(ard: ArdBuilder, eff: pd.DataFrame, subjects: pd.DataFrame,
                 ard.add_many("responders_between_arms", cmh_test(tables, confidence=confidence),
                              method="cmh_mantel_haenszel", group=between,
                              analysis_set=f"{aset_r}; strata {', '.join(strata)}", **keys)
+
+
+def add_pairwise_responders(ard: ArdBuilder, tab: Mapping, reference: str, confidence: float,
+                            analysis_set: str, keys: Mapping) -> None:
+    """Each arm against the reference arm: the difference in responder percentages with
+    Newcombe's hybrid score CI (``newcombe_difference``, in percentage points), and, with
+    three or more arms, that pair's own chi-square and Fisher's exact test (with two arms
+    the tests above are already the pair's)."""
+    if reference not in tab["arms"]:
+        return
+    ref = tab["arms"].index(reference)
+    k_ref, n_ref = int(tab["table"][ref, 0]), int(tab["table"][ref].sum())
+    for i, arm in enumerate(tab["arms"]):
+        if arm == reference:
+            continue
+        k, n = int(tab["table"][i, 0]), int(tab["table"][i].sum())
+        group = f"{arm} vs {reference}"
+        rd = newcombe_difference(k, n, k_ref, n_ref, confidence)
+        ard.add_many("responders_between_arms",
+                     {"diff": 100 * rd["diff"], "diff_ci_low": 100 * rd["ci_low"],
+                      "diff_ci_high": 100 * rd["ci_high"]},
+                     method="newcombe_hybrid_score", group=group,
+                     analysis_set=analysis_set, **keys)
+        if len(tab["arms"]) > 2:
+            pair = responder_tables(np.array([arm] * n + [reference] * n_ref, dtype=object),
+                                    np.array([1.0] * k + [0.0] * (n - k) + [1.0] * k_ref
+                                             + [0.0] * (n_ref - k_ref)), [arm, reference])
+            for name, method in (("chi_square", "chi_square_pearson"),
+                                 ("chi_square_yates", "chi_square_yates"),
+                                 ("fisher", "fisher_exact")):
+                if name in pair:
+                    ard.add_many("responders_between_arms", pair[name], method=method,
+                                 group=group, analysis_set=analysis_set, **keys)
 
 
 MODEL_ARM_STATS = ("n", "mean", "sd", "lsmean", "se", "ci_low", "ci_high")

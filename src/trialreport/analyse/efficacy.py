@@ -34,6 +34,7 @@ import pandas as pd
 
 from trialreport.analyse.ard import ArdBuilder, arm_order, is_number
 from trialreport.analyse.between_arms import add_model, add_parallel
+from trialreport.analyse.plan import plan_rows
 from trialreport.analyse.responders import add_responders
 from trialreport.common.config import (
     AnalysisConfigError,
@@ -138,7 +139,11 @@ def build_ard(
         add_parallel(ard, eff, subjects, design, analyses, visit_names, confidence, arms)
     for spec in analyses.models:
         add_model(ard, spec, eff, locf, subjects, design, confidence, arms)
-    return ard.frame()
+    frame = ard.frame()
+    if cfg.plan is None:
+        return frame
+    # the plan's decisions rest on the rows above (trialreport.analyse.plan)
+    return pd.concat([frame, plan_rows(cfg, frame, arms)], ignore_index=True)
 
 
 ANALYSIS_COLUMNS = ("USUBJID", "PARAMCD", "AVISITN", "AVAL", "BASE", "CHG", "DTYPE")

@@ -12,8 +12,7 @@ import pandas as pd
 
 from trialreport.common.config import Trial, as_trial
 from trialreport.common.frames import write_csv
-from trialreport.common.runner import StageError, run_stage, setup_logging  # noqa: F401 - the stages' API
-from trialreport.reproduce.stage import reproduce_targets  # noqa: F401 - the stages' API
+from trialreport.common.runner import StageError
 
 log = logging.getLogger("trialreport")
 

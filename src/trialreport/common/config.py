@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from trialreport.common.plan import Plan, check_plan, parse_plan
+
 DATASETS = ("subjects", "scores", "adverse_events", "exposure")
 REQUIRED_DATASETS = ("subjects", "scores")
 """A trial must deliver subjects and scores; adverse events and exposure are optional."""
@@ -272,6 +274,9 @@ class Trial:
     reference: str = ""
     synthetic: bool = False
     data_notice: str = ""
+    plan: Plan | None = None
+    """The analysis plan (``plan:``); None when the trial declares none, and then nothing
+    is called primary."""
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def has(self, dataset: str) -> bool:
@@ -293,6 +298,12 @@ class Trial:
         data = entry.get("data") or {name: {"path": f"({name} in memory)"}
                                      for name in DATASETS}
         reproduction = entry.get("reproduction") or {"targets": []}
+        analyses = _analyses(entry.get("analyses") or {}, design)
+        plan = None
+        if entry.get("plan"):
+            plan = parse_plan(entry["plan"], {c: p.comparison_visit
+                                              for c, p in design.parameters.items()})
+            check_plan(plan, design, analyses)
         return cls(
             id=trial_id,
             title=entry.get("title", trial_id),
@@ -305,7 +316,8 @@ class Trial:
                 warn=frozenset((entry.get("validation") or {}).get("warn", [])),
                 missing_baseline=(entry.get("validation") or {}).get("missing_baseline",
                                                                      "error")),
-            analyses=_analyses(entry.get("analyses") or {}, design),
+            analyses=analyses,
+            plan=plan,
             reproduction=Reproduction(
                 targets=tuple(_target(t) for t in reproduction["targets"]),
                 on_mismatch=reproduction.get("on_mismatch", "fail")),
@@ -318,6 +330,19 @@ class AnalysisConfigError(ValueError):
     missing column, a dataset the trial does not deliver).
     ``trialreport.analyse.stage.analyse`` shows the
     message, which names the config key to change, and refuses the stage."""
+
+
+def check_trials(trials: Mapping[str, Mapping[str, Any]]) -> None:
+    """Parse every trial's entry as the stages will, so a plan that names what its trial
+    lacks stops the workflow before any job runs: ``PlanError`` with the message prefixed
+    by ``trials.<trial>.``, the full key to change."""
+    from trialreport.common.plan import PlanError
+
+    for trial_id, entry in trials.items():
+        try:
+            Trial.parse(trial_id, entry)
+        except PlanError as exc:
+            raise PlanError(f"trials.{trial_id}.{exc}") from None
 
 
 def as_trial(trial: Trial | Mapping[str, Any], trial_id: str = "") -> Trial:

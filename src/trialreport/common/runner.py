@@ -58,7 +58,8 @@ def run_stage(name: str, func: Callable[..., Any], log_file: str | Path | None,
     except Exception as exc:
         import traceback
 
-        trial = kwargs.get("trial_id") or getattr(kwargs.get("trial"), "id", "") or "?"
+        trial = (kwargs.get("trial_id") or getattr(kwargs.get("trial"), "id", "")
+                 or (kwargs.get("params") or {}).get("trial") or "?")
         log.error("stage %s of trial %r stopped on input it does not expect: %s: %s\n"
                   "Nothing downstream was produced. Check the trial's config entry and the "
                   "data against README.md (Adding your trial) and schemas/; this is also a "

@@ -17,14 +17,13 @@ import pandas as pd
 
 from trialreport.common.config import DATASETS, Trial, as_trial
 from trialreport.common.frames import write_csv, write_parquet
-from trialreport.common.runner import StageError, run_stage, setup_logging  # noqa: F401 - the stages' API
+from trialreport.common.runner import StageError
 from trialreport.ingest.reading import apply_code_maps, apply_column_map, read_table
 from trialreport.ingest.records import (
     select_records,
     selection_summary,
 )
 from trialreport.ingest.source import ROW_COLUMN, InputFileError
-from trialreport.reproduce.stage import reproduce_targets  # noqa: F401 - the stages' API
 from trialreport.validate import contracts
 from trialreport.validate.failures import clear_failure_report, write_failure_report
 

@@ -16,6 +16,13 @@ from trialreport.report.sections.between_arms import between_arms_section
 from trialreport.report.sections.by_visit import by_visit_section
 from trialreport.report.sections.checks import checks_section
 from trialreport.report.sections.paired import paired_section
+from trialreport.report.sections.plan import (
+    key_secondary_section,
+    multiplicity_section,
+    no_plan_section,
+    other_endpoints_section,
+    primary_section,
+)
 from trialreport.report.sections.provenance import provenance_section
 from trialreport.report.sections.reproduction import reproduction_section
 from trialreport.report.sections.responders import responders_section
@@ -26,14 +33,22 @@ from trialreport.report.sections.summary import summary_section, title_block
 Section = Callable[[Results], str]
 
 SECTIONS: tuple[Section, ...] = (
-    title_block, summary_section, reproduction_section, by_visit_section, paired_section,
-    responders_section, subgroups_section, between_arms_section, safety_section,
-    checks_section, provenance_section,
+    # the trial's own questions first: its primary endpoint(s), then the rest of the plan
+    title_block, summary_section, no_plan_section, primary_section, key_secondary_section,
+    multiplicity_section, other_endpoints_section,
+    # then what the plan does not name: descriptive
+    by_visit_section, paired_section, responders_section, subgroups_section,
+    between_arms_section,
+    safety_section, reproduction_section, checks_section, provenance_section,
 )
+"""In the order of the report: the title and summary, the plan's endpoints (primary, key
+secondary with the multiplicity strategy, then secondary and exploratory), the descriptive
+sections, safety, published against reproduced, data checks, provenance."""
 
 
 def sections(results: Results) -> list[Section]:
-    """The sections of this trial's report, in order."""
+    """The sections of this trial's report, in order (a section with nothing to show for
+    the trial returns "" and takes no room)."""
     return list(SECTIONS)
 
 

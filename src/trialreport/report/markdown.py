@@ -19,6 +19,23 @@ def format_p(p: float) -> str:
     return "P < 0.001" if p < 0.001 else f"P = {round_half_up(p, 3)}"
 
 
+def p_cell(p: float) -> str:
+    """P in a table cell: ``< 0.001``, otherwise three decimals; "not computed" if missing."""
+    if p != p:
+        return "not computed"
+    return "< 0.001" if p < 0.001 else round_half_up(p, 3)
+
+
+def num(value: float, decimals: int = 2) -> str:
+    """A number rounded half up to ``decimals``; "NA" if missing."""
+    return "NA" if value != value else round_half_up(value, decimals)
+
+
+def estimate_ci(estimate: float, low: float, high: float, decimals: int = 2) -> str:
+    """``estimate (low, high)`` at the same decimals."""
+    return f"{num(estimate, decimals)} ({num(low, decimals)}, {num(high, decimals)})"
+
+
 # -- Markdown tables: rendered natively by Quarto (HTML and Typst) and by nbconvert --------
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,7 @@ class Results:
     exclusions: pd.DataFrame | None = None
     renderer: str = ""
 
-    @property
+    @cached_property
     def cfg(self) -> Trial:
         return Trial.parse(self.trial_id, self.trial)
 
@@ -88,6 +89,25 @@ class Results:
 
     def visit_name(self, number: int) -> str:
         return self.cfg.design.visit_name(number)
+
+    @property
+    def single_arm(self) -> bool:
+        return len(self.arms()) == 1
+
+    @property
+    def with_periods(self) -> bool:
+        """A single-arm trial whose config declares more than one period (a placebo
+        run-in, then active treatment): its AE tables have a column per period."""
+        design = self.cfg.design
+        return self.single_arm and design.periods_configured and len(design.periods) > 1
+
+    def reference_arm(self) -> str:
+        from trialreport.common.plan import reference_arm
+
+        return reference_arm(self.cfg.analyses, self.arms())
+
+    def n_population(self, arm: str, statistic: str = "n_efficacy") -> float:
+        return self.find(analysis="enrolment", group=arm, statistic=statistic)
 
     def in_arm_order(self, table: pd.DataFrame) -> pd.DataFrame:
         """Rows in the protocol's arm order (``arms()``), otherwise as they are."""

@@ -35,6 +35,11 @@ class TableSpec:
     title: str
     note: str
     build: Callable[[pd.DataFrame, Trial], pd.DataFrame]
+    periods_note: str = ""
+    """Added to the note where the columns are periods (a single-arm trial with periods)."""
+
+    def note_for(self, with_periods: bool) -> str:
+        return self.note + (self.periods_note if with_periods else "")
 
 
 # ---------------------------------------------------------------------------------------
@@ -418,27 +423,27 @@ TABLES: tuple[TableSpec, ...] = (
     TableSpec("ae_overview", "Overview of treatment-emergent adverse events (TEAE)",
               _PCT + " Related: AEREL POSSIBLY RELATED, PROBABLY RELATED or RELATED, or "
               "missing. Severe: AESEV = SEVERE. Leading to discontinuation: AEACN = DRUG "
-              "WITHDRAWN." + _PERIODS + _RELATED, ae_overview_table),
+              "WITHDRAWN.", ae_overview_table, _PERIODS + _RELATED),
     TableSpec("ae_soc_pt", "TEAEs by system organ class and preferred term",
               _PCT + " A subject is counted once per class and once per term. Sorted by "
-              "descending frequency of subjects in the last column (Total or All periods), "
-              "ties by name." + _PERIODS, ae_soc_pt_table),
+              "descending frequency of subjects in the last column (the total), "
+              "ties by name.", ae_soc_pt_table, _PERIODS),
     TableSpec("ae_severity", "TEAEs by maximum severity",
               "n (%) of subjects, each counted once per row at the highest severity of its "
               "events there (mild < moderate < severe). Missing: every event of the subject "
-              "there lacks a severity (the row is shown only when it occurs)." + _PERIODS,
-              ae_severity_table),
+              "there lacks a severity (the row is shown only when it occurs).",
+              ae_severity_table, _PERIODS),
     TableSpec("ae_relationship", "TEAEs by relationship to study treatment",
               "n (%) of subjects, each counted once per row: Related if any of its events "
               "there is possibly, probably or definitely related, or has no assessment "
-              "(counted as related); otherwise Not related." + _PERIODS + _RELATED,
-              ae_relationship_table),
+              "(counted as related); otherwise Not related.", ae_relationship_table,
+              _PERIODS + _RELATED),
     TableSpec("ae_periods", "TEAE incidence by period, per subject-week of exposure",
               "Events by period of onset (APHASE). Subject-weeks: exposure days (EXENDY - "
-              "EXSTDY + 1) / 7, summed over the safety population. Rate ratio against the "
-              "first period with the exact conditional test of two Poisson rates (binomial "
-              "test of the events given their total; Clopper-Pearson interval).",
-              ae_periods_table),
+              "EXSTDY + 1) / 7, summed over the safety population.", ae_periods_table,
+              " Rate ratio against the first period with the exact conditional test of two "
+              "Poisson rates (binomial test of the events given their total; "
+              "Clopper-Pearson interval)."),
 )
 
 

@@ -9,8 +9,6 @@ from typing import Any
 
 from trialreport.analyse.ard import read_ard
 from trialreport.common.config import Trial, as_trial
-from trialreport.common.runner import StageError, run_stage, setup_logging  # noqa: F401 - the stages' API
-from trialreport.reproduce.stage import reproduce_targets  # noqa: F401 - the stages' API
 
 log = logging.getLogger("trialreport")
 

@@ -10,8 +10,6 @@ import pandas as pd
 
 from trialreport.common.files import atomic_write_text
 from trialreport.common.frames import write_csv
-from trialreport.common.runner import StageError, run_stage, setup_logging  # noqa: F401 - the stages' API
-from trialreport.reproduce.stage import reproduce_targets  # noqa: F401 - the stages' API
 
 
 def clear_failure_report(report_dir: str | Path) -> None:

@@ -13,12 +13,11 @@ import pandas as pd
 
 from trialreport.common.config import DATASETS, Trial, as_trial
 from trialreport.common.frames import write_csv, write_parquet
-from trialreport.common.runner import StageError, run_stage, setup_logging  # noqa: F401 - the stages' API
+from trialreport.common.runner import StageError
 from trialreport.ingest.records import (
     derive_period,
     subject_copy_failures,
 )
-from trialreport.reproduce.stage import reproduce_targets  # noqa: F401 - the stages' API
 from trialreport.validate.contracts import (
     FAILURE_COLUMNS,
     load_contracts,

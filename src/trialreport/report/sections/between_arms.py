@@ -5,6 +5,8 @@ Every number is read from the workflow's result files and only formatted here.""
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 
 from trialreport.report.markdown import (
@@ -13,26 +15,12 @@ from trialreport.report.markdown import (
     format_p,
     markdown_tables,
     markdown_text,
+    num,
+    p_cell,
     transpose,
 )
 from trialreport.report.results import Results
 from trialreport.tables.display import fmt_num
-
-
-def between_arm_tables(r: Results) -> dict[str, pd.DataFrame]:
-    """ANCOVA and between-arm responder rows, shown as they are in the ARD (only for
-    trials with more than one arm)."""
-    out = {}
-    for analysis in ("ancova", "responders_between_arms"):
-        a = r.ard[r.ard["analysis"] == analysis]
-        if a.empty:
-            continue
-        wide = a.pivot_table(index=["parameter", "visit", "method", "group"],
-                             columns="statistic", values="value", aggfunc="first",
-                             sort=True).reset_index()
-        out[analysis] = wide.map(lambda v: f"{v:.4g}" if isinstance(v, float) else v
-                                 ).replace("nan", "")
-    return out
 
 
 def one_sample_table(r: Results) -> pd.DataFrame:
@@ -124,64 +112,78 @@ def one_sample_tables(r: Results) -> list[tuple[str, pd.DataFrame]]:
             column_chunks(transpose(table, ["Parameter", "Visit", "Arm"]))]
 
 
-def between_arm_csr(r: Results) -> list[tuple[str, pd.DataFrame]]:
-    """``between_arm_tables`` in CSR layout: per analysis, parameter and visit, the
-    statistics as rows and the arms as columns (a contrast "A vs B" in A's column)."""
-    arms = r.arms()
-    labels = {c: p.label for c, p in r.parameters().items()}
-    kinds = {"ancova": "ANCOVA", "responders_between_arms": "Responders"}
+
+
+
+
+def ancova_table(r: Results, rows: pd.DataFrame) -> pd.DataFrame:
+    """One parameter's ANCOVA in CSR layout: statistics named in words as rows, the arms as
+    columns in the protocol's order (the contrast with the reference arm in the compared
+    arm's column), LS means at two decimals, P as < 0.001 or three decimals."""
+    arms = [a for a in r.arms() if (rows["group"] == a).any()]
+    reference = r.reference_arm()
+    values = {(g, s): v for g, s, v in zip(rows["group"], rows["statistic"], rows["value"],
+                                           strict=True)}
+
+    def get(key: tuple[str, str]) -> float:
+        return values.get(key, math.nan)
+
+    confidence = f"{100 * r.cfg.analyses.confidence:g}% CI"
+    names = ["n", "LS mean (SE)", f"{confidence} of LS mean",
+             f"Difference vs {reference} (SE)", f"{confidence} of difference", "P value"]
+    columns = {}
+    for arm in arms:
+        c = f"{arm} vs {reference}"
+        columns[arm + _n(r, arm)] = [
+            num(get((arm, "n")), 0),
+            f"{num(get((arm, 'lsmean')))} ({num(get((arm, 'se')))})",
+            f"{num(get((arm, 'ci_low')))}, {num(get((arm, 'ci_high')))}",
+            "" if arm == reference else f"{num(get((c, 'diff')))} ({num(get((c, 'diff_se')))})",
+            "" if arm == reference else
+            f"{num(get((c, 'diff_ci_low')))}, {num(get((c, 'diff_ci_high')))}",
+            "" if arm == reference else p_cell(get((c, "p_value")))]
+    return pd.DataFrame({"Statistic": names, **columns})
+
+
+def _n(r: Results, arm: str) -> str:
+    n = r.n_population(arm)
+    return f" (N = {num(n, 0)})" if n == n else ""
+
+
+def ancova_tables(r: Results) -> list[tuple[str, pd.DataFrame]]:
+    """Per parameter with a baseline, the ANCOVA of the change at its comparison visit."""
+    a = r.ard[r.ard["analysis"] == "ancova"]
     out = []
-    for analysis, wide in between_arm_tables(r).items():
-        stats = [c for c in wide.columns if c not in ("parameter", "visit", "method",
-                                                      "group")]
-        for (code, visit), block in wide.groupby(["parameter", "visit"], sort=False):
-            methods = sorted(dict.fromkeys(block["method"]), key=lambda m: m != "count")
-            columns: dict[str, dict[str, str]] = {}
-            rank: dict[str, tuple[int, int, int]] = {}
-            for _, row in block.iterrows():
-                group = str(row["group"])
-                arm, vs, ref = group.partition(" vs ")
-                column = arm if vs and arm in arms else group
-                for stat in stats:
-                    value = row[stat]
-                    if not isinstance(value, str) or value == "":
-                        continue
-                    name = stat + (f" (vs {ref})" if vs and column == arm else "")
-                    if len(methods) > 1:
-                        name = f"{row['method']}: {name}"
-                    columns.setdefault(column, {})[name] = value
-                    rank.setdefault(name, (methods.index(row["method"]),
-                                           _STAT_ORDER.get(stat, len(_STAT_ORDER)),
-                                           len(rank)))
-            order = sorted(rank, key=rank.__getitem__)
-            ordered = ([a for a in arms if a in columns]
-                       + [c for c in columns if c not in arms])
-            table = pd.DataFrame({c: [columns[c].get(n, "") for n in order]
-                                  for c in ordered})
-            table.insert(0, "Statistic", order)
-            heading = (f"{kinds.get(analysis, analysis)}: {labels.get(code, code)}, "
-                       f"{visit}" + (f" ({methods[0]})" if len(methods) == 1 else ""))
-            out += [(heading, chunk) for chunk in column_chunks(table)]
+    for code, p in r.parameters().items():
+        rows = a[a["parameter"] == code]
+        if rows.empty:
+            continue
+        heading = (f"{p.label}, change from baseline at {rows['visit'].iloc[0]} "
+                   f"({rows['method'].iloc[0].split(': ', 1)[-1]})")
+        out += [(heading, chunk) for chunk in column_chunks(ancova_table(r, rows))]
     return out
 
 
-_STAT_ORDER = {s: i for i, s in enumerate((
-    "n", "n_responders", "mean", "sd", "lsmean", "se", "ci_low", "ci_high", "diff",
-    "diff_se", "diff_ci_low", "diff_ci_high", "t", "statistic", "df", "odds_ratio",
-    "common_odds_ratio", "n_strata", "p_value"))}
+def plan_analysed(r: Results) -> list[str]:
+    """The parameters whose ANCOVA is the main analysis of an endpoint of the plan."""
+    plan = r.cfg.plan
+    return [e.parameter for e in (plan.endpoints if plan else ()) if e.main.kind == "ancova"]
 
 
 def between_arms_section(r: Results) -> str:
     """With several arms: ANCOVA and between-arm responder tests, then the prespecified
     models; and ratings of change against no change. Empty for a trial with none."""
-    between, models, one = between_arm_csr(r), model_tables(r), one_sample_tables(r)
+    between, models, one = ancova_tables(r), model_tables(r), one_sample_tables(r)
     parts = []
     if between:
-        parts += ["## Between arms\n\nChange from baseline at the comparison visit by "
-                  "ANCOVA (OLS, CHG ~ arm + baseline, plus strata when configured; LS means "
-                  "at the mean baseline), and responders by chi-square (Pearson), Fisher's "
-                  "exact test and the Cochran-Mantel-Haenszel test across strata.",
-                  markdown_tables(between)]
+        planned = plan_analysed(r)
+        role = (f" The ANCOVA of {', '.join(planned)} is the main analysis of an endpoint of "
+                "the plan (above); the others are descriptive, their P nominal." if planned
+                else " None is an endpoint of an analysis plan: the P values are nominal.")
+        parts += ["## Between arms: change from baseline\n\nChange from baseline at each "
+                  "parameter's comparison visit by ANCOVA (least squares, CHG ~ arm + "
+                  "baseline, plus strata when configured; LS means at the mean baseline), "
+                  "observed case." + role, markdown_tables(between)]
     if models:
         parts.append("## Prespecified between-arm models\n\nEach model (`analyses.models`) "
                      "is fitted by ordinary least squares on all arms together, the arm in "

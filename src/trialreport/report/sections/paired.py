@@ -96,37 +96,80 @@ def paired_tables(r: Results, analysis: str = "paired") -> list[tuple[str, pd.Da
     return csr_by_parameter(r.in_arm_order(paired_table(r, analysis)))
 
 
+METHODS_TEXT = (
+    "Change is the comparison visit minus baseline; a negative change is an improvement on "
+    "a scale where higher is worse. Mean change with its t-based 95% CI; paired t-test "
+    "(Student); Wilcoxon signed-rank test (zero differences dropped), exact below 50 "
+    "non-zero differences, ties included (the exact conditional distribution of the "
+    "midranks over all sign assignments), otherwise the normal approximation with tie and "
+    "continuity corrections (the row says which); Hodges-Lehmann estimate (median of the "
+    "Walsh averages) with its CI from the ordered Walsh averages (Hollander & Wolfe; exact "
+    "critical value only without ties or zeros, else the normal one, as stated); Cohen's "
+    "d_z (mean change / SD of the changes) with its CI by inverting the noncentral t "
+    "distribution; matched-pairs rank-biserial correlation (Kerby). Tests are two-sided "
+    "unless the trial's config says otherwise; every interval is two-sided.")
+
+
+def role_text(r: Results) -> str:
+    """What the within-subject comparison is in this trial: the main analysis of the plan's
+    endpoints, or descriptive."""
+    plan = r.cfg.plan
+    if not r.single_arm:
+        return ("In a randomized trial a change within one arm does not compare treatments: "
+                "these tests are descriptive (nominal P), whatever they show.")
+    main = [e.label for e in (plan.endpoints if plan else ()) if e.main.kind == "paired"]
+    if main:
+        return (f"This is the main analysis of the plan's endpoints ({'; '.join(main)}); "
+                "their multiplicity-adjusted decisions are in the sections above.")
+    return "No endpoint of an analysis plan rests on it: the P values are nominal."
+
+
+def holm_text(r: Results) -> str:
+    primary = r.cfg.analyses.primary
+    if primary is None:
+        return ""
+    return ("The Holm-adjusted P value beside the raw one is computed across the parameters "
+            f"listed in `analyses.primary` ({', '.join(primary.parameters)}), tested by "
+            "the configured test (a Wilcoxon family takes each parameter's exact or "
+            "normal-approximation P, whichever its data called for).")
+
+
+def locf_text(r: Results) -> str:
+    mode = r.cfg.analyses.locf
+    source = ("the sponsor's LOCF records as delivered (DTYPE = LOCF, `analyses.locf: "
+              "delivered`)" if mode == "delivered" else
+              "last observation carried forward by the pipeline (`derive_locf_records`): a "
+              "missing rating is replaced by the subject's latest earlier rating of the same "
+              "scale from that scale's baseline visit on; a missing baseline is never imputed, "
+              "and a rating made before the baseline visit is never carried forward")
+    users = [e.label for e in (r.cfg.plan.endpoints if r.cfg.plan else ())
+             if any(s.kind == "paired_locf" for s in e.sensitivity)]
+    role = (f" It is a sensitivity analysis of {'; '.join(users)}." if users else
+            " It is a sensitivity analysis of the observed case above.")
+    return (f"The same comparison on {source}. The count of carried-forward values is "
+            f"shown.{role}")
+
+
 def paired_section(r: Results) -> str:
-    """Baseline against the comparison visit on complete pairs, then the LOCF sensitivity
-    analysis."""
-    locf = paired_tables(r, "paired_locf")
-    return blocks(
-        "## Baseline against the comparison visit",
-        """Complete pairs (observed case, the primary analysis): a subject missing either rating is
-excluded, and counted with the reason. Change is the comparison visit minus baseline; a
-negative change is an improvement on a scale where higher is worse (CGI-S, ADHD-RS). Mean
-change with its t-based 95% CI;
-paired t-test (Student); Wilcoxon signed-rank test (zero differences dropped), exact
-below 50 non-zero differences, ties included (the exact conditional distribution of the
-midranks over all sign assignments), otherwise the normal approximation with tie and
-continuity corrections (the column says which); Hodges-Lehmann estimate (median of the
-Walsh averages) with its CI from the ordered Walsh averages (Hollander & Wolfe; exact
-critical value only without ties or zeros, else the normal one, as stated); Cohen's d_z (mean
-change / SD of the
-changes) with its CI by inverting the noncentral t distribution; matched-pairs
-rank-biserial correlation (Kerby). Tests are two-sided unless the trial's config says
-otherwise; every interval is two-sided. The Holm-adjusted P value is computed across the
-comparisons the config marks primary and is shown beside the raw one; the family is every
-parameter listed there, tested by the configured test (a Wilcoxon family takes each
-parameter's exact or normal-approximation P, whichever its data called for).""",
-        markdown_tables(paired_tables(r, "paired")),
-        "### Sensitivity analysis: last observation carried forward",
-        """The same comparison after last observation carried forward (LOCF): a missing rating is
-replaced by the subject's latest earlier rating of the same scale from that scale's
-baseline visit on (`derive_locf_records`). Only visits after the baseline visit are filled:
-a missing baseline is never imputed, and a rating made before the baseline visit is never
-carried forward, so a subject with no baseline rating stays excluded. The count of
-carried-forward values is
-shown. The observed-case analysis above remains the primary one.""",
-        markdown_tables(locf) if locf else
-        "LOCF is not requested in this trial's config (`analyses.locf`).")
+    """Baseline against the comparison visit within subjects (complete pairs), then the
+    LOCF analysis where the trial asks for one; one line instead of either when there is
+    nothing to show, with the reason."""
+    observed = paired_tables(r, "paired")
+    heading = ("## Baseline against the comparison visit" if r.single_arm else
+               "## Within-arm change from baseline (descriptive)")
+    if not observed:
+        without = [p.label for p in r.parameters().values() if not p.has_baseline]
+        why = (f"its parameters ({', '.join(without)}) are ratings of change, with no "
+               "baseline record" if without and len(without) == len(r.parameters()) else
+               "no subject has both ratings")
+        return blocks(heading, f"No within-subject comparison: {why}.")
+    parts = [heading,
+             "Complete pairs (observed case): a subject missing either rating is excluded, "
+             "and counted with the reason. " + role_text(r), METHODS_TEXT, holm_text(r),
+             markdown_tables(observed)]
+    if r.cfg.analyses.locf != "none":
+        locf = paired_tables(r, "paired_locf")
+        parts += ["### Last observation carried forward", locf_text(r),
+                  markdown_tables(locf) if locf else
+                  "The LOCF records give no complete pair at any parameter's comparison visit."]
+    return blocks(*parts)

@@ -8,7 +8,16 @@ from __future__ import annotations
 import pandas as pd
 
 from trialreport.common.formatting import round_half_up
-from trialreport.report.markdown import blocks, column_chunks, format_p, markdown_tables, transpose
+from trialreport.report.markdown import (
+    blocks,
+    column_chunks,
+    estimate_ci,
+    format_p,
+    markdown_tables,
+    num,
+    p_cell,
+    transpose,
+)
 from trialreport.report.results import Results
 from trialreport.tables.display import fmt_num
 
@@ -87,87 +96,118 @@ def mcnemar_tables(r: Results) -> list[tuple[str, pd.DataFrame]]:
     return [("", chunk) for chunk in column_chunks(transpose(table, ["Parameter", "Arm"]))]
 
 
-RESPONDER_TESTS = {"chi_square_pearson": "Chi-square (Pearson, no continuity correction)",
-                   "chi_square_yates": "Chi-square with Yates' continuity correction",
+RESPONDER_TESTS = {"chi_square_pearson": "Pearson's chi-square (no continuity correction)",
+                   "chi_square_yates": "chi-square with Yates' continuity correction",
                    "fisher_exact": "Fisher's exact test (two-sided)"}
 
 
 def responders_by_arm_tables(r: Results) -> list[tuple[str, pd.DataFrame]]:
     """Per parameter with a responder rule, the between-arm responder rates at the
-    comparison visit (ARD ``responders_between_arms``): arms as columns, rows the
-    responders n / N (%), the subjects without an evaluable response, and each test's
-    statistic and P (in the column of the arm compared with the reference arm). The
-    heading names the rule and how a missing response is counted. Empty for a trial
-    with one arm."""
+    comparison visit (ARD ``responders_between_arms``) in CSR layout: arms as columns in
+    the protocol's order, rows named in words: responders n/N (%), the subjects without an
+    evaluable response, the difference from the reference arm in percentage points with
+    Newcombe's 95% CI, and each test's P (in the compared arm's column; P as < 0.001 or
+    three decimals). The heading names the rule and how a missing response is counted.
+    Empty for a trial with one arm."""
     a = r.ard[r.ard["analysis"] == "responders_between_arms"]
     if a.empty:
         return []
     arms = r.arms()
+    reference = r.reference_arm()
     labels = {c: p.label for c, p in r.parameters().items()}
+    confidence = f"{100 * r.cfg.analyses.confidence:g}% CI"
     out = []
     for (code, visit), block in a.groupby(["parameter", "visit"], sort=False):
         counts = block[block["method"] == "count"]
         aset = counts["analysis_set"].iloc[0] if len(counts) else ""
         present = [arm for arm in arms if arm in set(counts["group"])]
-        cols: dict[str, list[str]] = {arm: [] for arm in present}
-        names = ["Responders, n / N (%)", "No evaluable response"]
+        cells: dict[str, dict[str, str]] = {arm: {} for arm in present}
         for arm in present:
             get = dict(zip(counts.loc[counts["group"] == arm, "statistic"],
                            counts.loc[counts["group"] == arm, "value"], strict=True))
-            cols[arm] += [f"{get['n_responders']:g} / {get['n']:g} "
-                          f"({round_half_up(get['percent'], 1)}%)",
-                          f"{get['n_missing']:g}"]
-        for method, name in RESPONDER_TESTS.items():
-            rows = block[block["method"] == method]
-            if rows.empty:
+            cells[arm]["Responders, n/N (%)"] = (f"{get['n_responders']:g}/{get['n']:g} "
+                                                 f"({round_half_up(get['percent'], 1)})")
+            cells[arm]["No evaluable response, n"] = f"{get['n_missing']:g}"
+        for arm in present:
+            if arm == reference:
                 continue
-            names.append(name)
-            group = rows["group"].iloc[0]
-            get = dict(zip(rows["statistic"], rows["value"], strict=True))
-            p = get["p_value"]
-            shown = "P < 0.0001" if p < 0.0001 else f"P = {round_half_up(p, 4)}"
-            text = (f"chi-square = {round_half_up(get['statistic'], 2)}, {shown}"
-                    if "statistic" in get else
-                    f"odds ratio = {round_half_up(get['odds_ratio'], 2)}, {shown}")
-            first = group.split(" vs ", 1)[0]
-            for arm in present:
-                cols[arm].append(f"{text} ({group})" if arm == first else "")
-        table = pd.DataFrame({"Statistic": names} | cols)
+            group = f"{arm} vs {reference}"
+            rows = block[block["group"] == group]
+            diff = dict(zip(rows.loc[rows["method"] == "newcombe_hybrid_score", "statistic"],
+                            rows.loc[rows["method"] == "newcombe_hybrid_score", "value"],
+                            strict=True))
+            if diff:
+                cells[arm][f"Difference vs {reference}, percentage points ({confidence}, "
+                           "Newcombe)"] = estimate_ci(diff["diff"], diff["diff_ci_low"],
+                                                      diff["diff_ci_high"], 1)
+            for method, name in RESPONDER_TESTS.items():
+                test = rows[(rows["method"] == method) & (rows["statistic"] == "p_value")]
+                if len(test):
+                    cells[arm][f"P value, {name}"] = p_cell(float(test["value"].iloc[0]))
+            fisher = rows[(rows["method"] == "fisher_exact")
+                          & (rows["statistic"] == "odds_ratio")]
+            if len(fisher):
+                cells[arm]["Odds ratio (sample)"] = num(float(fisher["value"].iloc[0]))
+        overall = block[(block["method"] == "chi_square_pearson")
+                        & (block["group"] == " vs ".join(present[1:] + present[:1]))
+                        & (block["statistic"] == "p_value")]
+        names = list(dict.fromkeys(k for arm in present for k in cells[arm]))
+        table = pd.DataFrame({"Statistic": names} | {
+            arm + _n(r, arm): [cells[arm].get(k, "") for k in names] for arm in present})
         missing = ("a missing response counted as non-response"
                    if "counted as non-response" in aset
                    else "subjects without an evaluable response left out")
         rule = aset.rsplit("responder: ", 1)[-1]
         heading = f"{labels.get(code, code)}, {visit}: responder {rule}; {missing}"
+        if len(present) > 2 and len(overall):
+            heading += (f"; all arms together, Pearson's chi-square P "
+                        f"{p_cell(float(overall['value'].iloc[0]))}")
         out += [(heading, chunk) for chunk in column_chunks(table)]
     return out
 
 
+def _n(r: Results, arm: str) -> str:
+    n = r.n_population(arm)
+    return f" (N = {num(n, 0)})" if n == n else ""
+
+
 def responders_section(r: Results) -> str:
     """Responder rates per visit, the McNemar test of baseline against the comparison
-    visit, and, with several arms, the rates compared between arms."""
+    visit (for rules on the rating itself), and, with several arms, the rates compared
+    between arms; one line when the trial's config has no responder rule."""
     resp, mc, no_mc, by_arm = (responder_tables(r), mcnemar_tables(r),
                                mcnemar_not_computed(r), responders_by_arm_tables(r))
-    return blocks(
-        "## Responders",
-        """A response is defined per scale in the trial's config (the rule is shown with each row).
-Proportion of responders among subjects rated at the visit, with the Clopper-Pearson
-(exact binomial) 95% CI. For a rule on the change from baseline there is no responder
-status at the baseline visit (the change is defined only after it), so such a scale has
-no baseline row.""",
-        markdown_tables(resp) if resp else
-        "No responder rules in this trial's config (`analyses.responders`).",
-        """Responder status at baseline against the comparison visit, on subjects with both
-(observed case): exact McNemar test, the two-sided binomial test of the discordant pairs.
-Only for a rule on the rating itself (AVAL): for a rule on the change from baseline there
-is no baseline responder status, so no McNemar test is computed.""",
-        markdown_tables(mc) if mc else "",
-        (f"No McNemar test for {', '.join(no_mc)}: the responder rule is on the change from "
-         "baseline, so there is no baseline responder status.") if no_mc else "",
-        ("## Responders by arm at the comparison visit\n\nPer arm, responders among the "
-         "efficacy population at each scale's comparison visit, by the rule of the trial's "
-         "config (named with each table, with how a subject without an evaluable response "
-         "is counted: left out, or as a non-response), and the between-arm tests on the "
-         "arm-by-response table: Pearson's chi-square without and with Yates' continuity "
-         "correction, and Fisher's exact test. P to four decimals; the analysis-results "
-         "table (`responders_between_arms`) holds them in full.") if by_arm else "",
-        markdown_tables(by_arm) if by_arm else "")
+    if not (resp or by_arm):
+        return blocks("## Responders",
+                      "No responder rules in this trial's config (`analyses.responders`).")
+    parts = ["## Responders",
+             "A response is defined per scale in the trial's config (the rule is shown with "
+             "each table). Proportion of responders among subjects rated at the visit, with "
+             "the Clopper-Pearson (exact binomial) 95% CI. For a rule on the change from "
+             "baseline there is no responder status at the baseline visit (the change is "
+             "defined only after it), so such a scale has no baseline row."
+             + ("" if r.single_arm else " Within one arm these rates are descriptive."),
+             markdown_tables(resp)]
+    if mc or no_mc:
+        parts.append("Responder status at baseline against the comparison visit, on subjects "
+                     "with both (observed case): exact McNemar test, the two-sided binomial "
+                     "test of the discordant pairs, for a rule on the rating itself (AVAL).")
+        parts.append(markdown_tables(mc) if mc else "")
+        if no_mc:
+            parts.append(f"No McNemar test for {', '.join(no_mc)}: the responder rule is on "
+                         "the change from baseline, so there is no baseline responder status.")
+    if by_arm:
+        parts += ["## Responders by arm at the comparison visit",
+                  "Per arm, responders among the efficacy population at each scale's "
+                  "comparison visit, by the rule of the trial's config (named with each "
+                  "table, with how a subject without an evaluable response is counted: left "
+                  "out, or as a non-response), and the between-arm tests on the "
+                  "arm-by-response table: Pearson's chi-square without and with Yates' "
+                  "continuity correction, and Fisher's exact test, each arm against the "
+                  "reference arm, with the difference in responder rates and Newcombe's "
+                  "hybrid score interval. P as < 0.001 or to three decimals; the "
+                  "analysis-results table (`responders_between_arms`) holds every number in "
+                  "full. Where a responder analysis is an endpoint of the plan, its decision "
+                  "is given with the endpoint above; here every P is nominal.",
+                  markdown_tables(by_arm)]
+    return blocks(*parts)

@@ -27,7 +27,8 @@ def display_table_block(r: Results, name: str) -> str:
     if list(table.columns) == ["Not available"]:
         return f"**{spec.title}**: {table.iloc[0, 0]}"
     return blocks(f"**{spec.title}** (`tables/{name}.csv`)",
-                  markdown_tables(display_table(table)), f"*{spec.note}*")
+                  markdown_tables(display_table(table)),
+                  f"*{spec.note_for(r.with_periods)}*")
 
 
 def periods_heading(r: Results) -> str:
@@ -37,20 +38,31 @@ def periods_heading(r: Results) -> str:
         and len(periods) > 1 else "incidence per subject-week of exposure")
 
 
+def safety_intro(r: Results) -> str:
+    """What the safety tables are, in words true of this trial's design."""
+    text = ("The tables below are the CSV files in `tables/` next to this report, each built "
+            "from the analysis-results table (`ard.csv`, analyses `baseline`, `disposition`, "
+            "`dose_exposure`, `ae_overview`, `ae_soc_pt`, `ae_severity`, `ae_relationship`, "
+            "`ae_periods`) and only formatted here. ")
+    if r.with_periods:
+        text += ("Demographics, disposition and exposure have a column for the arm; the "
+                 "adverse-event tables have one column per period (the events that began in "
+                 "it, among the subjects exposed in it) and an *All periods* column (every "
+                 "event, including any without a period), and no column named for the drug, "
+                 "which would count the placebo period's events too; there, *related* means "
+                 "related to the study treatment of the period, placebo in a placebo period. ")
+    elif r.single_arm:
+        text += "Each table has one column, the trial's arm, headed with its denominator N. "
+    else:
+        text += ("Columns are the arms in the protocol's order and the total; each header "
+                 "gives its denominator N. ")
+    return text + ("Adverse events are treatment-emergent (TRTEMFL honoured where the data "
+                   "carry it, otherwise derived: onset on or after the first dose).")
+
+
 def safety_section(r: Results) -> str:
     parts = ["## Safety, demographics, disposition and exposure",
-             """The tables below are the CSV files in `tables/` next to this report, each
-built from the
-analysis-results table (`ard.csv`, analyses `baseline`, `disposition`, `dose_exposure`,
-`ae_overview`, `ae_soc_pt`, `ae_severity`, `ae_relationship`, `ae_periods`) and only
-formatted here. Columns are the arms and the total; each header gives its denominator N. In
-a single-arm trial with periods, the adverse-event tables have instead one column per period
-(the events that began in it, among the subjects exposed in it) and an *All periods* column
-(every event, including any without a period), and no column named for the drug, which would
-count the placebo period's events too; there, *related* means related to the study treatment
-of the period, placebo in a placebo period. Adverse events are treatment-emergent
-(TRTEMFL honoured where the data carry it, otherwise derived: onset on or after the first
-dose, placebo included)."""]
+             safety_intro(r)]
     for name, title in HEADINGS.items():
         parts += [f"### {title}", display_table_block(r, name)]
     parts += [periods_heading(r), display_table_block(r, "ae_periods")]

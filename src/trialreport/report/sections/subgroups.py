@@ -53,16 +53,23 @@ def subgroup_tables(r: Results) -> list[tuple[str, pd.DataFrame]]:
 
 
 def subgroups_section(r: Results) -> str:
-    """The paired comparison in each subgroup, and the forest plot."""
+    """The paired comparison in each subgroup, and the forest plot; one line when the
+    trial's config names no subgroups."""
+    spec = r.cfg.analyses.subgroups
+    if spec is None:
+        return blocks("## Subgroups",
+                      "No subgroups in this trial's config (`analyses.subgroups`).")
+    text = ("The paired comparison within each subgroup of the covariates named in the "
+            "trial's config. A subgroup with fewer pairs than the config's minimum "
+            f"(`analyses.subgroups.min_n`, {spec.min_n}) is described but not tested, and "
+            "flagged. Subgroup results are exploratory and not adjusted for multiplicity.")
+    if "MAXDOSE" in spec.variables:
+        rule = r.cfg.design.dose_rule
+        text += (" The highest dose reached (MAXDOSE) is reached after baseline"
+                 + (f" ({rule})" if rule else "") + ", so it is not a baseline "
+                 "characteristic: differences between dose subgroups cannot be read as dose "
+                 "effects.")
     sub = subgroup_tables(r)
-    return blocks(
-        "## Subgroups",
-        """The paired comparison within each subgroup of the covariates named in the trial's config.
-A subgroup with fewer pairs than the config's minimum (`analyses.subgroups.min_n`) is
-described but not tested, and flagged. Subgroup results are exploratory and not adjusted
-for multiplicity. The highest dose reached (MAXDOSE) follows symptom-driven dose
-advancement after baseline, so it is not a baseline characteristic: differences between
-dose subgroups cannot be read as dose effects.""",
-        markdown_tables(sub) if sub else
-        "No subgroups in this trial's config (`analyses.subgroups`).",
-        figure_markdown(r, "subgroup_forest"))
+    return blocks("## Subgroups", text,
+                  markdown_tables(sub) if sub else "No subgroup had rows in ard.csv.",
+                  figure_markdown(r, "subgroup_forest"))

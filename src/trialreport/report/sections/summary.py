@@ -8,7 +8,13 @@ from __future__ import annotations
 import pandas as pd
 
 from trialreport.common.formatting import round_half_up
-from trialreport.report.markdown import blocks, format_p, markdown_table, markdown_text
+from trialreport.report.markdown import (
+    blocks,
+    estimate_ci,
+    format_p,
+    markdown_table,
+    markdown_text,
+)
 from trialreport.report.results import Results
 
 
@@ -49,8 +55,7 @@ def table1(r: Results) -> pd.DataFrame:
     if len(max_dose):
         rows.append(("Dosage", f"{design.dose_rule or 'dosing'} up to "
                                f"{max_dose.max():g} {design.dose_unit}".strip()))
-    rows.append(("Primary efficacy measures",
-                 ", ".join(f"{p.label} ({p.name})" for p in r.parameters().values())))
+    rows += primary_rows(r)
     arms = r.arms()
     for code, p in r.parameters().items():
         base, comp = p.baseline_visit, p.comparison_visit
@@ -79,12 +84,45 @@ def table1(r: Results) -> pd.DataFrame:
                            & (r.ard["parameter"] == code) & (r.ard["group"] == arm)
                            & (r.ard["method"] == "paired_ttest")
                            & (r.ard["statistic"] == "p_value")]["value"]
-            ptext = f" ({format_p(float(p_t.iloc[0]))}, paired t-test)" if len(p_t) else ""
+            # within an arm of a randomized trial a test is descriptive: no P here
+            ptext = (f" ({format_p(float(p_t.iloc[0]))}, paired t-test)"
+                     if len(p_t) and len(arms) == 1 else "")
             label = (f"{p.label} mean, baseline ({r.visit_name(base)}) -> "
                      f"{r.visit_name(comp)}") + (f", {arm}" if len(arms) > 1 else "")
             rows.append((label, f"{_mean(m0)} (n = {n0:g}) -> {_mean(m1)} "
                                 f"(n = {n1:g}){ptext}"))
     return pd.DataFrame(rows, columns=["Parameter", "From the data"])
+
+
+def primary_rows(r: Results) -> list[tuple[str, str]]:
+    """The plan's primary endpoints with their results and decisions; without a plan, the
+    efficacy measures, none called primary."""
+    from trialreport.analyse.plan import compared_arms, decision_of, resolve
+    from trialreport.report.sections.plan import plan_rows
+
+    plan = r.cfg.plan
+    if plan is None:
+        return [("Efficacy measures (no analysis plan declared)",
+                 ", ".join(f"{p.label} ({p.name})" for p in r.parameters().values()))]
+    arms = r.arms()
+    reference = arms[0] if r.single_arm else r.reference_arm()
+    rows = []
+    for e in plan.primary:
+        for arm in compared_arms(e, arms, reference):
+            res = resolve(r.ard, e.main, e, arm, reference)
+            group = arm if r.single_arm else f"{arm} vs {reference}"
+            label = f"Primary endpoint: {e.label}" + ("" if r.single_arm else f", {group}")
+            if res is None:
+                rows.append((label, "not computed"))
+                continue
+            decided = plan_rows(r, e, group)
+            decision = (f"; {decision_of(decided['tested'], decided['rejected'])}"
+                        if "tested" in decided else "")
+            digits = 1 if e.main.kind == "responders_between_arms" else 2
+            shown = estimate_ci(res.estimate, res.ci_low, res.ci_high, digits)
+            rows.append((label, f"{res.estimate_label} {shown}, "
+                                f"{format_p(res.p_value)}{decision}"))
+    return rows
 
 
 def _mean(value: float) -> str:
@@ -99,8 +137,18 @@ def title_block(r: Results) -> str:
 def summary_section(r: Results) -> str:
     return blocks(
         "## Summary of the trial, filled from the data",
-        """The publication's summary table, with every entry computed from the
-participant-level data
-by this workflow. Means are of all ratings observed at the visit; the P value is the paired
-t-test on subjects with both ratings (see the paired comparison below).""",
+        summary_text(r),
         markdown_table(table1(r)))
+
+
+def summary_text(r: Results) -> str:
+    text = ("The publication's summary table, with every entry computed from the "
+            "participant-level data by this workflow. Means are of all ratings observed at "
+            "the visit")
+    if r.cfg.plan is not None:
+        text += ("; each primary endpoint is given with its estimate (95% CI), P and the "
+                 "decision of the analysis plan (below)")
+    if r.single_arm:
+        text += ("; the P beside a change is the paired t-test on subjects with both "
+                 "ratings (see the paired comparison below)")
+    return text + "."
