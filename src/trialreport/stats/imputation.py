@@ -86,8 +86,8 @@ from trialreport.stats.mmrm_covariance import make_structure
 from trialreport.stats.mmrm_inference import NotPositiveDefinite
 
 __all__ = ["STRATEGIES", "ImputationData", "ImputationResult", "TippingPoint",
-           "analyse_strategies", "condmean_jackknife", "delta_matrix", "mi_bootstrap",
-           "prepare", "tipping_point"]
+           "analyse_strategies", "condmean_impute", "condmean_jackknife", "delta_matrix",
+           "mi_bootstrap", "prepare", "tipping_point"]
 
 STRATEGIES = im.STRATEGIES
 
@@ -495,6 +495,17 @@ def _delta_label(model: _Model, coef: np.ndarray) -> dict:
     if len(coef) > len(model.data.arms):
         label["array"] = True
     return label
+
+
+def condmean_impute(data: ImputationData, *, structure: str = "US", same_cov: bool = True
+                    ) -> dict[str, Any]:
+    """The data completed by conditional mean imputation with the full-data fit: ``y``
+    (n, T), ``mean`` (n, T: each subject's marginal mean under its strategy), ``fit``
+    (the ``MMRMResult`` of the imputation model)."""
+    model, _ = _build_model(data, structure, same_cov, None, None)
+    beta, sigmas = model.fit.beta, model.fit.sigma
+    mean = im.strategy_means(data.strategy, data.ice, model.x_own @ beta, model.x_ref @ beta)
+    return {"y": model.complete(beta, sigmas), "mean": mean, "fit": model.fit}
 
 
 # ---------------------------------------------------------------------------------------

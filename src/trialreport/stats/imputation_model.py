@@ -332,8 +332,6 @@ def newton_fit(patterns: list[inf.Pattern], structure: Structure, n_groups: int,
         shift = vals if newton else np.abs(vals) + 1e-3 * top
         step = -(vecs / shift) @ (vecs.T @ g)
         crit = float(-g @ step) / max(abs(ev.neg2ll), 1e-300)
-        if newton and crit <= tol * 1e-4:
-            break  # already at the optimum to rounding
         for _ in range(60):
             try:
                 trial = inf.evaluate(patterns, sigmas(phi + step), n_obs, reml)
