@@ -34,9 +34,9 @@ VISITS = [f"V{v + 1}" for v in range(T)]
 
 
 def simulate(n: int, seed: int = 0, dropout: float = 0.15, intermittent: float = 0.0,
-             post_ice: float = 0.0) -> dict[str, np.ndarray]:
-    """A long table: CHG at V1..V4, ARM (PBO/TRT), BASE; monotone dropout, optional
-    intermittent gaps."""
+             keep_first: bool = False) -> dict[str, np.ndarray]:
+    """A long table: CHG at V1..V4, ARM (PBO/TRT), BASE; monotone dropout (none before
+    V2 with ``keep_first``), optional intermittent gaps."""
     rng = np.random.default_rng(seed)
     a = rng.normal(size=(T, T))
     sigma = a @ a.T / T + np.eye(T)
@@ -47,10 +47,14 @@ def simulate(n: int, seed: int = 0, dropout: float = 0.15, intermittent: float =
     y = mu + rng.multivariate_normal(np.zeros(T), sigma, size=n)
     if dropout:
         first_missing = rng.geometric(dropout, n)  # 1-based visit of dropout
+        if keep_first:
+            first_missing = np.maximum(first_missing, 2)
         y[np.arange(T)[None] >= first_missing[:, None] - 1] = np.nan
     if intermittent:
         gap = rng.random((n, T)) < intermittent
         gap[:, -1] = False
+        if keep_first:
+            gap[:, 0] = False
         y[gap] = np.nan
     return {"USUBJID": np.repeat([f"S{i:03d}" for i in range(n)], T),
             "AVISIT": np.tile(VISITS, n), "ARM": np.repeat(np.array(["PBO", "TRT"])[arm], T),
@@ -149,23 +153,32 @@ def mean_by_name(fit, arm: str, base: float) -> np.ndarray:
 
 
 @pytest.mark.parametrize("same_cov", [True, False])
-def test_imputed_values_equal_conditional_normal_mean(same_cov) -> None:
-    d = simulate(120, seed=3, intermittent=0.05)
-    data = prep(d, strategy={"TRT": "JR", "PBO": "MAR"})
+@pytest.mark.parametrize("strategy", ["JR", "CIR", "CR", "LMCF"])
+def test_imputed_values_equal_conditional_normal_mean(same_cov, strategy) -> None:
+    d = simulate(120, seed=3, intermittent=0.05, keep_first=True)
+    y = d["CHG"].reshape(-1, T)  # a view: some V4 dropouts with a gap at V2 before
+    y[1::4, 3] = np.nan
+    y[1::4, 1] = np.nan
+    data = prep(d, strategy={"TRT": strategy, "PBO": "MAR"})
     res = imp.condmean_impute(data, same_cov=same_cov)
     fit = res["fit"]
     sig_pbo = fit.sigma[0]
     sig_trt = fit.sigma[0] if same_cov else fit.sigma[1]
-    checked = 0
+    checked = gaps = 0
     for i in range(data.n_subjects):
         ice = data.ice[i]
         if not (data.arm[i] == 1 and 0 < ice < T):
             continue
         base = data.columns["BASE"][i]
         own, ref = mean_by_name(fit, "TRT", base), mean_by_name(fit, "PBO", base)
-        mu = np.where(np.arange(T) >= ice, ref, own)
-        if same_cov:
+        post = np.arange(T) >= ice
+        mu = {"JR": np.where(post, ref, own), "CR": ref,
+              "CIR": np.where(post, own[ice - 1] + ref - ref[ice - 1], own),
+              "LMCF": np.where(post, own[ice - 1], own)}[strategy]
+        if same_cov or strategy == "LMCF":
             s = sig_trt
+        elif strategy == "CR":
+            s = sig_pbo
         else:  # Carpenter's rule written out
             p, q = slice(0, ice), slice(ice, T)
             r11i = np.linalg.inv(sig_pbo[p, p])
@@ -181,16 +194,18 @@ def test_imputed_values_equal_conditional_normal_mean(same_cov) -> None:
         np.testing.assert_allclose(res["y"][i, m], expected, rtol=1e-10)
         np.testing.assert_array_equal(res["y"][i, o], y[o])
         checked += 1
-    assert checked >= 5
+        gaps += bool(np.any(m[:ice]))  # a gap before the ICE: imputed under own S11
+    assert checked >= 5 and gaps >= 3
 
 
-def test_observed_post_ice_values_leave_the_fit_but_are_conditioned_on() -> None:
+@pytest.mark.parametrize("strategy", ["JR", "CR", "CIR", "LMCF"])
+def test_observed_post_ice_values_leave_the_fit_but_are_conditioned_on(strategy) -> None:
     """rbmi: observed values after an ICE with a non-MAR strategy are excluded from the
     imputation model's fit only; they stay in the data and are conditioned on."""
     d = simulate(80, seed=4, dropout=0.0)
     sid = np.unique(d["USUBJID"])
     chosen = [s for s, a in zip(d["USUBJID"][::T], d["ARM"][::T], strict=True) if a == "TRT"][:6]
-    ice = {s: ("V2", "JR") for s in chosen}
+    ice = {s: ("V2", strategy) for s in chosen}
     d2 = dict(d)
     d2["CHG"] = d["CHG"].copy()
     rows = np.flatnonzero(np.isin(d["USUBJID"], chosen[:3]) & (d["AVISIT"] == "V4"))
