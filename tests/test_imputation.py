@@ -521,3 +521,31 @@ def test_strategies_table_and_settings() -> None:
     res = imp.mi_bootstrap(data, m=3, seed=1)
     assert res.settings["m"] == 3 and res.settings["seed"] == 1
     assert res.settings["structure"] == "US"
+
+
+def test_prepare_from_a_dataframe_with_missing_rows_and_given_ices() -> None:
+    import pandas as pd
+
+    d = simulate(20, seed=14)
+    frame = pd.DataFrame(d)
+    frame = frame[~frame["CHG"].isna()].sample(frac=1.0, random_state=1)  # rows dropped
+    first = str(frame["USUBJID"].iloc[0])
+    data = imp.prepare(frame, response="CHG", subject="USUBJID", visit="AVISIT", arm="ARM",
+                       baseline="BASE", levels={"AVISIT": VISITS}, reference="PBO",
+                       ice={first: "V3"}, strategy="CIR")
+    full = prep(d)
+    # a subject with no row at all is not in the data (one row with a missing response
+    # keeps it: imputed from the model alone)
+    present = np.isin(full.subject_ids, data.subject_ids)
+    assert data.n_subjects == present.sum() < full.n_subjects
+    np.testing.assert_array_equal(np.isnan(data.y), np.isnan(full.y[present]))
+    i = data.subject_ids.tolist().index(first)
+    assert data.ice[i] == 2 and data.strategy[i] == "CIR"
+    others = np.arange(data.n_subjects) != i
+    assert np.all(data.ice[others] == T) and np.all(data.strategy[others] == "MAR")
+    twice = pd.concat([frame, frame.iloc[:1]])
+    with pytest.raises(ValueError, match="two rows"):
+        imp.prepare(twice, response="CHG", subject="USUBJID", visit="AVISIT", arm="ARM",
+                    levels={"AVISIT": VISITS})
+    with pytest.raises(ValueError, match="unknown strategy"):
+        prep(d, strategy="J2R")

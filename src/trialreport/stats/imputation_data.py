@@ -109,6 +109,8 @@ def prepare(data: Mapping[str, Sequence], *, response: str, subject: str, visit:
     """The imputation data from a long table (a DataFrame or a dict of arrays): one row
     per subject and visit (missing rows are missing values; ``response`` NaN is missing).
 
+    A subject with no row is not in the data: give a subject with no observed value one
+    row with a missing response (rbmi's ``expand_locf`` makes every row).
     ``arm``, ``baseline``, ``covariates`` (numeric) and ``factors`` are subject-level: the
     same on every row of a subject. ``levels`` orders the visits, arms and factor levels
     (default sorted); ``reference`` is the reference arm (default the first). ``ice``:
