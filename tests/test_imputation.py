@@ -591,3 +591,16 @@ def test_mi_agrees_with_conditional_mean_imputation_within_monte_carlo_error() -
     for c, r in zip(cmi, mi, strict=True):
         assert abs(c["estimate"] - r["estimate"]) < 4 * r["mcse_estimate"] + 0.02
         assert 0.6 < r["se"] / c["se"] < 1.6
+
+
+def test_bootstrap_counts_resample_within_each_arm() -> None:
+    rng = np.random.default_rng(0)
+    arm = np.array([0] * 7 + [1] * 5)
+    strata = [np.flatnonzero(arm == a) for a in (0, 1)]
+    draws = np.array([imp.bootstrap_counts(rng, strata, 12) for _ in range(4000)])
+    assert np.all(draws[:, arm == 0].sum(axis=1) == 7)
+    assert np.all(draws[:, arm == 1].sum(axis=1) == 5)
+    # each subject: Binomial(stratum size, 1 / stratum size) times in a sample
+    np.testing.assert_allclose(draws.mean(axis=0), 1.0, atol=0.06)
+    np.testing.assert_allclose(draws.var(axis=0)[:7], 6 / 7, rtol=0.1)
+    np.testing.assert_allclose(draws.var(axis=0)[7:], 4 / 5, rtol=0.1)
