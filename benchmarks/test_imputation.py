@@ -30,7 +30,10 @@ worker) against 0.024 s (42), 20 MiB against 8 MiB (2.4). Each replicate's refit
 three likelihood evaluations and two observed Hessians (Newton from the full fit, to
 rounding), which is most of the ratio; one ``fit_mmrm`` from scratch takes 0.02 s at 100
 and 0.05 s at 1,000 subjects, so fitting from scratch in every replicate would cost about
-2 s and 49 s. Bounds leave room for a shared machine.
+2 s and 49 s. A second run with the machine loaded (load average 5 on 2 cores) gave ratios
+145, 96 and 69 (11.3 s at 1,000 subjects against 0.12 s): the floor, a few milliseconds of
+vectorised work, is hit less by a busy machine than many small Newton steps in two worker
+processes. Bounds leave room for that.
 """
 
 from __future__ import annotations
@@ -141,7 +144,7 @@ def _time(func) -> float:
 
 
 @pytest.mark.parametrize(("subjects", "max_time", "max_memory"),
-                         [(100, 250, 6), (1000, 100, 6)])
+                         [(100, 300, 6), (1000, 200, 6)])
 def test_condmean_jackknife(subjects, max_time, max_memory) -> None:
     import scipy.special  # noqa: F401  (loaded in every analysis job already)
 

@@ -399,6 +399,16 @@ def condmean_jackknife(data: ImputationData, *, structure: str = "US",
 # Multiple imputation, approximate Bayesian bootstrap
 
 
+def bootstrap_counts(rng: np.random.Generator, strata: list[np.ndarray], n: int
+                     ) -> np.ndarray:
+    """How often each of ``n`` subjects is in a bootstrap sample drawn with replacement
+    within each stratum (rows of each arm), as many as the stratum has."""
+    counts = np.zeros(n, dtype=np.int64)
+    for rows in strata:
+        np.add.at(counts, rows[rng.integers(0, len(rows), len(rows))], 1)
+    return counts
+
+
 def _mi_block(state: tuple[_Model, list], lo: int, hi: int) -> np.ndarray:
     model, seeds = state
     d = model.data
@@ -408,9 +418,7 @@ def _mi_block(state: tuple[_Model, list], lo: int, hi: int) -> np.ndarray:
     for j in range(lo, hi):
         rng = np.random.default_rng(seeds[j])
         for attempt in range(20):
-            counts = np.zeros(d.n_subjects, dtype=np.int64)
-            for rows in strata:
-                np.add.at(counts, rows[rng.integers(0, len(rows), len(rows))], 1)
+            counts = bootstrap_counts(rng, strata, d.n_subjects)
             try:
                 pats, n_obs = model.fitdata.weighted(counts)
                 beta, sig, _ = model.fitdata.fit(pats, n_obs, phi0)
