@@ -246,8 +246,20 @@ def test_impossible_figures_are_inconsistent_not_mismatched():
     assert table.loc["pct_drug", "status"] == "match"
     assert table.loc["pct_placebo", "status"] == "inconsistent"
     assert "no whole number k of 50 gives 33%" in table.loc["pct_placebo", "reason"]
-    # the data's p (0.01554) reads 0.0155: reproduced, so match comes first
-    assert table.loc["p", "status"] == "match"
+    # the data's p (0.01554) reads 0.0155, yet 57% vs 33% of 50 cannot hold: a figure whose
+    # own assumptions cannot all hold is inconsistent whatever the data give; the reason
+    # says the data reproduce it, and from what
+    assert table.loc["p", "status"] == "inconsistent"
+    assert table.loc["p", "reproduced"] == "0.0155"
+    assert (
+        "the data reproduce the printed 0.0155 (reproduced 0.0155 from 0.0155"
+        in table.loc["p", "reason"]
+    )
+    # with assumptions that can hold (70% vs 42%) the same data reproducing it is a match
+    ok = reproduce(
+        responder_ard(32, 46, 21, 50), trial("p = 0.0067", "chisq", "70%", "42%")
+    ).set_index("id")
+    assert "the data reproduce" not in ok.loc["p", "reason"]
     # under Fisher the data's p is 0.0232: not reproduced, and no counts could: inconsistent
     fisher = reproduce(ard, trial("0.0155", "fisher", "57%", "33%")).set_index("id")
     assert fisher.loc["p", "status"] == "inconsistent"
@@ -288,12 +300,18 @@ def test_possible_but_not_reproduced_is_a_mismatch():
     assert table.loc["p", "reason"].startswith("32/46 vs 21/50")
 
 
-def test_data_that_reproduce_a_figure_match_even_where_the_stated_denominator_cannot():
-    # 33.3...% from 16/48 reads 33%: reproduced, so match, though no k of 50 gives 33%
-    table = reproduce(responder_ard(26, 46, 16, 48),
-                      trial("0.0155", "chisq", "57%", "33%")).set_index("id")
-    assert table.loc["pct_placebo", "status"] == "match"
-    assert "no whole number k of 50" in table.loc["pct_placebo", "reason"]
+def test_a_stated_denominator_that_cannot_give_the_figure_is_inconsistent_whatever_the_data():
+    # 33.3...% from 16/48 reads 33%, but the target states 50 as its denominator, of which
+    # no k gives 33%: its own assumptions cannot hold, so inconsistent; the reason says the
+    # data reproduce the figure and from what
+    table = reproduce(
+        responder_ard(26, 46, 16, 48), trial("0.0155", "chisq", "57%", "33%")
+    ).set_index("id")
+    assert table.loc["pct_placebo", "status"] == "inconsistent"
+    assert table.loc["pct_placebo", "reproduced"] == "33%"
+    reason = table.loc["pct_placebo", "reason"]
+    assert "no whole number k of 50" in reason
+    assert "the data reproduce the printed 33% (reproduced 33% from 33.33" in reason
 
 
 def test_bad_consistency_config_names_the_target():

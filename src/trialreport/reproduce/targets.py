@@ -14,9 +14,10 @@ published mean; a reproduction whose n is not among them cannot be right.
 A target may also state the assumptions under which whole-number data must give it
 (``trialreport.reproduce.consistency``): a percentage's ``denominator``, or for a p comparing two
 proportions the two ``proportions`` (percentage and denominator) and the test (``method``).
-Status is then, in this order: ``match`` if the data reproduce the figure; else
-``inconsistent`` if no whole-number counts could give it under those assumptions; else
-``mismatch``. The ``reason`` column states the rounding rule, denominators and test, and
+Status is then, in this order: ``inconsistent`` if no whole-number counts could give it
+under those assumptions, whatever the data give (when the data reproduce the figure all the
+same, the reason says with which values); else ``match`` if the data reproduce the figure;
+else ``mismatch``. The ``reason`` column states the rounding rule, denominators and test, and
 what the check found. Only ``mismatch`` fails the workflow (``on_mismatch``).
 """
 
@@ -113,7 +114,16 @@ def reproduce_rows(ard: Sequence[Row], trial: Trial | Mapping[str, Any]) -> list
         finding = consistency_finding(target)  # first: a bad assumption is a config error
         row = _reproduce_one(ard, target, trial.design, n_total)
         row["reason"] = finding.reason if finding else ""
-        if finding and not finding.consistent and row["status"] != "match":
+        if finding and not finding.consistent:
+            # the target's own assumptions cannot all hold: inconsistent, whatever the data
+            # give; if the data do reproduce the printed figure, say with which values
+            if row["status"] == "match":
+                row["reason"] += (
+                    f"; the data reproduce the printed {target.published} "
+                    f"(reproduced {row['reproduced']} from "
+                    f"{row['reproduced_value']}, n = {row['n'] or 'NA'}), "
+                    "under other counts than the stated ones"
+                )
             row["status"] = "inconsistent"
         rows.append({c: row.get(c, "") for c in REPRODUCTION_COLUMNS})
     return rows
