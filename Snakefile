@@ -50,3 +50,6 @@ rule all:
         expand(f"{RESULTS}/{{trial}}/report.pdf", trial=TRIALS)
         if config.get("report", {}).get("pdf", False)
         else [],
+        expand(f"{RESULTS}/{{trial}}/report.docx", trial=TRIALS)
+        if config.get("report", {}).get("docx", False)
+        else [],

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 from nbconvert.filters.markdown_mistune import markdown2html_mistune
 
+from trialreport.report.jupyter import callouts_to_html, notebook_to_html
 from trialreport.report.markdown import (
     MAX_COLUMNS,
     column_chunks,
@@ -23,7 +24,7 @@ from trialreport.report.markdown import (
     p_cell,
     transpose,
 )
-from trialreport.report.render import callouts_to_html, markdown_of_notebook, notebook_to_html
+from trialreport.report.pandoc_routes import markdown_of_notebook
 from trialreport.report.results import Results
 from trialreport.report.sections.between_arms import ancova_tables
 from trialreport.report.sections.by_visit import by_visit_table, by_visit_tables
@@ -168,10 +169,33 @@ def test_between_arm_results_have_arms_as_columns_contrasts_in_their_arm(two_arm
     assert table.loc["P value", "Drug"] == p_cell(get["p_value"])
 
 
-def test_markdown_tables_put_each_heading_in_bold_before_its_table() -> None:
+def test_markdown_tables_give_each_heading_as_its_tables_caption() -> None:
     frame = pd.DataFrame({"Statistic": ["n"], "A": ["1"]})
-    text = markdown_tables([("CGI-I, by MAXDOSE", frame)])
-    assert text.startswith("**CGI-I, by MAXDOSE**\n\n| Statistic | A |")
+    text = markdown_tables([("CGI-I, by MAXDOSE", frame)], caption="Subgroups")
+    assert text.startswith("| Statistic | A |")
+    assert text.endswith("\n\n: Subgroups; CGI-I, by MAXDOSE\n")
+
+
+def test_a_long_table_is_given_in_pieces_cut_between_its_row_groups() -> None:
+    """Each piece fits PAGE_POINTS; no row group is split from its rows; the later pieces
+    have "(continued)" in their first header cell and no caption of their own."""
+    from trialreport.report.markdown import PAGE_POINTS, page_chunks, table_height
+
+    rows = []
+    for visit in range(1, 9):
+        rows.append([f"Week {visit}", "", ""])
+        rows += [[f"\u00a0\u00a0stat {k}", str(k), str(k + 1)] for k in range(6)]
+    frame = pd.DataFrame(rows, columns=["Visit / statistic", "A (N = 10)", "B (N = 12)"])
+    pieces = page_chunks(frame)
+    assert len(pieces) > 1 and sum(len(p) for p in pieces) == len(frame)
+    for piece in pieces:
+        assert table_height(piece) <= PAGE_POINTS
+        assert piece.iloc[0, 0].startswith("Week")  # each piece opens with a group's heading
+    text = markdown_table(frame, caption="By visit")
+    assert text.count(": By visit") == 1
+    assert text.count("| Visit / statistic (continued) |") == len(pieces) - 1
+    # the header's "(N = n)" never breaks: its spaces are non-breaking
+    assert "A (N\u00a0=\u00a010)" in text and "(N = " not in text
 
 
 NOTICE = "::: {.callout-warning appearance=\"simple\"}\n**Synthetic data.** Not real.\n:::\n"

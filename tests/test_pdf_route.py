@@ -1,5 +1,5 @@
 """The report's PDF, built here the way Quarto builds it (the notebook's outputs as
-Markdown, pandoc to Typst, typst to PDF: render.render_pdf_with_pandoc_typst), from the
+Markdown, pandoc to Typst, typst to PDF: pandoc_routes.render_pdf_with_pandoc_typst), from the
 reference trial's results, and read back with poppler's pdftotext.
 
 What a real Quarto printed before the report's tables became Markdown: raw HTML objects as
@@ -70,15 +70,20 @@ def built(tmp_path_factory):
     pytest.importorskip("pypandoc", reason="pypandoc-binary (dev group) is not installed")
     pytest.importorskip("typst", reason="typst (dev group) is not installed")
     from trialreport.figures.data import FIGURE_NAMES
-    from trialreport.report.render import render_pdf_with_pandoc_typst
+    from trialreport.report.pandoc_routes import render_pdf_with_pandoc_typst
     from trialreport.tables.display import TABLES
 
     repo = copy_repository(tmp_path_factory.mktemp("clone") / "repo")
     results = repo / "results" / REFERENCE_TRIAL
-    targets = [f"results/{REFERENCE_TRIAL}/{name}" for name in (
-        "provenance.json", "reproduction.csv",
-        *(f"tables/{spec.name}.csv" for spec in TABLES),
-        *(f"figures/{name}.png" for name in FIGURE_NAMES))]
+    targets = [
+        f"results/{REFERENCE_TRIAL}/{name}"
+        for name in (
+            "provenance.json",
+            "reproduction.csv",
+            *(f"tables/{spec.name}.csv" for spec in TABLES),
+            *(f"figures/{name}.{fmt}" for name in FIGURE_NAMES for fmt in ("png", "svg")),
+        )
+    ]
     proc = run_snakemake(repo, *targets)
     assert proc.returncode == 0, proc.stderr[-4000:]
     assert (results / "trial_config.json").exists()  # written as the trial's jobs are built
@@ -194,31 +199,35 @@ def test_no_two_words_overlap_and_none_leaves_the_text_area(built) -> None:
 
 
 def test_the_intermediate_markdown_is_what_quarto_would_convert(built) -> None:
-    """Outputs as Markdown (tables, callout), the figures as Quarto figures of the PNG
-    files the figures step wrote, copied beside the report: no raw HTML."""
+    """Outputs as Markdown (tables, callout), the figures as Quarto figures of the SVG
+    files the figures step wrote (vectors in print), copied beside the report: no raw
+    HTML."""
     md = built["markdown"]
     assert "::: {.callout-warning" in md
     assert "<table" not in md and "<div" not in md
     assert Path(built["pdf"]).read_bytes().startswith(b"%PDF")
-    shown = re.findall(r'^!\[(.+)\]\(figures/(\w+)\.png\)\{#fig-([\w-]+) fig-alt="(.+)"\}$', md,
-                       re.MULTILINE)
+    shown = re.findall(
+        r'^!\[(.+)\]\(figures/(\w+)\.svg\)\{#fig-([\w-]+) fig-alt="(.+)"\}$', md, re.MULTILINE
+    )
     names = ["means_by_visit", "rating_distribution", "trajectories", "subgroup_forest"]
     assert [name for _, name, _, _ in shown] == names
     for caption, name, label, alt in shown:
         assert label == name.replace("_", "-")
         assert len(caption) > 60 and len(alt) > 60, name
-        assert ((built["sources"] / "figures" / f"{name}.png").read_bytes()
-                == (built["results"] / "figures" / f"{name}.png").read_bytes())
+        assert (built["sources"] / "figures" / f"{name}.svg").read_bytes() == (
+            built["results"] / "figures" / f"{name}.svg"
+        ).read_bytes()
 
 
 def test_every_figure_is_in_the_pdf_with_its_numbered_caption(built) -> None:
-    """Four images on the pages (pdfimages, poppler's), each under its caption, numbered
-    as Quarto numbers them."""
+    """The four figures on the pages, each under its caption, numbered as Quarto numbers
+    them; drawn as vectors, so no figure is a raster image (pdfimages, poppler's)."""
     if shutil.which("pdfimages") is None:
         pytest.skip("pdfimages (poppler-utils) is not installed")
-    listing = subprocess.run(["pdfimages", "-list", str(built["pdf"])], capture_output=True,
-                             text=True, check=True).stdout.splitlines()[2:]
-    assert len([line for line in listing if line.split()[2] == "image"]) == 4
+    listing = subprocess.run(
+        ["pdfimages", "-list", str(built["pdf"])], capture_output=True, text=True, check=True
+    ).stdout.splitlines()[2:]
+    assert [line for line in listing if line.split()[2] == "image"] == []
     text = normalise(built["layout"])
     for number, start in enumerate(["Mean rating by visit", "Distribution of ratings by visit",
                                     "Individual trajectories", "Mean change from baseline"],

@@ -11,12 +11,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from trialreport.report.render import (
-    asis_as_markdown,
-    choose_renderer,
-    notebook_to_html,
-    qmd_to_notebook,
-)
+from trialreport.report.jupyter import asis_as_markdown, notebook_to_html, qmd_to_notebook
+from trialreport.report.render import choose_renderer
 
 from conftest import ROOT
 
@@ -108,6 +104,33 @@ def test_html_page_requests_nothing_from_elsewhere() -> None:
     assert "<script" not in page
 
 
+def test_the_report_names_every_program_that_laid_it_out(monkeypatch, tmp_path) -> None:
+    """Quarto's own version, its pandoc's and its Typst's (a stand-in quarto on PATH), or
+    the Jupyter path's nbclient and nbconvert."""
+    from importlib.metadata import version
+
+    from trialreport.report.render import renderer_description
+
+    fake = tmp_path / "quarto"
+    fake.write_text(
+        '#!/bin/sh\ncase "$1" in\n  pandoc) echo "pandoc 3.6.3"; echo x;;\n'
+        '  typst) echo "typst 0.13.1 (8ace67d9)";;\n  *) echo "1.10.19";;\nesac\n'
+    )
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+    assert (
+        renderer_description("quarto") == "Quarto 1.10.19 (pandoc 3.6.3, Typst 0.13.1 (8ace67d9))"
+    )
+    assert renderer_description("jupyter") == (
+        f"Jupyter without Quarto (nbclient {version('nbclient')}, nbconvert {version('nbconvert')})"
+    )
+    fake.write_text("#!/bin/sh\nexit 3\n")
+    assert (
+        renderer_description("quarto")
+        == "Quarto unknown version (pandoc unknown version, Typst unknown version)"
+    )
+
+
 def test_renderer_can_be_forced(monkeypatch) -> None:
     monkeypatch.setenv("TRIALREPORT_RENDERER", "jupyter")
     assert choose_renderer() == "jupyter"
@@ -138,8 +161,15 @@ def test_quarto_is_called_with_the_format_and_every_parameter(monkeypatch, tmp_p
     calls = []
 
     def fake_run(args, cwd=None, check=False, env=None, **kwargs):
-        if args[1:] == ["--version"]:  # asked for the log
-            return subprocess.CompletedProcess(args, 0, stdout="1.7.32\n")
+        if args[-1:] == ["--version"]:  # asked for the log and the report's provenance
+            return subprocess.CompletedProcess(
+                args,
+                0,
+                stdout={
+                    "pandoc": "pandoc 3.6.3\nFeatures: +server +lua\n",
+                    "typst": "typst 0.13.1 (8ace67d9)\n",
+                }.get(args[1], "1.7.32\n"),
+            )
         calls.append(args)
         # Quarto is pinned to this interpreter, whatever the shell has, and papermill
         # (which Quarto's Jupyter engine needs for -P parameters) is installed there
@@ -161,9 +191,23 @@ def test_quarto_is_called_with_the_format_and_every_parameter(monkeypatch, tmp_p
     used = render.render_report(ROOT / "reports" / "report.qmd", out,
                                 {"trial": "t1", "results_dir": "/abs/results/t1"}, to=to)
     assert used == "quarto"
-    assert calls == [["quarto", "render", "report.qmd", "--to", quarto_format,
-                      "-P", "trial:t1", "-P", "results_dir:/abs/results/t1",
-                      "-P", "renderer:quarto"]]
+    assert calls == [
+        [
+            "quarto",
+            "render",
+            "report.qmd",
+            "--to",
+            quarto_format,
+            "-P",
+            "trial:t1",
+            "-P",
+            "results_dir:/abs/results/t1",
+            "-P",
+            "renderer:Quarto 1.7.32 (pandoc 3.6.3, Typst 0.13.1 (8ace67d9))",
+            "-P",
+            f"output_format:{to}",
+        ]
+    ]
     assert out.read_bytes() == b"rendered"
 
 

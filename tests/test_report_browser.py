@@ -174,6 +174,48 @@ def test_every_section_heading_is_on_the_page(browsed) -> None:
         assert heading in shown, (heading, shown)
 
 
+def missing_from_contents(page_html: str) -> list[str]:
+    """The section (h2) and subsection (h3) headings of the page that its contents list
+    (nav#TOC, as Quarto's toc: true writes it) does not link to."""
+    nav = re.search(r'<nav id="TOC".*?</nav>', page_html, re.DOTALL)
+    linked = set(re.findall(r'href="#([^"]+)"', nav.group(0))) if nav else set()
+    rest = page_html.replace(nav.group(0), "") if nav else page_html
+    return [
+        html.unescape(re.sub(r"<[^>]+>", "", text)).replace("\u00b6", "").strip()
+        for _, anchor, text in re.findall(
+            r'<h([23]) id="([^"]+)"[^>]*>(.*?)</h\1>', rest, re.DOTALL
+        )
+        if anchor not in linked
+    ]
+
+
+def test_every_section_heading_is_in_the_contents_list(browsed) -> None:
+    assert '<nav id="TOC"' in browsed["dom"]
+    assert missing_from_contents(browsed["dom"]) == []
+    assert len(re.findall(r'<li class="toc-h[23]">', browsed["dom"])) >= 15
+
+
+def test_the_contents_check_sees_a_heading_left_out() -> None:
+    page = (
+        '<nav id="TOC"><ul><li><a href="#a">A</a></li></ul></nav>'
+        '<h2 id="a">A</h2><h3 id="b">B<a class="anchor-link">\u00b6</a></h3>'
+    )
+    assert missing_from_contents(page) == ["B"]
+    assert missing_from_contents(page.replace("</ul>", '<li><a href="#b">B</a></li></ul>')) == []
+
+
+def test_tables_are_numbered_in_order_with_their_captions(browsed) -> None:
+    numbers = [
+        int(n)
+        for n in re.findall(
+            r'<p class="table-caption" id="tbl-\d+">Table '
+            r"(\d+):",
+            browsed["dom"],
+        )
+    ]
+    assert len(numbers) >= 15 and numbers == list(range(1, len(numbers) + 1))
+
+
 def test_every_figure_is_an_image_with_its_alt_text_and_caption(browsed) -> None:
     """One <img> per figure the figures step wrote, in the report's order, each showing
     that PNG (its bytes, as a data: URI) with the alt text and caption of figures.captions,

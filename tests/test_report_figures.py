@@ -26,8 +26,8 @@ from trialreport.figures.means import means_by_visit_figure
 from trialreport.figures.stage import build_figures, write_figures
 from trialreport.report import figure_blocks
 from trialreport.report.figure_blocks import figure_label, figure_markdown, figures_markdown
+from trialreport.report.jupyter import copy_figures, figures_to_html, notebook_to_html
 from trialreport.report.markdown import markdown_text
-from trialreport.report.render import copy_figures, figures_to_html, notebook_to_html
 from trialreport.report.results import Results
 
 from conftest import REFERENCE, REFERENCE_TRIAL, ROOT, reference_trial_config
@@ -262,16 +262,18 @@ def test_a_figure_whose_file_is_missing_stops_the_page(tmp_path) -> None:
         figures_to_html("![c](figures/gone.png){#fig-gone fig-alt=\"a\"}", tmp_path, {})
 
 
-def test_quarto_renders_with_the_figures_beside_the_report(reference, monkeypatch,
-                                                           tmp_path) -> None:
-    """The private folder quarto render runs in holds figures/<name>.png, the files of the
-    figures step, where the report's Markdown points."""
+def test_quarto_renders_with_the_figures_beside_the_report(
+    reference, monkeypatch, tmp_path
+) -> None:
+    """The private folder quarto render runs in holds figures/<name>.png and .svg, the
+    files of the figures step, where the report's Markdown points (PNG in HTML and Word,
+    SVG in the PDF)."""
     from trialreport.report import render
 
     seen = {}
 
     def fake_run(args, cwd=None, check=False, env=None, **kwargs):
-        if args[1:] == ["--version"]:
+        if args[-1:] == ["--version"]:
             return subprocess.CompletedProcess(args, 0, stdout="1.7.32\n")
         seen.update({p.name: p.read_bytes() for p in (Path(cwd) / "figures").glob("*")})
         (Path(cwd) / "report.html").write_bytes(b"rendered")
@@ -279,7 +281,13 @@ def test_quarto_renders_with_the_figures_beside_the_report(reference, monkeypatc
 
     monkeypatch.setenv("TRIALREPORT_RENDERER", "quarto")
     monkeypatch.setattr(render.subprocess, "run", fake_run)
-    render.render_report(ROOT / "reports" / "report.qmd", tmp_path / "r.html",
-                         {"trial": REFERENCE_TRIAL, "results_dir": str(reference.out)})
-    assert seen == {f"{name}.png": (reference.out / "figures" / f"{name}.png").read_bytes()
-                    for name in FIGURE_NAMES}
+    render.render_report(
+        ROOT / "reports" / "report.qmd",
+        tmp_path / "r.html",
+        {"trial": REFERENCE_TRIAL, "results_dir": str(reference.out)},
+    )
+    assert seen == {
+        f"{name}.{fmt}": (reference.out / "figures" / f"{name}.{fmt}").read_bytes()
+        for name in FIGURE_NAMES
+        for fmt in ("png", "svg")
+    }

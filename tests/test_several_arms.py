@@ -243,8 +243,11 @@ def test_the_report_renders_for_three_arms_with_models(run):
                   {"trial": fx.THREE_ARM_ID, "results_dir": str(out)}, workdir=repo)
     page = (out / "report.html").read_text(encoding="utf-8")
     text = html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page)))
-    first = re.search(r"Primary endpoint: Change from baseline in ADAS-Cog\(11\) at week 24\W*"
-                      r"Estimand", text)
+    first = re.search(
+        r"Primary endpoint: Change from baseline in ADAS-Cog\(11\) at week 24\W*"
+        r"Table 2: Estimand",
+        text,
+    )
     assert first and text.index("Primary endpoint: Change") < text.index("Means by visit")
     assert "Key secondary endpoint: CIBIC+ at week 24" in text
     assert "graphical procedure (Bretz et al. 2009)" in text

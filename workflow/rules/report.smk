@@ -48,3 +48,20 @@ rule report_pdf:
         f"{RESULTS}/{{trial}}/logs/report_pdf.log",
     script:
         "../scripts/report.py"
+
+
+# Only when config report.docx is true; needs Quarto, which writes Word through its pandoc.
+rule report_docx:
+    input:
+        unpack(report_inputs),
+    output:
+        docx=report(
+            f"{RESULTS}/{{trial}}/report.docx",
+            caption="../report/report.rst",
+            category="Report",
+            labels={"trial": "{trial}", "format": "Word"},
+        ),
+    log:
+        f"{RESULTS}/{{trial}}/logs/report_docx.log",
+    script:
+        "../scripts/report.py"

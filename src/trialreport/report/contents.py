@@ -53,5 +53,19 @@ def sections(results: Results) -> list[Section]:
 
 
 def report_markdown(results: Results) -> str:
-    """The whole report body as Markdown: every section's, in order."""
-    return "".join(section(results) for section in sections(results))
+    """The whole report body as Markdown: every section's, in order, its tables numbered
+    (``number_tables``)."""
+    return number_tables("".join(section(results) for section in sections(results)))
+
+
+def number_tables(markdown: str) -> str:
+    """Give every captioned table (a pipe table, a blank line, then ``: caption``) the
+    label ``{#tbl-1}``, ``{#tbl-2}``, ... in the order of the report, so that Quarto
+    numbers them ("Table 1: ..."), as the Jupyter path and the PDF route do."""
+    lines = markdown.split("\n")
+    count = 0
+    for i, line in enumerate(lines):
+        if line.startswith(": ") and i >= 2 and lines[i - 1] == "" and lines[i - 2].startswith("|"):
+            count += 1
+            lines[i] = f"{line} {{#tbl-{count}}}"
+    return "\n".join(lines)

@@ -23,24 +23,28 @@ def figure_label(name: str) -> str:
 
 def figure_markdown(r: Results, name: str) -> str:
     """Figure ``name`` of ``FIGURE_NAMES`` as Quarto Markdown,
-    ``![caption](figures/<name>.png){#fig-<name> fig-alt="..."}``: the PNG the figures
-    step wrote, which the renderer copies beside the report (``render.copy_figures``),
+    ``![caption](figures/<name>.png){#fig-<name> fig-alt="..."}``: the PNG (in the PDF the
+    SVG, drawn as vectors) the figures
+    step wrote, which the renderer copies beside the report (``jupyter.copy_figures``),
     with the caption and alt text it wrote into the file (``captions``). Where
     the figure has nothing to show, or its file is missing, a sentence saying why."""
     from trialreport.figures.captions import captions, unavailable
 
     title = FIGURE_TITLES[name]
     why = unavailable(r.cfg, r.ard).get(name)
-    path = r.results_dir / "figures" / f"{name}.png" if r.results_dir else None
+    ext = "svg" if r.output_format == "pdf" else "png"  # vector in print
+    path = r.results_dir / "figures" / f"{name}.{ext}" if r.results_dir else None
     if why is None and (path is None or not path.exists()):
-        why = f"the figures step did not write figures/{name}.png"
+        why = f"the figures step did not write figures/{name}.{ext}"
     if why is not None:
         why = markdown_text(why[0].upper() + why[1:])
         return f"**{markdown_text(title)}: not drawn.** {why}."
     caption, alt = captions(r.cfg, r.ard)[name]
     alt = " ".join(alt.split()).replace("\\", "\\\\").replace('"', '\\"')
-    return (f"![{markdown_text(caption)}](figures/{name}.png)"
-            f'{{#{figure_label(name)} fig-alt="{alt}"}}')
+    return (
+        f"![{markdown_text(caption)}](figures/{name}.{ext})"
+        f'{{#{figure_label(name)} fig-alt="{alt}"}}'
+    )
 
 
 def figures_markdown(r: Results, names: list[str]) -> str:

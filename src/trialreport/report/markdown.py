@@ -6,6 +6,7 @@ HTML and in Typst (PDF), and nbconvert renders it on the Jupyter path."""
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -94,33 +95,105 @@ def _column_widths(frame: pd.DataFrame) -> list[int]:
         widths |= floored
 
 
-def markdown_table(frame: pd.DataFrame, status_column: str | None = None) -> str:
-    """A pipe table, every column aligned left. The dashes under each header give the
-    column's share of the width (``_column_widths``), which pandoc uses when a row is
-    longer than its line length: then the table spans the page and its cells wrap. The
-    status column, if named, is in bold (``MISMATCH`` in capitals)."""
+PAGE_POINTS = 300
+"""Points of a page's text height (A4 with 2.5 cm margins: 700 pt) a piece of a table may
+fill: a table longer than this is given in pieces, each kept on one page, so that a page
+is never left more than this empty before the next piece."""
+ROW_POINTS, LINE_POINTS = 18, 12
+"""A table row of one line of 10 pt text with its cell insets, and each further line."""
+N_HEADER = re.compile(r"\(N = (\d+)\)")
+
+
+def _header_cell(name: Any) -> str:
+    """A header cell as literal Markdown, its ``(N = n)`` never broken across lines (the
+    spaces in it are non-breaking)."""
+    return N_HEADER.sub("(N\u00a0=\u00a0\\1)", markdown_text(name))
+
+
+def table_height(frame: pd.DataFrame) -> float:
+    """The points a table takes on the page, its header included, from the lines each row
+    wraps to in the column widths ``_column_widths`` gives."""
+    widths = [max(w - CELL_PADDING, 1) for w in _column_widths(frame)]
+
+    def lines(cells: list[str]) -> int:
+        return max(
+            (math.ceil(_text_width(str(c)) / w) or 1 for c, w in zip(cells, widths, strict=True)),
+            default=1,
+        )
+
+    rows = [list(frame.columns)] + [list(r) for r in frame.itertuples(index=False, name=None)]
+    return sum(ROW_POINTS + LINE_POINTS * (lines(r) - 1) for r in rows)
+
+
+def page_chunks(frame: pd.DataFrame, room: float = PAGE_POINTS) -> list[pd.DataFrame]:
+    """``frame`` in pieces that each fit a page, cut only before a row group (a row whose
+    cells after the first are all empty, as CSR tables head each group) so that a group
+    stays with its rows; a group too long for a page alone is cut where it must be."""
+    if frame.empty or table_height(frame) <= room:
+        return [frame]
+    starts = [
+        i for i in range(len(frame)) if i > 0 and all(str(v) == "" for v in frame.iloc[i, 1:])
+    ]
+    pieces, begin = [], 0
+    while begin < len(frame):
+        end = begin + 1
+        while end < len(frame) and table_height(frame.iloc[begin : end + 1]) <= room:
+            end += 1
+        if end < len(frame):
+            cut = max((s for s in starts if begin < s <= end), default=end)
+            end = cut
+        pieces.append(frame.iloc[begin:end])
+        begin = end
+    return pieces
+
+
+def markdown_table(frame: pd.DataFrame, status_column: str | None = None, caption: str = "") -> str:
+    """A pipe table, every column aligned left, with its ``caption`` (Quarto's and pandoc's
+    ``: caption`` line, numbered as a table by ``trialreport.report.contents``). The dashes
+    under each header give the column's share of the width (``_column_widths``), which
+    pandoc uses when a row is longer than its line length: then the table spans the page and
+    its cells wrap. The status column, if named, is in bold (``MISMATCH`` in capitals). A
+    table longer than ``PAGE_POINTS`` is given in pieces (``page_chunks``), the later ones
+    without a caption and with "(continued)" in their first header cell."""
     if frame.shape[1] == 0:
         return ""
-    header = [markdown_text(c) for c in frame.columns]
-    rows = [[(_status(str(v)) if frame.columns[i] == status_column else markdown_text(v))
-             for i, v in enumerate(row)] for row in frame.itertuples(index=False, name=None)]
-    lines = ["| " + " | ".join(header) + " |",
-             "|" + "|".join(":" + "-" * w for w in _column_widths(frame)) + "|"]
-    lines += ["| " + " | ".join(cells) + " |" for cells in rows]
-    return "\n".join(lines) + "\n"
+    out = []
+    for i, piece in enumerate(page_chunks(frame)):
+        header = [_header_cell(c) for c in piece.columns]
+        rows = [
+            [
+                (_status(str(v)) if piece.columns[j] == status_column else markdown_text(v))
+                for j, v in enumerate(row)
+            ]
+            for row in piece.itertuples(index=False, name=None)
+        ]
+        lines = [
+            "| " + " | ".join(header) + " |",
+            "|" + "|".join(":" + "-" * w for w in _column_widths(frame)) + "|",
+        ]
+        if i:  # a piece after the first: its header says so; it has no caption of its own
+            lines[0] = "| " + " | ".join([header[0] + " (continued)", *header[1:]]) + " |"
+        lines += ["| " + " | ".join(cells) + " |" for cells in rows]
+        if caption and not i:
+            lines += ["", ": " + markdown_text(caption)]
+        out.append("\n".join(lines) + "\n")
+    return "\n".join(out)
 
 
-def markdown_tables(parts: list[tuple[str, pd.DataFrame]] | pd.DataFrame,
-                    status_column: str | None = None) -> str:
-    """Tables with their headings (bold), as one Markdown text; a frame wider than
-    MAX_COLUMNS is split, repeating its first column."""
+def markdown_tables(
+    parts: list[tuple[str, pd.DataFrame]] | pd.DataFrame,
+    status_column: str | None = None,
+    caption: str = "",
+) -> str:
+    """Tables with their headings as captions, as one Markdown text (``caption`` for a
+    frame given alone, or before each heading); a frame wider than MAX_COLUMNS is split,
+    repeating its first column."""
     if isinstance(parts, pd.DataFrame):
         parts = [("", chunk) for chunk in column_chunks(parts)]
     out = []
     for heading, frame in parts:
-        if heading:
-            out.append(f"**{markdown_text(heading)}**\n")
-        out.append(markdown_table(frame, status_column))
+        title = "; ".join(t for t in (caption, heading) if t)
+        out.append(markdown_table(frame, status_column, caption=title))
     return "\n".join(out)
 
 

@@ -32,13 +32,17 @@ class Results:
     results_dir: Path | None = None
     exclusions: pd.DataFrame | None = None
     renderer: str = ""
+    output_format: str = "html"
+    """html, pdf or docx: the figures are PNG in HTML and Word, SVG (vector) in the PDF."""
 
     @cached_property
     def cfg(self) -> Trial:
         return Trial.parse(self.trial_id, self.trial)
 
     @classmethod
-    def load(cls, results_dir: str | Path, trial_id: str, renderer: str = "") -> Results:
+    def load(
+        cls, results_dir: str | Path, trial_id: str, renderer: str = "", output_format: str = "html"
+    ) -> Results:
         results = Path(results_dir)
 
         def optional(path: Path) -> pd.DataFrame | None:
@@ -59,6 +63,7 @@ class Results:
             results_dir=results,
             exclusions=optional(results / "validation" / "exclusions.csv"),
             renderer=renderer,
+            output_format=output_format,
         )
 
     # -- lookups ---------------------------------------------------------------------------

@@ -14,7 +14,6 @@ from trialreport.report.markdown import (
     column_chunks,
     format_p,
     markdown_tables,
-    markdown_text,
     num,
     p_cell,
     transpose,
@@ -177,29 +176,38 @@ def between_arms_section(r: Results) -> str:
     parts = []
     if between:
         planned = plan_analysed(r)
-        role = (f" The ANCOVA of {', '.join(planned)} is the main analysis of an endpoint of "
-                "the plan (above); the others are descriptive, their P nominal." if planned
-                else " None is an endpoint of an analysis plan: the P values are nominal.")
-        parts += ["## Between arms: change from baseline\n\nChange from baseline at each "
-                  "parameter's comparison visit by ANCOVA (least squares, CHG ~ arm + "
-                  "baseline, plus strata when configured; LS means at the mean baseline), "
-                  "observed case." + role, markdown_tables(between)]
+        role = (
+            f" The ANCOVA of {', '.join(planned)} is the main analysis of an endpoint of "
+            "the plan (above); the others are descriptive, their P nominal."
+            if planned
+            else " None is an endpoint of an analysis plan: the P values are nominal."
+        )
+        parts += [
+            "## Between arms: change from baseline\n\nChange from baseline at each "
+            "parameter's comparison visit by ANCOVA (least squares, CHG ~ arm + "
+            "baseline, plus strata when configured; LS means at the mean baseline), "
+            "observed case." + role,
+            markdown_tables(between, caption="ANCOVA of the change from baseline"),
+        ]
     if models:
-        parts.append("## Prespecified between-arm models\n\nEach model (`analyses.models`) "
-                     "is fitted by ordinary least squares on all arms together, the arm in "
-                     "treatment coding against the reference arm (the first column). LS "
-                     "means are predictions at the mean of each covariate, averaged with "
-                     "equal weight over the levels of each factor (SAS LSMEANS, R emmeans); "
-                     "differences are the arm's coefficient with its t-test on the model's "
-                     "residual df. The F test compares the model with the one without the "
-                     "arm. The dose-response trend, where configured, refits the model with "
-                     "the dose as a numeric term in place of the arm.")
-        parts += [markdown_text(heading) + "\n\n" + markdown_tables(frame)
-                  for heading, frame in models]
+        parts.append(
+            "## Prespecified between-arm models\n\nEach model (`analyses.models`) "
+            "is fitted by ordinary least squares on all arms together, the arm in "
+            "treatment coding against the reference arm (the first column). LS "
+            "means are predictions at the mean of each covariate, averaged with "
+            "equal weight over the levels of each factor (SAS LSMEANS, R emmeans); "
+            "differences are the arm's coefficient with its t-test on the model's "
+            "residual df. The F test compares the model with the one without the "
+            "arm. The dose-response trend, where configured, refits the model with "
+            "the dose as a numeric term in place of the arm."
+        )
+        parts += [markdown_tables(frame, caption=heading) for heading, frame in models]
     if one:
-        parts += ["## Ratings of change against no change\n\nA rating of change (no "
-                  "baseline record) at its comparison visit, against the scale's "
-                  "no-change value (`no_change` in the parameter's config): one-sample "
-                  "t-test and Wilcoxon signed-rank test of the rating minus that value.",
-                  markdown_tables(one)]
+        parts += [
+            "## Ratings of change against no change\n\nA rating of change (no "
+            "baseline record) at its comparison visit, against the scale's "
+            "no-change value (`no_change` in the parameter's config): one-sample "
+            "t-test and Wilcoxon signed-rank test of the rating minus that value.",
+            markdown_tables(one, caption="Ratings of change against no change"),
+        ]
     return blocks(*parts) if parts else ""

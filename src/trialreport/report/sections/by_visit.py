@@ -63,6 +63,6 @@ def by_visit_section(r: Results) -> str:
     return blocks(
         "## Means by visit",
         figure_markdown(r, "means_by_visit"),
-        markdown_tables(by_visit_tables(r)),
+        markdown_tables(by_visit_tables(r), caption="Descriptive statistics by visit"),
         "### Distribution of ratings and individual trajectories",
         figures_markdown(r, ["rating_distribution", "trajectories"]))

@@ -87,29 +87,44 @@ def checks_section(r: Results) -> str:
                      + "\n".join(f"- {line}" for line in absent))
     used = records_used_table(r)
     if len(used):
-        parts += ["Records read, set aside and used, per dataset (the trial's config "
-                  "selects them: `where` under each dataset; in scores, derived records "
-                  "other than LOCF are set aside):", markdown_table(used)]
+        parts += [
+            "Records read, set aside and used, per dataset (the trial's config "
+            "selects them: `where` under each dataset; in scores, derived records "
+            "other than LOCF are set aside):",
+            markdown_table(used, caption="Records read, set aside and used"),
+        ]
     counts, first = delivered_checks_table(r)
     if len(counts):
-        parts += [f"The data deliver values that the pipeline also derives; "
-                  f"{int(counts['differences'].sum())} difference(s) "
-                  "(`derived/checks.csv`). The delivered BASE and CHG are the ones "
-                  "analysed; the LOCF analysis uses the records `analyses.locf` names:",
-                  markdown_table(counts), markdown_table(checks_listing(r, first))]
+        parts += [
+            f"The data deliver values that the pipeline also derives; "
+            f"{int(counts['differences'].sum())} difference(s) "
+            "(`derived/checks.csv`). The delivered BASE and CHG are the ones "
+            "analysed; the LOCF analysis uses the records `analyses.locf` names:",
+            markdown_table(
+                counts, caption="Differences between the data as delivered and the derivations"
+            ),
+            markdown_table(
+                checks_listing(r, first), caption="The first differences (derived/checks.csv)"
+            ),
+        ]
     elif r.checks is not None:
         parts.append("Values the data deliver that the pipeline also derives (BASE, CHG, "
                      "the baseline flag, LOCF records), if any, agree with its derivation.")
     if len(r.warnings):
-        parts += [f"{len(r.warnings)} warning(s) from the data contracts "
-                  "(rules set to warn in the trial's config):",
-                  markdown_table(warnings_listing(r))]
+        parts += [
+            f"{len(r.warnings)} warning(s) from the data contracts "
+            "(rules set to warn in the trial's config):",
+            markdown_table(warnings_listing(r), caption="Warnings of the data contracts"),
+        ]
     else:
         parts.append("Every dataset passed its data contract with no warnings.")
     excluded = exclusions_listing(r)
     if len(excluded):
-        parts += [f"{len(excluded)} exclusion(s) set by the trial's config "
-                  "(`validation: missing_baseline: exclude`):", markdown_table(excluded)]
+        parts += [
+            f"{len(excluded)} exclusion(s) set by the trial's config "
+            "(`validation: missing_baseline: exclude`):",
+            markdown_table(excluded, caption="Subjects excluded by the data checks"),
+        ]
     else:
         parts.append("No subject was excluded by the data checks.")
     return blocks(*parts)

@@ -163,13 +163,21 @@ def paired_section(r: Results) -> str:
                "baseline record" if without and len(without) == len(r.parameters()) else
                "no subject has both ratings")
         return blocks(heading, f"No within-subject comparison: {why}.")
-    parts = [heading,
-             "Complete pairs (observed case): a subject missing either rating is excluded, "
-             "and counted with the reason. " + role_text(r), METHODS_TEXT, holm_text(r),
-             markdown_tables(observed)]
+    parts = [
+        heading,
+        "Complete pairs (observed case): a subject missing either rating is excluded, "
+        "and counted with the reason. " + role_text(r),
+        METHODS_TEXT,
+        holm_text(r),
+        markdown_tables(observed, caption="Baseline against the comparison visit, complete pairs"),
+    ]
     if r.cfg.analyses.locf != "none":
         locf = paired_tables(r, "paired_locf")
-        parts += ["### Last observation carried forward", locf_text(r),
-                  markdown_tables(locf) if locf else
-                  "The LOCF records give no complete pair at any parameter's comparison visit."]
+        parts += [
+            "### Last observation carried forward",
+            locf_text(r),
+            markdown_tables(locf, caption="Baseline against the comparison visit, LOCF")
+            if locf
+            else "The LOCF records give no complete pair at any parameter's comparison visit.",
+        ]
     return blocks(*parts)

@@ -219,12 +219,18 @@ def sensitivity_table(r: Results, e: Endpoint) -> pd.DataFrame:
 
 def endpoint_block(r: Results, e: Endpoint, level: str = "###") -> str:
     table, note = result_table(r, e)
-    parts = [f"{level} {ROLE_HEADINGS[e.role]}: {markdown_text(e.label)}",
-             "**Estimand**", markdown_table(estimand_table(r, e)),
-             f"**Result** ({markdown_text(note)})", markdown_table(table)]
+    parts = [
+        f"{level} {ROLE_HEADINGS[e.role]}: {markdown_text(e.label)}",
+        markdown_table(estimand_table(r, e), caption=f"Estimand: {e.label}"),
+        markdown_table(table, caption=f"{e.label}: result. {note}"),
+    ]
     if e.sensitivity:
-        parts += ["**Sensitivity analyses**, beside the main analysis (nominal P):",
-                  markdown_table(sensitivity_table(r, e))]
+        parts.append(
+            markdown_table(
+                sensitivity_table(r, e),
+                caption=f"{e.label}: sensitivity analyses beside the main analysis (nominal P)",
+            )
+        )
     return blocks(*parts)
 
 
@@ -298,5 +304,6 @@ def multiplicity_section(r: Results) -> str:
         "is *rejected* when its P is at most the level it is held to; *not tested: gate "
         "closed* means the procedure never gave it a level. Secondary and exploratory "
         "endpoints are not in the family: their P values are nominal.",
-        markdown_table(table),
-        f"Source of the plan: {markdown_text(plan.source)}." if plan.source else "")
+        markdown_table(table, caption="The confirmatory hypotheses and their decisions"),
+        f"Source of the plan: {markdown_text(plan.source)}." if plan.source else "",
+    )

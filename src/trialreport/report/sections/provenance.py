@@ -20,7 +20,9 @@ def provenance_table(r: Results) -> pd.DataFrame:
 
 
 def provenance_section(r: Results) -> str:
-    return blocks("## Provenance",
-                  f"Rendered with **{r.renderer}**. Input files, configuration and software "
-                  "versions behind every number above:",
-                  markdown_table(provenance_table(r)))
+    return blocks(
+        "## Provenance",
+        f"Rendered with **{r.renderer}**. Input files, configuration and software "
+        "versions behind every number above:",
+        markdown_table(provenance_table(r), caption="Inputs and software"),
+    )

@@ -74,17 +74,36 @@ row of the analysis-results table (`ard.csv`) the number comes from. A figure wh
 config states its denominators (and, for a p, the test) is also checked against every
 whole-number count that could give it; *inconsistent* marks one that no such data could
 give, with the reason.""",
-        markdown_table(reproduction_summary_table(r), status_column="Status"),
+        markdown_table(
+            reproduction_summary_table(r),
+            status_column="Status",
+            caption="Published figures against reproduced",
+        ),
         f"**{matched} of {len(r.reproduction)} published figures reproduced.**",
-        ("Some published figures cannot all hold together under the assumptions stated "
-         "beside them in the trial's config: no whole-number counts of the stated "
-         "denominators give the published percentages (rounded half up at the published "
-         "decimals), or none that do gives the published p under the named test. These "
-         "rows are marked **INCONSISTENT**, not mismatched, and do not fail the workflow. "
-         "This says only that the figures cannot all hold under these assumptions: other "
-         "denominators, or another test (such as a stratified one), might give the "
-         "published p.\n\n" + markdown_table(inconsistent)) if len(inconsistent) else "",
-        ("The GRIM check of each published mean:\n\n" + markdown_table(grim))
-        if len(grim) else "",
+        (
+            "Some published figures cannot all hold together under the assumptions stated "
+            "beside them in the trial's config: no whole-number counts of the stated "
+            "denominators give the published percentages (rounded half up at the published "
+            "decimals), or none that do gives the published p under the named test. These "
+            "rows are marked **INCONSISTENT**, not mismatched, and do not fail the workflow. "
+            "This says only that the figures cannot all hold under these assumptions: other "
+            "denominators, or another test (such as a stratified one), might give the "
+            "published p.\n\n"
+            + markdown_table(
+                inconsistent, caption="Published figures no whole-number data can give"
+            )
+        )
+        if len(inconsistent)
+        else "",
+        (
+            "The GRIM check of each published mean:\n\n"
+            + markdown_table(grim, caption="GRIM check of the published means")
+        )
+        if len(grim)
+        else "",
         "Where each reproduced figure comes from:\n\n"
-        + markdown_table(reproduction_sources_table(r)))
+        + markdown_table(
+            reproduction_sources_table(r),
+            caption="The row of ard.csv each reproduced figure comes from",
+        ),
+    )

@@ -178,36 +178,49 @@ def responders_section(r: Results) -> str:
     resp, mc, no_mc, by_arm = (responder_tables(r), mcnemar_tables(r),
                                mcnemar_not_computed(r), responders_by_arm_tables(r))
     if not (resp or by_arm):
-        return blocks("## Responders",
-                      "No responder rules in this trial's config (`analyses.responders`).")
-    parts = ["## Responders",
-             "A response is defined per scale in the trial's config (the rule is shown with "
-             "each table). Proportion of responders among subjects rated at the visit, with "
-             "the Clopper-Pearson (exact binomial) 95% CI. For a rule on the change from "
-             "baseline there is no responder status at the baseline visit (the change is "
-             "defined only after it), so such a scale has no baseline row."
-             + ("" if r.single_arm else " Within one arm these rates are descriptive."),
-             markdown_tables(resp)]
+        return blocks(
+            "## Responders", "No responder rules in this trial's config (`analyses.responders`)."
+        )
+    parts = [
+        "## Responders",
+        "A response is defined per scale in the trial's config (the rule is shown with "
+        "each table). Proportion of responders among subjects rated at the visit, with "
+        "the Clopper-Pearson (exact binomial) 95% CI. For a rule on the change from "
+        "baseline there is no responder status at the baseline visit (the change is "
+        "defined only after it), so such a scale has no baseline row."
+        + ("" if r.single_arm else " Within one arm these rates are descriptive."),
+        markdown_tables(resp, caption="Responders by visit"),
+    ]
     if mc or no_mc:
-        parts.append("Responder status at baseline against the comparison visit, on subjects "
-                     "with both (observed case): exact McNemar test, the two-sided binomial "
-                     "test of the discordant pairs, for a rule on the rating itself (AVAL).")
-        parts.append(markdown_tables(mc) if mc else "")
+        parts.append(
+            "Responder status at baseline against the comparison visit, on subjects "
+            "with both (observed case): exact McNemar test, the two-sided binomial "
+            "test of the discordant pairs, for a rule on the rating itself (AVAL)."
+        )
+        parts.append(
+            markdown_tables(
+                mc, caption="Responders at baseline and at the comparison visit, exact McNemar test"
+            )
+            if mc
+            else ""
+        )
         if no_mc:
             parts.append(f"No McNemar test for {', '.join(no_mc)}: the responder rule is on "
                          "the change from baseline, so there is no baseline responder status.")
     if by_arm:
-        parts += ["## Responders by arm at the comparison visit",
-                  "Per arm, responders among the efficacy population at each scale's "
-                  "comparison visit, by the rule of the trial's config (named with each "
-                  "table, with how a subject without an evaluable response is counted: left "
-                  "out, or as a non-response), and the between-arm tests on the "
-                  "arm-by-response table: Pearson's chi-square without and with Yates' "
-                  "continuity correction, and Fisher's exact test, each arm against the "
-                  "reference arm, with the difference in responder rates and Newcombe's "
-                  "hybrid score interval. P as < 0.001 or to three decimals; the "
-                  "analysis-results table (`responders_between_arms`) holds every number in "
-                  "full. Where a responder analysis is an endpoint of the plan, its decision "
-                  "is given with the endpoint above; here every P is nominal.",
-                  markdown_tables(by_arm)]
+        parts += [
+            "## Responders by arm at the comparison visit",
+            "Per arm, responders among the efficacy population at each scale's "
+            "comparison visit, by the rule of the trial's config (named with each "
+            "table, with how a subject without an evaluable response is counted: left "
+            "out, or as a non-response), and the between-arm tests on the "
+            "arm-by-response table: Pearson's chi-square without and with Yates' "
+            "continuity correction, and Fisher's exact test, each arm against the "
+            "reference arm, with the difference in responder rates and Newcombe's "
+            "hybrid score interval. P as < 0.001 or to three decimals; the "
+            "analysis-results table (`responders_between_arms`) holds every number in "
+            "full. Where a responder analysis is an endpoint of the plan, its decision "
+            "is given with the endpoint above; here every P is nominal.",
+            markdown_tables(by_arm, caption="Responders by arm"),
+        ]
     return blocks(*parts)

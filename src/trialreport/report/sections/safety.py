@@ -26,9 +26,10 @@ def display_table_block(r: Results, name: str) -> str:
     table = read_display_table(f"{r.results_dir}/tables", name)
     if list(table.columns) == ["Not available"]:
         return f"**{spec.title}**: {table.iloc[0, 0]}"
-    return blocks(f"**{spec.title}** (`tables/{name}.csv`)",
-                  markdown_tables(display_table(table)),
-                  f"*{spec.note_for(r.with_periods)}*")
+    return blocks(
+        markdown_tables(display_table(table), caption=f"{spec.title} (tables/{name}.csv)"),
+        f"*{spec.note_for(r.with_periods)}*",
+    )
 
 
 def periods_heading(r: Results) -> str:

@@ -70,6 +70,9 @@ def subgroups_section(r: Results) -> str:
                  "characteristic: differences between dose subgroups cannot be read as dose "
                  "effects.")
     sub = subgroup_tables(r)
-    return blocks("## Subgroups", text,
-                  markdown_tables(sub) if sub else "No subgroup had rows in ard.csv.",
-                  figure_markdown(r, "subgroup_forest"))
+    return blocks(
+        "## Subgroups",
+        text,
+        markdown_tables(sub, caption="Subgroups") if sub else "No subgroup had rows in ard.csv.",
+        figure_markdown(r, "subgroup_forest"),
+    )

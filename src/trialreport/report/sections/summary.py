@@ -138,7 +138,8 @@ def summary_section(r: Results) -> str:
     return blocks(
         "## Summary of the trial, filled from the data",
         summary_text(r),
-        markdown_table(table1(r)))
+        markdown_table(table1(r), caption="The trial's summary, filled from the data"),
+    )
 
 
 def summary_text(r: Results) -> str:
