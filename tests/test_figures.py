@@ -27,7 +27,7 @@ from trialreport.analyse.ard import read_ard
 from trialreport.figures.captions import CAPTIONS, captions
 from trialreport.figures.data import FIGURE_NAMES, FORMATS, MAX_CATEGORIES
 from trialreport.figures.data import arms as ard_arms
-from trialreport.figures.forest import subgroup_forest_figure
+from trialreport.figures.forest import DESCRIPTIVE_MARK, subgroup_forest_figure
 from trialreport.figures.means import means_by_visit_figure
 from trialreport.figures.ratings import rating_distribution_figure
 from trialreport.figures.stage import build_figures, write_figures
@@ -86,6 +86,19 @@ def several_arms(tmp_path_factory) -> Run:
     trial = three_arm(root)
     trial["analyses"]["subgroups"] = {"variables": ["SEX"], "min_n": 3}
     return Run("cdiscpilot_like", trial, run_stages(root, "cdiscpilot_like", trial))
+
+
+@pytest.fixture(scope="module")
+def saga(tmp_path_factory) -> Run:
+    """The shipped randomized trial: two arms, seven visits."""
+    import yaml
+
+    root = tmp_path_factory.mktemp("saga")
+    config = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
+    trial = config["trials"]["fasoracetam_saga"]
+    for source in trial["data"].values():
+        source["path"] = str(ROOT / source["path"])
+    return Run("fasoracetam_saga", trial, run_stages(root, "fasoracetam_saga", trial))
 
 
 def artists(fig, gid: str) -> list:
@@ -249,7 +262,7 @@ def test_subgroup_forest_is_the_ard_rows(reference):
         label = one(fig, artist_id("label", code, group)).get_text()
         assert label.split("   ")[1].startswith(f"{stat('n_pairs'):g}")
         tested = stat("tested") == 1
-        assert ("descriptive only" not in label) == tested, (group, label)
+        assert (DESCRIPTIVE_MARK not in label) == tested, (group, label)
         assert (est.get_markerfacecolor() == "white") == (not tested)
     # the levels flagged descriptive only are those with tested = 0 (fewer than min_n pairs)
     untested = rows(a, analysis="subgroup", statistic="tested", value=0.0)
@@ -298,11 +311,10 @@ def test_rating_distribution_is_the_participant_level_counts(reference):
                 for v in expected.index])
             totals = heights if totals is None else totals + heights
         np.testing.assert_allclose(totals, 100.0)
-        # n under each visit: the subjects rated there, as many as ard.csv's by_visit n
+        # n above each visit's bar: the subjects rated there, as many as ard.csv's by_visit n
         n = by_visit_series(reference.ard, code, "Fasoracetam", "n")
-        ax = next(ax for ax in fig.axes if ax.get_title().startswith(
-            reference.trial["design"]["parameters"][code]["label"] + ":"))
-        shown = [int(t.get_text().split("n = ")[1]) for t in ax.get_xticklabels()]
+        shown = [int(one(fig, artist_id("n", code, "Fasoracetam", float(v))).get_text())
+                 for v in n.index]
         assert shown == [int(v) for v in n.to_numpy()]
 
 
@@ -410,3 +422,64 @@ def test_captions_give_the_trials_numbers(reference):
     assert "fewer than 8 pairs" in texts_["subgroup_forest"][0]
     assert "MGLURTIER = 2: -1.57 (-2.30 to -0.84), n = 7, descriptive only" in \
         texts_["subgroup_forest"][1]
+
+
+# ---------------------------------------------------------------------------------------
+# readable at the size shown: the page's width, text no smaller than the body's, arms apart
+# ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("run_name", ["reference", "several_arms", "saga"])
+def test_every_figure_fits_the_page_and_its_smallest_text_is_the_body_size(run_name,
+                                                                          request) -> None:
+    from trialreport.figures.style import FIGURE_WIDTH, MAX_HEIGHT, MIN_FONT_PT, smallest_text
+
+    run = request.getfixturevalue(run_name)
+    for name, fig in run.build().items():
+        assert fig.get_figwidth() <= FIGURE_WIDTH + 1e-9, name
+        assert fig.get_figheight() <= MAX_HEIGHT + 1e-9, name
+        size, text = smallest_text(fig)
+        assert size >= MIN_FONT_PT, (name, size, text)
+
+
+def test_the_text_check_sees_small_text_and_a_figure_scaled_down() -> None:
+    from trialreport.figures.style import MIN_FONT_PT, figure_style, new_figure, smallest_text
+
+    with figure_style():
+        fig = new_figure(6.5, 3)
+        fig.add_subplot().set_title("a title")
+        assert smallest_text(fig)[0] >= MIN_FONT_PT
+        fig.text(0.5, 0.5, "small", fontsize=MIN_FONT_PT - 1)
+        assert smallest_text(fig) == (MIN_FONT_PT - 1, "small")
+        wide = new_figure(9.75, 3)  # shown at 6.5 in: 10 pt reads as 6.7 pt
+        wide.add_subplot().set_title("a title")
+        assert smallest_text(wide)[0] == pytest.approx(MIN_FONT_PT * 6.5 / 9.75)
+
+
+@pytest.mark.parametrize(("run_name", "code", "groups"), [
+    ("several_arms", "ACTOT", ("Placebo", "Low Dose", "High Dose")),
+    ("saga", "ADHDRS", ("Placebo", "Fasoracetam")),
+])
+def test_the_arms_intervals_are_drawn_apart_at_every_visit(run_name, code, groups,
+                                                           request) -> None:
+    """Means by visit: at each visit the arms' intervals stand side by side, further apart
+    (in points, as printed) than their caps are wide; SAGA has seven visits in a panel half
+    the page wide."""
+    from trialreport.figures.means import CAPSIZE
+
+    run = request.getfixturevalue(run_name)
+    fig = means_by_visit_figure(run.ard, run.trial, run.trial_id)
+    fig.canvas.draw()
+    points_per_pixel = 72 / fig.dpi
+    visits = sorted(rows(run.ard, analysis="by_visit", parameter=code)["visitn"].unique())
+    xs: dict[float, list[float]] = {}
+    for arm in groups:
+        ci = one(fig, artist_id("ci", code, arm))
+        for (x0, _), _end in ci.get_segments():
+            shown = ci.axes.transData.transform((x0, 0))[0] * points_per_pixel
+            nearest = min(visits, key=lambda v, x0=x0: abs(v - x0))
+            xs.setdefault(nearest, []).append(shown)
+    assert len(xs) == len(visits) >= 2
+    for visit, positions in xs.items():
+        gaps = np.diff(sorted(positions))
+        assert len(positions) == len(groups) and (gaps > 2 * CAPSIZE).all(), (visit, gaps)

@@ -16,6 +16,9 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 from trialreport.figures.data import arms, change_estimates, confidence_label
 from trialreport.figures.style import (
+    FIGURE_WIDTH,
+    MAX_HEIGHT,
+    MIN_FONT_PT,
     OKABE_ITO,
     arm_style,
     artist_id,
@@ -70,21 +73,28 @@ def subgroup_forest_figure(ard: pd.DataFrame, trial: Trial | Mapping[str, Any],
             return draw_placeholder("No subgroup results in ard.csv (no parameter with a "
                                 "baseline to change from)", title)
         layouts = [forest_rows(est, groups, variables) for _, _, est in panels]
-        heights = [len(rows) for rows in layouts]
-        fig = new_figure(8.2, sum(0.27 * h + 1.1 for h in heights) + 0.4)
-        axes = fig.subplots(len(panels), 1, squeeze=False,
-                            height_ratios=[0.27 * h + 1.1 for h in heights]).ravel()
+        heights = [0.3 * len(rows) + 1.2 for rows in layouts]
+        fig = new_figure(FIGURE_WIDTH, min(sum(heights) + 0.5, MAX_HEIGHT))
+        # the plot on the left, the numbers in a column of their own on the right (an axes
+        # without frame), so the layout gives both their room
+        grid = fig.subplots(len(panels), 2, squeeze=False, height_ratios=heights,
+                            width_ratios=[1.0, 0.75], sharey="row")
+        axes, columns = grid[:, 0], grid[:, 1]
         fig.suptitle(f"{title} ({confidence_label(cfg)} CI), complete pairs", fontweight="bold")
-        for ax, (code, p, est), rows in zip(axes, panels, layouts, strict=True):
-            to_text = blended_transform_factory(ax.transAxes, ax.transData)
+        for ax, column, (code, p, est), rows in zip(axes, columns, panels, layouts,
+                                                    strict=True):
+            column.axis("off")
+            to_text = blended_transform_factory(column.transAxes, column.transData)
             ticks, labels, bold = [], [], []
             for y, row in zip(range(len(rows), 0, -1), rows, strict=True):
-                ticks.append(y)
-                labels.append(_variable_label(cfg, row["label"]) if row["kind"] == "header"
-                              else row["label"])
-                bold.append(row["kind"] != "level")
-                if row["kind"] == "header":
+                if row["kind"] == "header":  # spans the row: no marks are drawn there
+                    ax.text(0.0, y, _variable_label(cfg, row["label"]), fontweight="bold",
+                            va="center", ha="left",
+                            transform=blended_transform_factory(ax.transAxes, ax.transData))
                     continue
+                ticks.append(y)
+                labels.append(row["label"])
+                bold.append(row["kind"] != "level")
                 r = row["data"]
                 i = groups.index(r["arm"]) if r["arm"] in groups else 0
                 colour = (arm_style(i)["color"] if len(groups) > 1 else
@@ -99,8 +109,8 @@ def subgroup_forest_figure(ard: pd.DataFrame, trial: Trial | Mapping[str, Any],
                         markeredgewidth=1.4, zorder=3, gid=artist_id("est", code, r["group"]))
                 text = (f"{fmt_number(r['change_mean'])} ({fmt_number(r['change_ci_low'])}, "
                         f"{fmt_number(r['change_ci_high'])})   {r['n_pairs']:g}"
-                        + ("" if tested else " (descriptive only)"))
-                ax.text(1.02, y, text, transform=to_text, va="center", fontsize=8,
+                        + ("" if tested else f" {DESCRIPTIVE_MARK}"))
+                column.text(0.02, y, text, transform=to_text, va="center", fontsize=MIN_FONT_PT,
                         color="black" if tested else "#444444",
                         style="normal" if tested else "italic",
                         gid=artist_id("label", code, r["group"]))
@@ -118,11 +128,11 @@ def subgroup_forest_figure(ard: pd.DataFrame, trial: Trial | Mapping[str, Any],
             ax.xaxis.set_major_locator(MaxNLocator(nbins=6))
             ax.spines["left"].set_visible(False)
             ax.grid(axis="x", alpha=0.3)
-            ax.text(1.02, len(rows) + 0.75, f"Mean ({confidence_label(cfg)} CI)   n pairs",
-                    transform=to_text, va="center", fontsize=8, fontweight="bold")
-            sets = est.loc[est["analysis"] == "paired", "analysis_set"]
-            span = sets.iloc[0] if len(sets) else ""
-            ax.set_title(f"{p.label}" + (f": {span}" if span else ""), loc="left")
+            column.text(0.02, len(rows) + 0.75, f"Mean ({confidence_label(cfg)} CI)   n pairs",
+                    transform=to_text, va="center", fontsize=MIN_FONT_PT, fontweight="bold")
+            span = (f"{cfg.design.visit_name(p.baseline_visit)} to "
+                    f"{cfg.design.visit_name(p.comparison_visit)}" if p.has_baseline else "")
+            ax.set_title(f"{p.label}" + (f", {span}" if span else ""), loc="left")
             ax.set_xlabel(f"Mean change in {p.label} ({confidence_label(cfg)} CI)")
         if len(groups) > 1:
             from matplotlib.lines import Line2D
@@ -131,7 +141,17 @@ def subgroup_forest_figure(ard: pd.DataFrame, trial: Trial | Mapping[str, Any],
                               marker=arm_style(i)["marker"], label=a)
                        for i, a in enumerate(groups)]
             fig.legend(handles=handles, loc="outside lower center", ncols=len(groups))
+        if any(row.get("data", {}).get("tested", 1) != 1 for rows in layouts
+               for row in rows if row["kind"] != "header"):
+            fig.supxlabel(f"{DESCRIPTIVE_MARK}, open marker, dashed interval: fewer than "
+                          f"{subgroups.min_n} pairs, descriptive only (not tested)",
+                          fontsize=MIN_FONT_PT)
     return fig
+
+
+DESCRIPTIVE_MARK = "(descr.)"
+"""After the n of a subgroup with fewer pairs than ``min_n``: descriptive only, not tested
+(the caption and the figure's note say so in full)."""
 
 
 def forest_rows(est: pd.DataFrame, groups: list[str],

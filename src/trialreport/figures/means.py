@@ -16,14 +16,20 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 from trialreport.figures.data import arms, by_visit, confidence_label
 from trialreport.figures.style import (
+    FIGURE_WIDTH,
     add_grid,
     arm_style,
     artist_id,
     draw_placeholder,
     figure_style,
-    new_figure,
+    page_figure,
     visit_axis,
 )
+
+DODGE = 0.25
+"""Arms are drawn side by side at each visit, this share of the visits' spacing apart, so
+their intervals (caps ``CAPSIZE`` points either side) do not overlap at the page's width."""
+CAPSIZE = 2.0
 
 
 def means_by_visit_figure(ard: pd.DataFrame, trial: Trial | Mapping[str, Any],
@@ -42,8 +48,7 @@ def means_by_visit_figure(ard: pd.DataFrame, trial: Trial | Mapping[str, Any],
         if not params:
             return draw_placeholder("No by-visit results in ard.csv", "Mean by visit")
         ncols = min(len(params), 2)
-        fig = new_figure(4.6 * ncols + (1.6 if len(groups) > 1 else 0),
-                          3.4 * math.ceil(len(params) / ncols))
+        fig = page_figure(math.ceil(len(params) / ncols), 3.0 if ncols == 2 else 3.6)
         fig.suptitle(f"Mean by visit ({level} CI), observed cases", fontweight="bold")
         for ax, (code, p) in zip(add_grid(fig, len(params), ncols), params, strict=True):
             visits = sorted(ard.loc[(ard["analysis"] == "by_visit")
@@ -54,7 +59,7 @@ def means_by_visit_figure(ard: pd.DataFrame, trial: Trial | Mapping[str, Any],
                 if not len(rows):
                     continue
                 x = rows["visitn"].to_numpy(float)
-                x = x + (i - (len(groups) - 1) / 2) * 0.07 * spacing
+                x = x + (i - (len(groups) - 1) / 2) * DODGE * spacing
                 style = arm_style(i)
                 mean, low, high = (rows[s].to_numpy(float) for s in ("mean", "ci_low",
                                                                      "ci_high"))
@@ -63,15 +68,16 @@ def means_by_visit_figure(ard: pd.DataFrame, trial: Trial | Mapping[str, Any],
                     bars = ax.errorbar(x[ok], mean[ok],
                                        yerr=[mean[ok] - low[ok], high[ok] - mean[ok]],
                                        fmt="none", ecolor=style["color"], elinewidth=1.2,
-                                       capsize=3)
+                                       capsize=CAPSIZE)
                     bars.lines[2][0].set_gid(artist_id("ci", code, arm))
                 ax.plot(x, mean, color=style["color"], marker=style["marker"], lw=1.8, ms=5,
                         label=arm, gid=artist_id("mean", code, arm))
-            visit_axis(ax, cfg, visits)
-            ax.set_title(f"{p.label}: {p.name}" if len(p.name) < 45 else p.label)
-            ax.set_ylabel(f"Mean {p.label} ({level} CI)")
+            visit_axis(ax, cfg, visits, FIGURE_WIDTH / ncols)
+            ax.set_title(f"{p.label}: {p.name}" if ncols == 1 and len(p.name) < 45
+                         else p.label)
+            ax.set_ylabel(f"Mean ({level} CI)")
             ax.grid(axis="y", alpha=0.3)
         if len(groups) > 1:
             handles, labels = fig.axes[0].get_legend_handles_labels()
-            fig.legend(handles, labels, loc="outside right upper", title="Arm")
+            fig.legend(handles, labels, loc="outside lower center", ncols=len(groups))
     return fig

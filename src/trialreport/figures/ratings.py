@@ -25,11 +25,12 @@ from trialreport.figures.data import (
 )
 from trialreport.figures.style import (
     CATEGORY_COLOURS,
+    MIN_FONT_PT,
     artist_id,
     draw_placeholder,
     figure_style,
     fmt_number,
-    new_figure,
+    page_figure,
     text_colour,
 )
 
@@ -63,8 +64,8 @@ def rating_distribution_figure(efficacy: pd.DataFrame, subjects: pd.DataFrame,
         # parameters), a column per arm.
         codes = list(dict.fromkeys(code for code, _ in panels))
         ncols = len(groups)
-        fig = new_figure(4.6 * ncols + 1.3, 3.3 * len(codes))
-        fig.suptitle("Ratings by visit, percent of subjects rated (observed cases)",
+        fig = page_figure(len(codes), 3.3)
+        fig.suptitle("Ratings by visit: percent of subjects rated, n above each bar",
                      fontweight="bold")
         axes = fig.subplots(len(codes), ncols, squeeze=False)
         for row, code in enumerate(codes):
@@ -80,8 +81,8 @@ def rating_distribution_figure(efficacy: pd.DataFrame, subjects: pd.DataFrame,
                              else f"{p.label}, {arm}" if len(groups) > 1 else p.label)
                 if arm == shown[-1]:
                     handles, labels = ax.get_legend_handles_labels()
-                    ax.legend(handles[::-1], labels[::-1], title=f"{p.label}\nrating",
-                              loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
+                    ax.legend(handles[::-1], labels[::-1], title=p.label, loc="upper left",
+                              bbox_to_anchor=(1.01, 1.0), handlelength=1.0)
     return fig
 
 
@@ -101,11 +102,19 @@ def _stacked_bars(ax: Axes, counts: pd.DataFrame, code: str, arm: str, p: Parame
         for patch, visitn in zip(bars.patches, visits, strict=True):
             patch.set_gid(artist_id("bars", code, arm, category, visitn))
         for xi, b, s in zip(x, bottom, share, strict=True):
-            if s >= 8:
-                ax.text(xi, b + s / 2, fmt_number(s, 0), ha="center", va="center", fontsize=7,
-                        color=text_colour(colour))
+            if s >= 12:  # a label that fits its segment at 10 pt
+                ax.text(xi, b + s / 2, fmt_number(s, 0), ha="center", va="center",
+                        fontsize=MIN_FONT_PT, color=text_colour(colour))
         bottom = bottom + share
     n = at.drop_duplicates("visitn").set_index("visitn")["n"].reindex(visits)
-    ax.set_xticks(x, [f"{cfg.design.visit_name(int(v))}\nn = {int(k)}" for v, k in n.items()])
-    ax.set_ylim(0, 100)
+    for xi, (visitn, k) in zip(x, n.items(), strict=True):  # n rated, above its bar
+        ax.text(xi, 101, f"{int(k)}", ha="center", va="bottom", fontsize=MIN_FONT_PT,
+                gid=artist_id("n", code, arm, visitn))
+    ax.set_xticks(x, [cfg.design.visit_name(int(v)) for v in visits])
+    ax.tick_params(axis="x", labelrotation=45)
+    for label in ax.get_xticklabels():
+        label.set_horizontalalignment("right")
+        label.set_rotation_mode("anchor")
+    ax.set_ylim(0, 110)
+    ax.set_yticks([0, 20, 40, 60, 80, 100])
     ax.set_ylabel("Percent of subjects rated")

@@ -16,6 +16,15 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 PNG_DPI = 150
+FIGURE_WIDTH = 6.5
+"""Inches: every figure is drawn at the width it is shown at, the text width of an A4 page
+with 2 cm margins (17 cm = 6.69 in; reports/_quarto.yml), so it is not scaled down."""
+MAX_HEIGHT = 8.0
+"""Inches: the tallest figure that fits the page's text height (24.7 cm = 9.7 in) with its
+caption and the heading above it."""
+MIN_FONT_PT = 10
+"""No text of a figure is smaller than the body text (10 pt in the PDF; on screen the PNG,
+150 dpi, is shown at up to its own width, which keeps 10 pt at 20 px)."""
 
 # Okabe & Ito (2008), "Color Universal Design": distinguishable with any colour vision.
 OKABE_ITO = {
@@ -36,8 +45,14 @@ STYLE = {
     "svg.hashsalt": "trialreport",  # fixed ids in the SVG, so the file is the same each run
     "svg.fonttype": "path",         # text as paths: the SVG looks the same without the font
     "font.family": "DejaVu Sans",   # shipped with matplotlib: the same glyphs everywhere
-    "font.size": 9,
+    "font.size": 10,
     "axes.titlesize": 10,
+    "axes.labelsize": 10,
+    "xtick.labelsize": 10,
+    "ytick.labelsize": 10,
+    "legend.fontsize": 10,
+    "legend.title_fontsize": 10,
+    "figure.titlesize": 11,
     "axes.titleweight": "bold",
     "axes.spines.top": False,
     "axes.spines.right": False,
@@ -80,6 +95,25 @@ def new_figure(width: float, height: float) -> Figure:
     return fig
 
 
+def page_figure(rows: int, panel_height: float, extra: float = 0.9,
+                width: float = FIGURE_WIDTH) -> Figure:
+    """A figure as wide as the page's text and tall enough for ``rows`` rows of panels
+    ``panel_height`` inches high (plus ``extra`` for the title and legend), but never
+    taller than ``MAX_HEIGHT``: the panels then share that height."""
+    return new_figure(width, min(rows * panel_height + extra, MAX_HEIGHT))
+
+
+def smallest_text(fig: Figure, shown_width: float = FIGURE_WIDTH) -> tuple[float, str]:
+    """The smallest text of a drawn figure as it is shown (points, with the figure scaled
+    to ``shown_width`` inches when it is wider), and that text."""
+    fig.canvas.draw()
+    scale = min(1.0, shown_width / fig.get_figwidth())
+    sizes = [(t.get_fontsize() * scale, t.get_text()) for t in fig.findobj(
+        lambda a: hasattr(a, "get_fontsize") and hasattr(a, "get_text"))
+        if t.get_visible() and t.get_text().strip()]
+    return min(sizes) if sizes else (math.inf, "")
+
+
 def add_grid(fig: Figure, n: int, ncols: int, **kwargs: Any) -> list[Axes]:
     nrows = math.ceil(n / ncols)
     axes = fig.subplots(nrows, ncols, squeeze=False, **kwargs).ravel().tolist()
@@ -101,11 +135,19 @@ def arm_style(index: int) -> dict[str, str]:
             "marker": ARM_MARKERS[index % len(ARM_MARKERS)]}
 
 
-def visit_axis(ax: Axes, cfg: Trial, visitns: Sequence[float]) -> None:
+def visit_axis(ax: Axes, cfg: Trial, visitns: Sequence[float], width: float | None = None,
+               ) -> None:
+    """Visits as x ticks, named; turned 45 degrees when their names would not fit side by
+    side in the panel's ``width`` (inches; a 10 pt character is about 0.085 in)."""
     visits = sorted(set(visitns))
-    ax.set_xticks(visits, [cfg.design.visit_name(int(v)) for v in visits])
-    if len(visits) > 6:
+    names = [cfg.design.visit_name(int(v)) for v in visits]
+    ax.set_xticks(visits, names)
+    longest = max((len(n) for n in names), default=0)
+    if width is None or len(visits) * (longest + 1) * 0.085 > 0.8 * width:
         ax.tick_params(axis="x", labelrotation=45)
+        for label in ax.get_xticklabels():
+            label.set_horizontalalignment("right")
+            label.set_rotation_mode("anchor")
     ax.set_xlabel("Visit")
 
 

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 from trialreport.figures.data import arms, by_visit, check_counts_against_ard, efficacy_set
 from trialreport.figures.style import (
+    FIGURE_WIDTH,
     OKABE_ITO,
     SUBJECT_GREY,
     add_grid,
@@ -24,7 +25,7 @@ from trialreport.figures.style import (
     artist_id,
     draw_placeholder,
     figure_style,
-    new_figure,
+    page_figure,
     visit_axis,
 )
 
@@ -57,7 +58,7 @@ def trajectories_figure(efficacy: pd.DataFrame, subjects: pd.DataFrame, ard: pd.
             return draw_placeholder("No ratings in the efficacy set", "Individual trajectories")
         ncols = len(groups) if len(groups) > 1 else min(len(params), 2)
         panels = [(c, p, a) for c, p in params for a in groups]
-        fig = new_figure(4.4 * ncols, 3.4 * math.ceil(len(panels) / ncols))
+        fig = page_figure(math.ceil(len(panels) / ncols), 2.9)
         fig.suptitle("Individual trajectories (grey) and mean (coloured), observed cases",
                      fontweight="bold")
         axes = add_grid(fig, len(panels), ncols, sharey=False)
@@ -87,13 +88,14 @@ def trajectories_figure(efficacy: pd.DataFrame, subjects: pd.DataFrame, ard: pd.
                     marker=style["marker"], lw=2.4, ms=5, zorder=3, label="mean",
                     gid=artist_id("mean", code, arm),
                     path_effects=[patheffects.withStroke(linewidth=4.2, foreground="white")])
-            visit_axis(ax, cfg, rows["AVISITN"].tolist() + mean["visitn"].tolist())
+            visit_axis(ax, cfg, rows["AVISITN"].tolist() + mean["visitn"].tolist(),
+                       FIGURE_WIDTH / ncols)
             pad = 0.04 * (p.max - p.min)
             ax.set_ylim(p.min - pad, p.max + pad)
             count = (f"{len(ids)} subjects" if len(shown) == len(ids)
                      else f"{len(shown)} of {len(ids)} subjects, drawn at random")
             ax.set_title(f"{p.label}" + (f", {arm}" if len(groups) > 1 else "")
-                         + f" ({count})")
+                         + f"\n({count})")
             ax.set_ylabel(p.label)
             ax.grid(axis="y", alpha=0.3)
     return fig
