@@ -173,17 +173,20 @@ def test_signrank_null_cdf_matches_enumeration():
 
 def test_hodges_lehmann_normal_ci_hand_worked_with_ties():
     d = SLEEP_2 - SLEEP_1  # 1.2 2.4 1.3 1.3 0 1.0 1.8 0.8 4.6 1.4: a zero and a tie
-    # n = 10, M = 55; one tie group of size 2 in |d|: sum(t^3 - t) = 6
-    # var = (10 * 11 * 21 - 6 / 2) / 24 = 96.125; C = round(27.5 - 1.959964 * 9.80434) = 8
-    var = (10 * 11 * 21 - 6 / 2) / 24
-    assert var == 96.125
-    c = math.floor(27.5 - 1.959963985 * math.sqrt(var) + 0.5)
-    assert c == 8
-    walsh = _walsh(list(d))
+    # R 4.x drops the zero: n = 9, M = 45 Walsh averages. Between two consecutive
+    # averages W(d) = (K - 22.5 - 0.5 sign) / S, K the number of averages above d, S^2 the
+    # tie-corrected variance with the tie group of the two equal values 1.3 (t = 2):
+    # S^2 = (9 * 10 * 19 - 6 / 2) / 24 = 71.125. The test does not reject while
+    # K - 23 <= 1.959964 S = 16.53, i.e. K <= 39: C = 45 - 39 = 6, CI = [w_(6), w_(40)].
+    s2 = (9 * 10 * 19 - 6 / 2) / 24
+    assert s2 == 71.125
+    assert math.floor(23 + 1.959963985 * math.sqrt(s2)) == 39
+    walsh = _walsh([v for v in d if v != 0])
     r = hodges_lehmann(d)
     assert r["method"] == "normal approximation"
-    assert r["estimate"] == pytest.approx(np.median(walsh))
-    assert (r["ci_low"], r["ci_high"]) == pytest.approx((walsh[7], walsh[47]))
+    assert r["estimate"] == pytest.approx(np.median(walsh)) == pytest.approx(1.4)
+    assert (r["ci_low"], r["ci_high"]) == pytest.approx((walsh[5], walsh[39]))
+    assert (r["ci_low"], r["ci_high"]) == pytest.approx((1.05, 2.95))  # R: 1.050018 2.949921
 
 
 # -- effect sizes ---------------------------------------------------------------------------

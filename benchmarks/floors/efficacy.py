@@ -33,31 +33,41 @@ def describe(x: np.ndarray, confidence: float) -> dict[str, float]:
 
 
 def _hodges_lehmann(d: np.ndarray, confidence: float) -> dict[str, float] | None:
-    """Estimate and normal-approximation CI from the Walsh averages counted over the
-    distinct differences; None where the stage uses the exact interval."""
-    n = d.size
-    values, counts = np.unique(d, return_counts=True)
-    if n < 50 and values.size == n and not (d == 0).any() and \
-            np.unique(np.abs(d)).size == n:
+    """R 4.x's normal-approximation estimate and CI (zeros dropped); None where the stage
+    uses the exact interval. Walsh averages counted over the distinct non-zero values; R's
+    W(d) (ranks of |x - d|, ties, continuity correction) evaluated at a point inside each
+    gap between consecutive distinct averages and beyond both ends, all gaps at once; the
+    limits are the ends of the first gap with W <= z and of the last with W >= -z."""
+    x = d[d != 0]
+    n = x.size
+    if n < 50 and n == d.size and np.unique(np.abs(x)).size == n:
         return None
+    if n == 0:
+        return {"hl_estimate": math.nan, "hl_ci_low": math.nan, "hl_ci_high": math.nan}
+    values, counts = np.unique(x, return_counts=True)
     i, j = np.triu_indices(values.size)
-    walsh = (values[i] + values[j]) / 2.0
     mult = np.where(i == j, counts[i] * (counts[i] + 1) // 2, counts[i] * counts[j])
-    order = np.argsort(walsh, kind="stable")
-    walsh, cum = walsh[order], np.cumsum(mult[order])
+    grid, where = np.unique((values[i] + values[j]) / 2.0, return_inverse=True)
+    cum = np.cumsum(np.bincount(where, weights=mult))  # averages <= each grid value
+    m = n * (n + 1) // 2
 
     def kth(k: int) -> float:
-        return float(walsh[np.searchsorted(cum, k)])
+        return float(grid[np.searchsorted(cum, k)])
 
-    m = n * (n + 1) // 2
     estimate = (kth((m + 1) // 2) + kth(m // 2 + 1)) / 2
-    _, ties = np.unique(np.abs(d), return_counts=True)
-    var = (n * (n + 1) * (2 * n + 1) - np.sum(ties**3 - ties) / 2) / 24.0
-    c = max(int(math.floor(m / 2 - sps.norm.ppf(1 - (1 - confidence) / 2) * math.sqrt(var)
-                           + 0.5)), 1)
-    if c > m:
-        return {"hl_estimate": estimate, "hl_ci_low": math.nan, "hl_ci_high": math.nan}
-    return {"hl_estimate": estimate, "hl_ci_low": kth(c), "hl_ci_high": kth(m + 1 - c)}
+    inside = np.r_[grid[0] - 1, (grid[:-1] + grid[1:]) / 2, grid[-1] + 1]
+    order = np.argsort(np.abs(values[None, :] - inside[:, None]), axis=1)
+    size = counts[order]
+    midrank = np.cumsum(size, axis=1) - (size - 1) / 2.0
+    t_plus = (size * midrank * (values[order] > inside[:, None])).sum(axis=1)
+    centred = t_plus - m / 2.0
+    sigma = math.sqrt(n * (n + 1) * (2 * n + 1) / 24 - np.sum(counts**3 - counts) / 48)
+    w = (centred - 0.5 * np.sign(centred)) / sigma
+    z = sps.norm.isf((1 - confidence) / 2)
+    lefts, rights = np.r_[-np.inf, grid], np.r_[grid, np.inf]
+    low = lefts[np.argmax(w <= z)]
+    high = rights[w.size - 1 - np.argmax((w >= -z)[::-1])]
+    return {"hl_estimate": estimate, "hl_ci_low": float(low), "hl_ci_high": float(high)}
 
 
 def _dz(d: np.ndarray, confidence: float) -> dict[str, float]:

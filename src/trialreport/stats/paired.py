@@ -198,55 +198,136 @@ def signrank_null_cdf(n: int) -> np.ndarray:
     return np.cumsum(counts) / 2.0**n
 
 
-def hodges_lehmann(differences: np.ndarray, confidence: float = 0.95) -> dict[str, Any]:
-    """One-sample (paired) Hodges-Lehmann estimate of the location shift and its CI.
+def hodges_lehmann(differences: np.ndarray, confidence: float = 0.95,
+                   exact: bool | None = None) -> dict[str, Any]:
+    """One-sample (paired) Hodges-Lehmann estimate of the location shift and its two-sided
+    CI, as R 4.x (4.0 to 4.5) ``wilcox.test(x, conf.int = TRUE)`` defines them, so that
+    the interval goes with the Wilcoxon test of the same data (zeros dropped in both).
 
-    The estimate is the median of the M = n(n+1)/2 Walsh averages (d_i + d_j)/2, i <= j,
-    of the n non-missing differences (Hodges & Lehmann, 1963). The two-sided CI is
-    [W_(C), W_(M+1-C)] of the ordered Walsh averages (Hollander & Wolfe, *Nonparametric
-    Statistical Methods*, 2nd ed., 1999, section 3.3):
+    Source: ``wilcox.test.default`` of R 4.x, src/library/stats/R/wilcox.test.R
+    ("Copyright (C) 1995-2019"), one-sample branch; Hodges & Lehmann (1963); Bauer (1972)
+    for the exact interval. R >= 4.6 changed both paths (exact with ties; zeros kept in
+    the asymptotic interval); this follows 4.x.
 
-    - ``exact`` (no zero differences, no tied absolute differences, n < 50, as R's
-      wilcox.test; unchanged when the test itself became exact with ties, so a sample with
-      ties or zeros gets ``wilcoxon_exact`` beside a normal-approximation interval): C is
-      the smallest v with P(V <= v) >= alpha/2 under the exact signed-rank null
-      distribution (R's ``qsignrank(alpha/2, n)``; the interval of R's
-      ``wilcox.test(conf.int = TRUE)``);
-    - ``normal approximation`` otherwise: C = round(M/2 - z(1-alpha/2) * sqrt(var)), with
-      the tie-corrected variance var = [n(n+1)(2n+1) - sum(t^3 - t)/2] / 24 over the tie
-      groups t of |d| (Hollander & Wolfe eq. 3.27 with the tie correction of eq. 3.13),
-      C at least 1. R uses a different (root-finding) interval in this case.
+    Missing differences and zero differences are dropped first (R: ``x <- x[x != 0]``);
+    n is the number of non-zero differences and M = n(n+1)/2 the number of their Walsh
+    averages (x_i + x_j)/2, i <= j. With no non-zero difference there is no estimate and
+    no interval (NaN, as R). Otherwise:
 
-    The achieved confidence is not reported; the interval is always two-sided.
+    - ``exact`` (by default when n < 50, R's ``exact = NULL``; ``exact=False`` forces the
+      normal path) and only when there were no zero differences and no ties among |x|:
+      the estimate is the median of the Walsh averages and the CI is
+      [W_(C), W_(M+1-C)] of the ordered averages, C = ``qsignrank(alpha/2, n)`` (the
+      smallest v with P(V <= v) >= alpha/2 under the exact signed-rank null distribution),
+      at least 1: R's ``c(diffs[qu], diffs[ql+1])``. As in R, with n <= 5 C = 1 gives
+      [min, max], whose achieved confidence 1 - 2^(1-n) is below the nominal one (R warns;
+      not reported here).
+    - ``normal approximation`` otherwise. R's interval is where its standardized
+      statistic W(d) of x - d (zeros of x - d dropped, ranks of |x - d| with midranks,
+      tie-corrected variance, continuity correction 0.5 sign) crosses +-z(1 - alpha/2),
+      found by ``uniroot`` (tol 1e-4). W is a step function of d that changes only at
+      Walsh averages, so the crossings are Walsh averages, and this returns them exactly
+      (R's printed limits are within about 1e-4 of them). Between two consecutive distinct
+      Walsh averages no x - d is zero, the only ties among |x - d| are equal values of x,
+      and the sum of the ranks of the positive x - d equals K(d), the number of Walsh
+      averages above d. So W there depends on K only, through the same expression as the
+      test's statistic (``distributions.wilcoxon_normal``, evaluated here on K with the
+      variance of the tie groups of equal values), and it does not increase with d. The
+      lower limit is the left end of the first such interval where the test of x - d
+      does not reject (p >= alpha), the upper the right end of the last one: with
+      K_hi the largest K that is not rejected (a binary search over K) and C = M - K_hi,
+      the limits are the order statistics W_(C) and W_(M+1-C) (``WalshAverages``, which
+      finds them without listing the averages: 5 x 10^9 of them at 10^5 pairs).
+      The estimate is where W without continuity correction crosses 0, i.e. where K(d)
+      passes M/2: the median of the Walsh averages of the non-zero differences. When M is
+      even and the two middle averages differ, W is exactly 0 between them; R's uniroot
+      returns whichever point of that interval it meets first, this returns the midpoint
+      (the classical estimator, and the choice that turns the estimate of -x into minus
+      that of x).
+
+    Consistency with ``wilcoxon_normal`` on the same data (P its two-sided p, zeros
+    dropped): P >= alpha implies ci_low <= 0 <= ci_high; P < alpha implies that 0 is not
+    strictly inside the interval, and it is outside unless 0 is one of its limits, which
+    needs 0 to be a Walsh average (two non-zero differences of equal size and opposite
+    sign): the test at 0 then ranks |-a| and |a| as tied, the intervals beside 0 do not,
+    and the confidence set is open at that limit. With no such pair, P < alpha exactly
+    when 0 is outside. (tests/test_stats_properties.py; the strict-interior part holds for
+    every confidence level with z(1 - alpha/2) < 4 sqrt(2), i.e. below 1 - 1.5e-8.)
+
+    Edge cases, where this differs from R on purpose: R evaluates W at min(x) and max(x)
+    themselves (dropping those observations) and, when the test there does not reject,
+    doubles alpha until it does, reporting a lower confidence level with a warning (down
+    to a degenerate interval at level 0). Here the confidence level stays the requested
+    one: when even the outermost intervals (every x - d of one sign) are not rejected,
+    the set of shifts the test does not reject is the whole line and the limits are
+    -inf and inf. The interval always contains the estimate.
+
+    Returned: ``estimate``, ``ci_low``, ``ci_high``, ``method`` (``exact``, ``normal
+    approximation`` or ``not computed``). The achieved confidence is not reported.
     """
     d = np.asarray(differences, dtype=float)
-    d = np.sort(d[~np.isnan(d)])
-    n = d.size
+    d = d[~np.isnan(d)]
+    x = np.sort(d[d != 0])
+    n = int(x.size)
     if n == 0:
         return {"estimate": math.nan, "ci_low": math.nan, "ci_high": math.nan,
                 "method": "not computed"}
-    m = n * (n + 1) // 2
-    walsh = WalshAverages(d)
+    walsh = WalshAverages(x)
+    m = walsh.m
     estimate = (walsh.order_statistic((m + 1) // 2) + walsh.order_statistic(m // 2 + 1)) / 2
     alpha = 1.0 - confidence
-    nonzero = d[d != 0]
-    exact = (nonzero.size == n and np.unique(np.abs(d)).size == n and n < 50)
-    if exact:
+    no_ties = np.unique(np.abs(x)).size == n
+    if (n < EXACT_WILCOXON_BELOW if exact is None else exact) and no_ties and n == d.size:
         cdf = signrank_null_cdf(n)
         c = int(np.searchsorted(cdf, alpha / 2 - 1e-12))  # smallest v with cdf[v] >= a/2
         c = max(c, 1)
         method = "exact"
     else:
-        _, tie_sizes = np.unique(np.abs(d), return_counts=True)
-        var = (n * (n + 1) * (2 * n + 1) - np.sum(tie_sizes**3 - tie_sizes) / 2) / 24.0
-        z = dist.norm_ppf(1 - alpha / 2)
-        c = max(int(math.floor(m / 2 - z * math.sqrt(var) + 0.5)), 1)
         method = "normal approximation"
-    if c > m:
-        return {"estimate": estimate, "ci_low": math.nan, "ci_high": math.nan,
-                "method": method}
+        _, groups = np.unique(x, return_counts=True)  # ties between x - d, d no average
+        k_hi = _largest_count_not_rejected(n, groups, alpha)
+        if k_hi == m:
+            return {"estimate": float(estimate), "ci_low": -math.inf, "ci_high": math.inf,
+                    "method": method}
+        c = m - k_hi
     return {"estimate": float(estimate), "ci_low": walsh.order_statistic(c),
             "ci_high": walsh.order_statistic(m + 1 - c), "method": method}
+
+
+def _signed_rank_normal_p(r_plus: float, count: float, tie_sum: float) -> float:
+    """Two-sided p of the signed-rank sum ``r_plus`` of ``count`` non-zero differences by
+    the normal approximation with continuity correction, ``tie_sum`` = sum(t^3 - t) over
+    the tie groups: the expression of ``distributions.wilcoxon_normal``, operation for
+    operation, so that the interval and the test decide alike."""
+    mn = count * (count + 1.0) * 0.25
+    se = count * (count + 1.0) * (2.0 * count + 1.0)
+    se = math.sqrt((se - tie_sum / 2) / 24)
+    z = (r_plus - mn) / se
+    z -= float(np.sign(z)) * 0.5 / se
+    return 2 * dist.norm_cdf(-abs(z))
+
+
+def _largest_count_not_rejected(n: int, groups: np.ndarray, alpha: float) -> int:
+    """The largest K in M/2..M at which the continuity-corrected normal signed-rank test
+    of n differences whose positive ones have rank sum K (tie groups ``groups``) gives
+    p >= alpha. p falls as K moves away from M/2 (where it is 1), so a binary search."""
+    m = n * (n + 1) // 2
+    groups = groups.astype(float)
+    tie_sum = float(np.sum(groups**3 - groups))
+
+    def kept(k: int) -> bool:
+        return _signed_rank_normal_p(float(k), float(n), tie_sum) >= alpha
+
+    lo, hi = (m + 1) // 2, m  # kept(lo): |K - M/2| <= 1/2 gives z = 0 after correction
+    if kept(hi):
+        return hi
+    while hi - lo > 1:  # kept(lo), not kept(hi)
+        mid = (lo + hi) // 2
+        if kept(mid):
+            lo = mid
+        else:
+            hi = mid
+    return lo
 
 
 class WalshAverages:
