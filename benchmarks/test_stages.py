@@ -143,7 +143,7 @@ def test_analysing_a_large_trial(scaled, derived) -> None:
         ours=lambda: build_ard("scale", trial, ds.subjects, efficacy, ds.exposure, locf),
         floor=lambda: floors.efficacy_floor(trial, ds.subjects, efficacy, locf, ds.exposure),
         max_time_ratio=3, max_memory_ratio=3)
-    assert floors.match_ard(floor, ard).empty
+    assert floors.without_plan_rows(floors.match_ard(floor, ard)).empty
 
 
 def test_safety_tables_of_a_large_trial(scaled, derived) -> None:

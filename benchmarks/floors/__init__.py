@@ -19,7 +19,7 @@ One module per stage (``derive``, ``efficacy`` and ``safety`` for the analyse st
 ``floors.<stage>_floor``.
 """
 
-from .common import KEY, SKIPPED, match_ard
+from .common import KEY, PLAN_STATISTICS, SKIPPED, match_ard, without_plan_rows
 from .derive import derive_floor
 from .efficacy import efficacy_floor
 from .figures import figures_floor
@@ -35,6 +35,8 @@ __all__ = [
     "KEY",
     "SKIPPED",
     "match_ard",
+    "without_plan_rows",
+    "PLAN_STATISTICS",
     "derive_floor",
     "efficacy_floor",
     "figures_floor",

@@ -49,3 +49,16 @@ def match_ard(floor: pd.DataFrame, ard: pd.DataFrame, rtol: float = 0.0) -> pd.D
     same = (np.isclose(x, y, rtol=rtol, atol=0) | (np.isnan(x) & np.isnan(y))
             | (np.isinf(x) & (x == y)))
     return both[~same | (both["_merge"] != "both")]
+
+
+PLAN_STATISTICS = {"p_value", "alpha", "p_adjusted", "alpha_local", "tested", "rejected"}
+
+
+def without_plan_rows(diff: pd.DataFrame) -> pd.DataFrame:
+    """``diff`` (of ``match_ard``) without the analysis plan's rows on the stage's side: they
+    repeat P values that are compared elsewhere (the paired tests) and pass them through the
+    plan's multiplicity procedure, which costs nothing at any size, so the floor leaves them
+    out. Any other statistic of the plan on one side alone stays in the difference."""
+    plan = ((diff["_merge"] == "left_only") & (diff["analysis"] == "plan")
+            & diff["statistic"].isin(PLAN_STATISTICS))
+    return diff[~plan]
