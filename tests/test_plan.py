@@ -367,3 +367,18 @@ def saga_report(saga_run) -> str:
 @pytest.fixture(scope="module")
 def nfc1_report(nfc1_run) -> str:
     return report_markdown(nfc1_run)
+
+
+def test_the_summary_names_a_baseline_once_and_a_baseline_at_another_visit(
+        saga_report, nfc1_report) -> None:
+    """"baseline (Baseline)" said the same thing twice; NFC-1's CGI-I change is measured from
+    week 1 (the end of the placebo week), which the row must name."""
+    saga, nfc1 = saga_report.replace("\\", ""), nfc1_report.replace("\\", "")
+    saga_summary = saga[saga.index("## Summary"):]
+    assert "ADHD-RS total mean, baseline -> Week 6, Placebo" in saga_summary
+    assert "baseline (Baseline)" not in saga
+    assert "CGI-I mean, baseline (Week 1) -> Week 5" in nfc1
+    assert "CGI-S mean, baseline -> Week 5" in nfc1
+    # the configured description already says "aged 12-17": the data's range is labelled
+    assert re.search(r"\| 101 adolescents aged 12-17 [^|]*; observed ages 12-17 years \|",
+                     saga_summary)

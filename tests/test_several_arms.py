@@ -257,7 +257,7 @@ def test_the_report_renders_for_three_arms_with_models(run):
     assert "model actot_w24: CHG ~ ARM + BASE + SITEGR1" in text
     assert "Dose-response trend" in text
     assert re.search(r"Statistic Placebo Low Dose High Dose", text)
-    assert "ADAS-Cog(11) mean, baseline (Baseline) -> Week 24, Placebo" in text
+    assert "ADAS-Cog(11) mean, baseline -> Week 24, Placebo" in text
     assert "Primary endpoint: Change from baseline in ADAS-Cog(11) at week 24, High Dose vs " \
         "Placebo Difference in LS means" in text
     assert "CIBIC+ mean, Week 24, High Dose" in text

@@ -95,6 +95,12 @@ class Results:
     def visit_name(self, number: int) -> str:
         return self.cfg.design.visit_name(number)
 
+    def baseline_words(self, number: int) -> str:
+        """"baseline", naming the visit only when it is not called Baseline (NFC-1's CGI-I
+        change runs from week 1): "baseline (Baseline)" would say one thing twice."""
+        name = self.visit_name(number)
+        return "baseline" if name.strip().lower() == "baseline" else f"baseline ({name})"
+
     @property
     def single_arm(self) -> bool:
         return len(self.arms()) == 1

@@ -93,7 +93,7 @@ def variable_text(r: Results, e: Endpoint) -> str:
         return f"Response on {p.label} at {visit}: {rule.label or 'by the trial rule'}"
     words = VARIABLES[e.variable]
     if words and p.has_baseline:
-        words = words.replace("from baseline", f"from baseline ({r.visit_name(p.baseline_visit)})")
+        words = words.replace("from baseline", f"from {r.baseline_words(p.baseline_visit)}")
     return f"{words + ' ' if words else ''}{p.label} at {visit}"
 
 

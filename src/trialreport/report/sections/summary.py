@@ -44,8 +44,10 @@ def table1(r: Results) -> pd.DataFrame:
                   "value"].sum())
     age = a[(a["analysis"] == "baseline") & (a["parameter"] == "AGE")
             & (a["group"] == "Total")]
-    ages = (f" (age {int(age.loc[age['statistic'] == 'min', 'value'].min())}-"
-            f"{int(age.loc[age['statistic'] == 'max', 'value'].max())})" if len(age) else "")
+    # the configured description may state an age range; the observed one is the data's
+    ages = (f"; observed ages {int(age.loc[age['statistic'] == 'min', 'value'].min())}-"
+            f"{int(age.loc[age['statistic'] == 'max', 'value'].max())} years"
+            if len(age) else "")
     rows = [
         ("Study design", design.description),
         ("Participants", f"{n} {design.population}{ages}"),
@@ -87,7 +89,7 @@ def table1(r: Results) -> pd.DataFrame:
             # within an arm of a randomized trial a test is descriptive: no P here
             ptext = (f" ({format_p(float(p_t.iloc[0]))}, paired t-test)"
                      if len(p_t) and len(arms) == 1 else "")
-            label = (f"{p.label} mean, baseline ({r.visit_name(base)}) -> "
+            label = (f"{p.label} mean, {r.baseline_words(base)} -> "
                      f"{r.visit_name(comp)}") + (f", {arm}" if len(arms) > 1 else "")
             rows.append((label, f"{_mean(m0)} (n = {n0:g}) -> {_mean(m1)} "
                                 f"(n = {n1:g}){ptext}"))
