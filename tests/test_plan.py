@@ -250,6 +250,11 @@ def test_the_saga_report_opens_with_its_primary_endpoint(saga_report) -> None:
                                       "Provenance")]
     assert order == sorted(order)
     assert text.count("not tested: gate closed") >= 4  # two results and the multiplicity table
+    # a hypothesis never tested was held to no level (not "0"); the primary to the full 0.05
+    rows = [line for line in text.splitlines() if line.startswith("| ") and "| key secondary |"
+            in line]
+    assert len(rows) == 2 and all("| none | not tested: gate closed |" in x for x in rows)
+    assert "| primary | Fasoracetam vs Placebo | 0.076 | 0.076 | 0.05 | not rejected |" in text
 
 
 SINGLE_ARM_WORDS = ["single-arm", "single arm", "All periods", "placebo period",

@@ -283,7 +283,8 @@ def multiplicity_table(r: Results) -> pd.DataFrame:
             **({} if r.single_arm else {"Comparison": row["group"]}),
             "P value": p_cell(got.get("p_value", math.nan)),
             "Adjusted P": p_cell(got["p_adjusted"]),
-            "Level held to": f"{got['alpha_local']:g}",
+            # a hypothesis the procedure never tested was held to no level, not to 0
+            "Level held to": (f"{got['alpha_local']:g}" if got["tested"] else "none"),
             "Decision": decision_of(got["tested"], got["rejected"])}))
     return pd.DataFrame([row for _, row in sorted(out, key=lambda x: x[0])])
 
