@@ -387,3 +387,14 @@ def test_the_summary_names_a_baseline_once_and_a_baseline_at_another_visit(
     # the configured description already says "aged 12-17": the data's range is labelled
     assert re.search(r"\| 101 adolescents aged 12-17 [^|]*; observed ages 12-17 years \|",
                      saga_summary)
+
+
+def test_medians_and_quartiles_by_visit_have_one_decimal_each(saga_report) -> None:
+    """The by-visit table printed 18.5 [16.25, 20.75] beside 19 [16.25, 21]."""
+    text = saga_report.replace("\\", "")  # Markdown escapes of [ and ]
+    cells = re.findall(r"Median \[Q1, Q3\] \| ([^|]+) \| ([^|]+) \|", text)
+    assert len(cells) == 27  # three scales at seven visits, CGI-I (no baseline) at six
+    for cell in (c.strip() for pair in cells for c in pair):
+        assert re.fullmatch(r"-?\d+\.\d \[-?\d+\.\d, -?\d+\.\d\]", cell), cell
+    # round half up, as every other number of the report: 16.25 -> 16.3
+    assert "18.5 [16.3, 20.8]" in text

@@ -32,7 +32,10 @@ def by_visit_table(r: Results) -> pd.DataFrame:
         "n": wide["n"].map(lambda v: f"{v:g}"),
         "Mean (SD)": [f"{fmt_num(m, 2)} ({fmt_num(s, 2)})"
                       for m, s in zip(wide["mean"], wide["sd"], strict=True)],
-        "Median [Q1, Q3]": [f"{m:g} [{a:g}, {b:g}]" for m, a, b in
+        # one decimal for every median and quartile (a CSR's convention: one more than the
+        # whole-number ratings), so 18.5 [16.3, 20.8] and 19.0 [16.3, 21.0] line up
+        "Median [Q1, Q3]": [f"{fmt_num(m, 1)} [{fmt_num(a, 1)}, {fmt_num(b, 1)}]"
+                            for m, a, b in
                             zip(wide["median"], wide["q1"], wide["q3"], strict=True)],
         "Min, max": [f"{a:g}, {b:g}" for a, b in zip(wide["min"], wide["max"],
                                                      strict=True)],
