@@ -398,3 +398,14 @@ def test_medians_and_quartiles_by_visit_have_one_decimal_each(saga_report) -> No
         assert re.fullmatch(r"-?\d+\.\d \[-?\d+\.\d, -?\d+\.\d\]", cell), cell
     # round half up, as every other number of the report: 16.25 -> 16.3
     assert "18.5 [16.3, 20.8]" in text
+
+
+def test_responders_by_visit_list_the_arms_in_protocol_order(saga_report) -> None:
+    """The table listed Fasoracetam before Placebo at every visit (alphabetical), against
+    the protocol order every other table keeps."""
+    text = saga_report[saga_report.index("## Responders"):]
+    rows = re.findall(r"^\| (Week \d) \| (Placebo|Fasoracetam) \|", text, re.MULTILINE)
+    assert len(rows) >= 24
+    for i in range(0, len(rows), 2):
+        assert rows[i][0] == rows[i + 1][0] and [rows[i][1], rows[i + 1][1]] == [
+            "Placebo", "Fasoracetam"], rows[i:i + 2]

@@ -29,6 +29,11 @@ def responder_table(r: Results) -> pd.DataFrame:
     wide = a.pivot_table(index=["parameter", "visitn", "visit", "group", "analysis_set"],
                          columns="statistic", values="value", aggfunc="first",
                          sort=True).reset_index()
+    # arms in protocol order within each visit (the pivot sorts them alphabetically)
+    order = {arm: i for i, arm in enumerate(r.arms())}
+    wide = wide.sort_values(["parameter", "visitn", "group"], kind="stable",
+                            key=lambda col: col.map(order) if col.name == "group" else col,
+                            ignore_index=True)
     labels = {c: p.label for c, p in r.parameters().items()}
     rules = r.cfg.analyses.responders
     return pd.DataFrame({
