@@ -42,6 +42,12 @@ class Source:
     where: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)
     """Record selection: keep a row when, for every column listed, its value is one of the
     listed values (``null`` or ``""`` in the list: the cell is empty)."""
+    missing_values: tuple[str, ...] = ("", "NA", ".")
+    """Dataset-JSON: text read as a missing value in number, date, datetime and time
+    columns (where none of them can be a value); each such cell is counted."""
+    text_missing_values: tuple[str, ...] = ("",)
+    """Dataset-JSON: text read as a missing value in ``string`` columns (only ``""`` by
+    default: ``NA`` may be a real term there)."""
 
     @property
     def config_key(self) -> str:
@@ -360,7 +366,11 @@ def _source(dataset: str, s: Mapping[str, Any]) -> Source:
     return Source(dataset=dataset, path=s["path"], format=s.get("format"),
                   delimiter=s.get("delimiter", ","), encoding=s.get("encoding", "utf-8"),
                   columns=dict(s.get("columns") or {}), codes=dict(s.get("codes") or {}),
-                  extra_columns=s.get("extra_columns", "keep"), where=where)
+                  extra_columns=s.get("extra_columns", "keep"), where=where,
+                  missing_values=tuple(str(v) for v in s.get("missing_values",
+                                                             ("", "NA", "."))),
+                  text_missing_values=tuple(str(v) for v in s.get("text_missing_values",
+                                                                  ("",))))
 
 
 def _design(d: Mapping[str, Any]) -> Design:

@@ -18,6 +18,7 @@ import pandas as pd
 from trialreport.common.config import DATASETS, Trial, as_trial
 from trialreport.common.frames import write_csv, write_parquet
 from trialreport.common.runner import StageError
+from trialreport.ingest.leniency import null_flags_as_n, read_as
 from trialreport.ingest.reading import apply_code_maps, apply_column_map, read_table
 from trialreport.ingest.records import (
     select_records,
@@ -79,11 +80,17 @@ def ingest(trial: Trial | Mapping[str, Any], schema_dir: str | Path,
         source = trial.data[name]
         path = Path(base_dir) / source.path
         try:
-            frame = read_table(path, source.format, source.delimiter, source.encoding)
+            frame = read_table(path, source.format, source.delimiter, source.encoding,
+                               {"missing_values": source.missing_values,
+                                "text_missing_values": source.text_missing_values})
+            lenient = read_as(frame, source)
             frame = apply_column_map(frame, source.path, source.columns)
             frame = apply_code_maps(frame, source.codes)
             frame, selections[name] = select_records(frame, source,
                                                      derived_records=name == "scores")
+            frame, flags = null_flags_as_n(frame, source, known[name])
+            selections[name] = pd.concat([selections[name], lenient, flags],
+                                         ignore_index=True)
         except InputFileError as exc:
             problems.append(reading_failures(exc, name, source.path))
             continue

@@ -1,0 +1,61 @@
+"""What is read leniently from real files, and the line each leniency gets in
+``ingested/selection.csv`` (records ``read as``), so that nothing is reinterpreted
+silently:
+
+- ``read_as``: what a reader took as real writers write it (Dataset-JSON numbers written as
+  text with blanks, ``NA`` tokens), per column, with the first row where it happens;
+- ``null_flags_as_n``: the ADaM convention for a flag (``*FL``) that holds only ``Y`` and
+  empty cells (as ADaM writes TRTEMFL, SAFFL in some sponsors' ADSL): empty means ``N``.
+  Applied only where the contract allows ``N`` and the column has no ``N`` at all; a column
+  with ``Y``, ``N`` and empty cells keeps its empty cells (they are unknown there).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from trialreport.common.config import Source
+from trialreport.ingest.datasetjson import LENIENCIES
+from trialreport.ingest.records import SELECTION_COLUMNS
+from trialreport.ingest.source import ROW_COLUMN
+
+READ_AS = "read as"
+"""The ``records`` value of a leniency's line in ``selection.csv``."""
+
+
+def read_as(frame: pd.DataFrame, source: Source) -> pd.DataFrame:
+    """The reader's leniencies (``frame.attrs["leniencies"]``) as lines of the selection
+    table, columns ``SELECTION_COLUMNS``."""
+    rows = [(source.dataset, source.path, READ_AS,
+             f"{item['criterion'].replace('<dataset>', source.dataset)} (first at row "
+             f"{item['first_row']})", int(item["n"]))
+            for item in frame.attrs.get(LENIENCIES, [])]
+    return pd.DataFrame(rows, columns=SELECTION_COLUMNS)
+
+
+def null_flags_as_n(frame: pd.DataFrame, source: Source,
+                    contract) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Empty cells of a Y/null flag read as ``N`` (the ADaM convention), counted.
+
+    A flag is a contract column named ``*FL`` whose allowed values include ``N``. It is
+    read by the convention when its non-empty values are all ``Y`` (after blanks are
+    removed) and some cells are empty; otherwise it is left as delivered.
+    """
+    rows, out = [], frame
+    for name, spec in contract.columns.items():
+        allowed = spec.allowed if isinstance(spec.allowed, list) else []
+        if not name.endswith("FL") or "N" not in allowed or name not in frame.columns:
+            continue
+        text = frame[name].astype("string").str.strip().replace({"": pd.NA})
+        empty = text.isna()
+        if not empty.any() or not (text.dropna() == "Y").all() or empty.all():
+            continue
+        if out is frame:
+            out = frame.copy()
+        out[name] = text.fillna("N")
+        first = int(frame.loc[empty, ROW_COLUMN].min())
+        rows.append((source.dataset, source.path, READ_AS,
+                     f"{name}: empty read as N (ADaM convention for a Y/null flag: the "
+                     f"column holds only Y and empty cells; first at row {first})",
+                     int(empty.sum())))
+    return out, pd.DataFrame(rows, columns=SELECTION_COLUMNS)
