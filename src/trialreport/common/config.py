@@ -104,6 +104,23 @@ class Covariate:
 
 
 @dataclass(frozen=True)
+class PopulationRule:
+    """How an analysis-population flag the data do not carry is formed
+    (``design.populations.<flag>``): Y for a subject with an arm (``randomized``), whose
+    subjects columns satisfy ``where`` and who has a baseline for each parameter of
+    ``has_baseline``; N otherwise."""
+
+    flag: str
+    randomized: bool = True
+    where: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)
+    has_baseline: tuple[str, ...] = ()
+
+    @property
+    def config_key(self) -> str:
+        return f"design.populations.{self.flag}"
+
+
+@dataclass(frozen=True)
 class Design:
     description: str
     visits: tuple[Visit, ...]
@@ -130,6 +147,8 @@ class Design:
 
     arms: tuple[str, ...] = ()
     """Arms (TRT01P) in protocol order, used where the subjects have no TRT01PN."""
+    populations: Mapping[str, PopulationRule] = field(default_factory=dict)
+    """Population flags formed on reading where the subjects file has none."""
 
     @property
     def baseline_visits(self) -> dict[str, int]:
@@ -409,7 +428,24 @@ def _design(d: Mapping[str, Any]) -> Design:
                                     int(p["comparison_visit"]), p.get("no_change"))
                     for code, p in d["parameters"].items()},
         arms=tuple(d.get("arms", [])),
+        populations={flag: _population(flag, rule, d["parameters"])
+                     for flag, rule in (d.get("populations") or {}).items()},
     )
+
+
+def _population(flag: str, rule: Any, parameters: Mapping[str, Any]) -> PopulationRule:
+    if rule == "randomized":
+        return PopulationRule(flag)
+    baseline = rule.get("has_baseline", False)
+    if baseline is True:
+        codes = tuple(c for c, p in parameters.items() if p.get("baseline_visit") is not None)
+    else:
+        codes = tuple(baseline or ())
+    return PopulationRule(
+        flag, randomized=bool(rule.get("randomized", True)),
+        where={c: tuple(v if isinstance(v, list) else [v])
+               for c, v in (rule.get("where") or {}).items()},
+        has_baseline=codes)
 
 
 def _analyses(a: Mapping[str, Any], design: Design) -> Analyses:

@@ -19,6 +19,7 @@ from trialreport.common.config import DATASETS, Trial, as_trial
 from trialreport.common.frames import write_csv, write_parquet
 from trialreport.common.runner import StageError
 from trialreport.ingest.leniency import null_flags_as_n, read_as
+from trialreport.ingest.populations import fill_parameter, fill_visit_names, form_populations
 from trialreport.ingest.reading import apply_code_maps, apply_column_map, read_table
 from trialreport.ingest.records import (
     select_records,
@@ -89,7 +90,12 @@ def ingest(trial: Trial | Mapping[str, Any], schema_dir: str | Path,
             frame, selections[name] = select_records(frame, source,
                                                      derived_records=name == "scores")
             frame, flags = null_flags_as_n(frame, source, known[name])
-            selections[name] = pd.concat([selections[name], lenient, flags],
+            formed = []
+            if name == "scores":
+                frame, visits = fill_visit_names(frame, source, trial.design)
+                frame, parameter = fill_parameter(frame, source, trial.design)
+                formed = [visits, parameter]
+            selections[name] = pd.concat([selections[name], lenient, flags, *formed],
                                          ignore_index=True)
         except InputFileError as exc:
             problems.append(reading_failures(exc, name, source.path))
@@ -107,6 +113,15 @@ def ingest(trial: Trial | Mapping[str, Any], schema_dir: str | Path,
             log.info("%s: %s %d record(s): %s", source.path, count["records"], count["n"],
                      count["criterion"])
         frames[name] = frame
+    if not problems and trial.design.populations:
+        try:
+            frames["subjects"], formed = form_populations(
+                frames["subjects"], frames["scores"], trial.design,
+                trial.data["subjects"].path)
+            selections["subjects"] = pd.concat([selections["subjects"], formed],
+                                               ignore_index=True)
+        except InputFileError as exc:
+            problems.append(reading_failures(exc, "subjects", trial.data["subjects"].path))
     if problems:
         table = pd.concat(problems, ignore_index=True)
         target = write_failure_report(table, report_dir, "Files that cannot be read")
