@@ -181,3 +181,11 @@ def test_trtemfl_empty_beside_n_without_exposure_names_rows_and_the_real_fix() -
     without = ae.drop(columns="TRTEMFL")
     with pytest.raises(AnalysisConfigError, match="no TRTEMFL column"):
         derive_var_trtemfl(without, pd.DataFrame())
+
+
+def test_a_population_flag_is_never_read_by_the_y_null_convention() -> None:
+    """SAFFL is Y or N in ADaM: an empty one stays empty (and the contract refuses it)."""
+    subjects = load_contract(SCHEMAS / "subjects.yaml")
+    frame = pd.DataFrame({"SAFFL": pd.array(["Y", None], dtype="string"), ROW_COLUMN: [2, 3]})
+    out, lines = null_flags_as_n(frame, Source("subjects", "adsl.json"), subjects)
+    assert out["SAFFL"].isna().tolist() == [False, True] and lines.empty

@@ -4,10 +4,12 @@ silently:
 
 - ``read_as``: what a reader took as real writers write it (Dataset-JSON numbers written as
   text with blanks, ``NA`` tokens), per column, with the first row where it happens;
-- ``null_flags_as_n``: the ADaM convention for a flag (``*FL``) that holds only ``Y`` and
-  empty cells (as ADaM writes TRTEMFL, SAFFL in some sponsors' ADSL): empty means ``N``.
-  Applied only where the contract allows ``N`` and the column has no ``N`` at all; a column
-  with ``Y``, ``N`` and empty cells keeps its empty cells (they are unknown there).
+- ``null_flags_as_n``: the ADaM convention for a record-level flag (``*FL``) that holds
+  only ``Y`` and empty cells (as ADaM writes TRTEMFL): empty means ``N``. Applied only
+  where the contract allows ``N`` and the column has no ``N`` at all; a column with ``Y``,
+  ``N`` and empty cells keeps its empty cells (they are unknown there). Subject-level
+  population flags (SAFFL, EFFFL) are ``Y`` or ``N`` in ADaM: an empty one stays empty and
+  is refused by the contract, never read as leaving a subject out.
 """
 
 from __future__ import annotations
@@ -35,13 +37,16 @@ def read_as(frame: pd.DataFrame, source: Source) -> pd.DataFrame:
 
 def null_flags_as_n(frame: pd.DataFrame, source: Source,
                     contract) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Empty cells of a Y/null flag read as ``N`` (the ADaM convention), counted.
+    """Empty cells of a record-level Y/null flag read as ``N`` (the ADaM convention),
+    counted; nothing in the subjects dataset.
 
     A flag is a contract column named ``*FL`` whose allowed values include ``N``. It is
     read by the convention when its non-empty values are all ``Y`` (after blanks are
     removed) and some cells are empty; otherwise it is left as delivered.
     """
     rows, out = [], frame
+    if source.dataset == "subjects":  # population flags are Y or N, never Y/null
+        return out, pd.DataFrame(rows, columns=SELECTION_COLUMNS)
     for name, spec in contract.columns.items():
         allowed = spec.allowed if isinstance(spec.allowed, list) else []
         if not name.endswith("FL") or "N" not in allowed or name not in frame.columns:
