@@ -85,6 +85,7 @@ def ingest(trial: Trial | Mapping[str, Any], schema_dir: str | Path,
                                {"missing_values": source.missing_values,
                                 "text_missing_values": source.text_missing_values})
             lenient = read_as(frame, source)
+            frame.attrs.clear()  # listed in the selection table, not carried in the data
             frame = apply_column_map(frame, source.path, source.columns)
             frame = apply_code_maps(frame, source.codes)
             frame, selections[name] = select_records(frame, source,
