@@ -193,3 +193,49 @@ def test_the_mixed_delivery_takes_sas_dates_and_iso_dates_as_the_same(r_mixed: P
     assert warnings.empty
     scores = pd.read_parquet(r_mixed / "validated" / "scores.parquet")
     assert "TRTSDT" not in scores.columns  # the copy, checked against ADSL, is dropped
+
+
+# ---------------------------------------------------------------------------------------
+# Each completion at its edge
+# ---------------------------------------------------------------------------------------
+
+
+def _design():
+    from trialreport.common.config import Trial
+
+    return Trial.parse(fx.PLAIN_ID, _entry(fx.PLAIN_CONFIG(fx.PLAIN_ID))).design
+
+
+def test_a_baseline_is_a_rating_at_the_baseline_visit_or_a_delivered_base() -> None:
+    from trialreport.ingest.populations import form_populations
+
+    subjects = pd.DataFrame({"USUBJID": ["a", "b", "c", "d"],
+                             "TRT01P": ["Placebo", "Active", "Active", "Placebo"]})
+    scores = pd.DataFrame({
+        "USUBJID": ["a", "b", "b", "c", "d"], "PARAMCD": ["ADHDRS"] * 5,
+        "AVISITN": ["0", "2", "0", "0", "6"],
+        "AVAL": ["30", "28", "", "31", "20"],   # b's baseline rating is empty
+        "BASE": ["", "", "", "", "25"]})        # d: no baseline record, BASE delivered
+    out, _ = form_populations(subjects, scores, _design(), "subjects.csv")
+    assert out.set_index("USUBJID")["EFFFL"].to_dict() == {"a": "Y", "b": "N", "c": "Y",
+                                                          "d": "Y"}
+
+
+def test_a_subject_without_an_arm_is_not_randomized() -> None:
+    from trialreport.ingest.populations import form_populations
+
+    subjects = pd.DataFrame({"USUBJID": ["a", "b"], "TRT01P": ["Placebo", " "]})
+    out, lines = form_populations(subjects, pd.DataFrame(columns=["USUBJID"]), _design(),
+                                  "subjects.csv")
+    assert out["SAFFL"].tolist() == ["Y", "N"]
+    assert lines.set_index("criterion")["n"].filter(like="SAFFL").tolist() == [1, 1]
+
+
+def test_a_visit_number_not_in_design_visits_gets_no_name() -> None:
+    from trialreport.common.config import Source
+    from trialreport.ingest.populations import fill_visit_names
+
+    frame = pd.DataFrame({"AVISITN": ["0", "6", "3", "6.0", ""]})
+    out, lines = fill_visit_names(frame, Source("scores", "r.csv"), _design())
+    assert out["AVISIT"].tolist() == ["Baseline", "Week 6", pd.NA, "Week 6", pd.NA]
+    assert lines["n"].tolist() == [3]
