@@ -15,7 +15,7 @@ from datasetjson_writer import datasetjson_document, dump_datasetjson, write_dat
 
 from trialreport.analyse.safety import derive_var_trtemfl
 from trialreport.common.config import AnalysisConfigError, Source
-from trialreport.ingest.leniency import READ_AS, null_flags_as_n, read_as
+from trialreport.ingest.leniency import READ_AS, null_flags_as_n, read_as, unknown_onsets
 from trialreport.ingest.reading import read_table
 from trialreport.ingest.source import ROW_COLUMN, InputFileError
 from trialreport.validate.contracts import load_contract
@@ -189,3 +189,34 @@ def test_a_population_flag_is_never_read_by_the_y_null_convention() -> None:
     frame = pd.DataFrame({"SAFFL": pd.array(["Y", None], dtype="string"), ROW_COLUMN: [2, 3]})
     out, lines = null_flags_as_n(frame, Source("subjects", "adsl.json"), subjects)
     assert out["SAFFL"].isna().tolist() == [False, True] and lines.empty
+
+
+def _events(days: list, flags: list | None) -> pd.DataFrame:
+    frame = pd.DataFrame({"ASTDY": pd.array(days, dtype="string"),
+                          ROW_COLUMN: range(2, len(days) + 2)})
+    if flags is not None:
+        frame["TRTEMFL"] = pd.array(flags, dtype="string")
+    return frame
+
+
+def test_an_event_without_onset_day_counted_as_emergent_is_named_by_row() -> None:
+    source = Source("adverse_events", "ae.csv")
+    [line] = unknown_onsets(_events(["3", "", " ", "-2"], None), source, True).to_dict(
+        "records")
+    assert (line["records"], line["n"]) == (READ_AS, 2)
+    assert "(rows 3, 4)" in line["criterion"]
+    # the analyses agree: those two, and only those, are treatment-emergent by default
+    exposure = pd.DataFrame({"USUBJID": ["A"], "EXSTDY": [1]})
+    events = _events(["3", "", " ", "-2"], None).assign(USUBJID="A")
+    events["ASTDY"] = pd.to_numeric(events["ASTDY"].str.strip(), errors="coerce")
+    assert derive_var_trtemfl(events, exposure)["TRTEMFL"].tolist() == ["Y", "Y", "Y", "N"]
+
+
+@pytest.mark.parametrize(("days", "flags", "exposure"), [
+    (["", "5"], ["N", "Y"], True),     # the sponsor's TRTEMFL decides
+    (["1", "5"], None, True),          # every onset day known
+    (["", "5"], None, False),          # no exposure: the derivation refuses instead
+])
+def test_no_line_where_nothing_rests_on_the_assumption(days, flags, exposure) -> None:
+    lines = unknown_onsets(_events(days, flags), Source("adverse_events", "ae.csv"), exposure)
+    assert lines.empty

@@ -64,3 +64,27 @@ def null_flags_as_n(frame: pd.DataFrame, source: Source,
                      f"column holds only Y and empty cells; first at row {first})",
                      int(empty.sum())))
     return out, pd.DataFrame(rows, columns=SELECTION_COLUMNS)
+
+
+def unknown_onsets(frame: pd.DataFrame, source: Source,
+                   exposure_delivered: bool) -> pd.DataFrame:
+    """AEs without an onset day (ASTDY empty, a partial date) and without a delivered
+    TRTEMFL: the analyses count them as treatment-emergent (the conservative reading, as
+    ADaM imputes a partial onset date to the worst case). A line naming their rows, so the
+    count's assumption is visible; none when the trial has no exposure data (the TRTEMFL
+    derivation then refuses such events) or when every such event has its TRTEMFL."""
+    if not exposure_delivered or "ASTDY" not in frame.columns:
+        return pd.DataFrame(columns=SELECTION_COLUMNS)
+    day = frame["ASTDY"].astype("string").str.strip().replace({"": pd.NA})
+    unknown = day.isna()
+    if "TRTEMFL" in frame.columns:
+        unknown &= frame["TRTEMFL"].astype("string").str.strip().replace({"": pd.NA}).isna()
+    unknown = unknown.fillna(False).astype(bool)
+    if not unknown.any():
+        return pd.DataFrame(columns=SELECTION_COLUMNS)
+    rows = frame.loc[unknown, ROW_COLUMN].astype(int).tolist()
+    shown = ", ".join(map(str, rows[:20])) + (" ..." if len(rows) > 20 else "")
+    return pd.DataFrame([(source.dataset, source.path, READ_AS,
+                          "no onset day (ASTDY empty) and no TRTEMFL: counted as "
+                          "treatment-emergent, the conservative reading of a partial date "
+                          f"(rows {shown})", len(rows))], columns=SELECTION_COLUMNS)

@@ -18,7 +18,7 @@ import pandas as pd
 from trialreport.common.config import DATASETS, Trial, as_trial
 from trialreport.common.frames import write_csv, write_parquet
 from trialreport.common.runner import StageError
-from trialreport.ingest.leniency import null_flags_as_n, read_as
+from trialreport.ingest.leniency import null_flags_as_n, read_as, unknown_onsets
 from trialreport.ingest.populations import fill_parameter, fill_visit_names, form_populations
 from trialreport.ingest.reading import apply_code_maps, apply_column_map, read_table
 from trialreport.ingest.records import (
@@ -92,6 +92,8 @@ def ingest(trial: Trial | Mapping[str, Any], schema_dir: str | Path,
                                                      derived_records=name == "scores")
             frame, flags = null_flags_as_n(frame, source, known[name])
             formed = []
+            if name == "adverse_events":
+                formed = [unknown_onsets(frame, source, trial.has("exposure"))]
             if name == "scores":
                 frame, visits = fill_visit_names(frame, source, trial.design)
                 frame, parameter = fill_parameter(frame, source, trial.design)
