@@ -239,3 +239,12 @@ def test_a_visit_number_not_in_design_visits_gets_no_name() -> None:
     out, lines = fill_visit_names(frame, Source("scores", "r.csv"), _design())
     assert out["AVISIT"].tolist() == ["Baseline", "Week 6", pd.NA, "Week 6", pd.NA]
     assert lines["n"].tolist() == [3]
+
+
+def test_subjects_without_an_identifier_are_refused_by_the_contract_not_a_traceback(
+        tmp_path: Path) -> None:
+    entry = _entry(fx.PLAIN_CONFIG(fx.PLAIN_ID))
+    entry["data"]["subjects"]["columns"] = {"Group": "TRT01P", "Sex": "SEX"}
+    _, failures = _refusal(tmp_path, fx.PLAIN_ID, entry)
+    missing = failures[failures["rule"] == "required_column"]
+    assert set(missing["column"]) >= {"USUBJID", "SAFFL", "EFFFL"}

@@ -63,6 +63,8 @@ def form_populations(subjects: pd.DataFrame, scores: pd.DataFrame, design: Desig
     """The flags of ``design.populations``, Y or N per subject, added to ``subjects``;
     with a ``formed`` line per flag and value saying how."""
     rows, out = [], subjects
+    if "USUBJID" not in subjects.columns:  # the contract names it; nothing to form on
+        return out, _lines(rows)
     for flag, rule in design.populations.items():
         if flag in subjects.columns:
             raise InputFileError(subjects_file, f"{flag} is in the file and declared in "
