@@ -10,7 +10,9 @@ Dataset-JSON v1.1 raises ``InputFileError`` with the rule ``not_datasetjson`` an
 naming what is wrong and where (line and column of a JSON syntax error; row and column of a
 value of the wrong type). Like a Parquet or XPT file, the values come typed: text as pandas
 ``string``, numbers as float64 (the contracts type them), ``true``/``false`` as pandas
-``boolean``, dates and times as the ISO 8601 text they are in the file.
+``boolean``, dates and times as the ISO 8601 text they are in the file. As real writers
+write it, numbers written as text (blanks around them or not) and missing-value tokens
+(``NA``, ``.``) are read too, each counted per column (``LENIENCIES``).
 """
 
 from __future__ import annotations
