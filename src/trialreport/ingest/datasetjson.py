@@ -168,6 +168,8 @@ def _lenient(values: list, data_type: str, missing: tuple[str, ...],
         return values, found
     number = data_type in NUMBER_TYPES
     tokens = {t.strip() for t in (text_missing if data_type == "string" else missing)}
+    if not number and tokens <= {""}:  # text columns: "" is missing anyway, nothing to do
+        return values, found
     out = list(values)
     for i, v in enumerate(values):
         if type(v) is not str:
