@@ -49,12 +49,27 @@ def _value(value: Any, kind: str) -> Any:
     return value
 
 
+def _r_text(values: list[Any], kind: str) -> list[Any]:
+    """A column's values as R writes them (``format(x, nsmall = 14)`` through jsonlite):
+    numbers as text with 14 decimals (whole numbers for an integer column), right-aligned
+    with blanks to the column's widest value; missing values as ``"NA"``."""
+    if kind in ("float", "double", "decimal", "integer"):
+        text = [None if v is None else
+                (str(int(v)) if kind == "integer" else f"{float(v):.14f}") for v in values]
+        width = max((len(t) for t in text if t is not None), default=2)
+        return ["NA" if t is None else t.rjust(width) for t in text]
+    return ["NA" if v is None else v for v in values]
+
+
 def datasetjson_document(frame: pd.DataFrame, name: str, label: str = "",
                          study_oid: str = "STUDY",
-                         data_types: Mapping[str, str] | None = None) -> dict[str, Any]:
+                         data_types: Mapping[str, str] | None = None,
+                         r_style: bool = False) -> dict[str, Any]:
     """The Dataset-JSON v1.1 object for ``frame``; ``data_types`` overrides the dataType of
     named columns (e.g. ``{"BMI": "decimal"}``, written as text with targetDataType
-    decimal)."""
+    decimal). ``r_style`` writes values as R's datasetjson and jsonlite do: numbers as text
+    padded with blanks (``" 0.50000000000000"``), every missing value (text too) as
+    ``"NA"``; booleans stay ``true``/``false``."""
     kinds = {str(c): (data_types or {}).get(str(c)) or data_type(frame[c]) for c in frame}
     columns = []
     for column, kind in kinds.items():
@@ -68,6 +83,11 @@ def datasetjson_document(frame: pd.DataFrame, name: str, label: str = "",
         columns.append(spec)
     rows = [[_value(v, kind) for v, kind in zip(record, kinds.values(), strict=True)]
             for record in frame.itertuples(index=False, name=None)]
+    if r_style:
+        columns_as_r = [_r_text([row[j] for row in rows], kind) if kind != "boolean"
+                        else [row[j] for row in rows]
+                        for j, kind in enumerate(kinds.values())]
+        rows = [list(values) for values in zip(*columns_as_r, strict=True)] if rows else []
     return {
         "datasetJSONCreationDateTime": CREATED,
         "datasetJSONVersion": "1.1.0",
@@ -110,9 +130,11 @@ def dump_datasetjson(document: Mapping[str, Any], ndjson: bool = False) -> bytes
 
 def write_datasetjson(frame: pd.DataFrame, path: str | Path, name: str, label: str = "",
                       ndjson: bool = False, study_oid: str = "STUDY",
-                      data_types: Mapping[str, str] | None = None) -> Path:
-    """Write ``frame`` as Dataset-JSON v1.1 (NDJSON if ``ndjson``); returns the path."""
+                      data_types: Mapping[str, str] | None = None,
+                      r_style: bool = False) -> Path:
+    """Write ``frame`` as Dataset-JSON v1.1 (NDJSON if ``ndjson``; as R writes it if
+    ``r_style``); returns the path."""
     path = Path(path)
-    document = datasetjson_document(frame, name, label, study_oid, data_types)
+    document = datasetjson_document(frame, name, label, study_oid, data_types, r_style)
     path.write_bytes(dump_datasetjson(document, ndjson))
     return path

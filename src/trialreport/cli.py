@@ -1,6 +1,8 @@
 """Command line: ``trialreport make-reference-data [DIR] [--trial TRIAL]`` regenerates a
 shipped synthetic dataset (default: the reference trial, fasoracetam_nfc1);
-``trialreport make-scaled-trial N DIR`` writes a large synthetic trial and its config."""
+``trialreport make-scaled-trial N DIR`` writes a large synthetic trial and its config;
+``trialreport reference [--write README.md | --check README.md]`` generates the README's
+reference of ``analyses.models`` and of the ``ard.csv`` vocabulary."""
 
 from __future__ import annotations
 
@@ -52,7 +54,23 @@ def main(argv: list[str] | None = None) -> int:
     scaled.add_argument("--reference-config", type=Path, default=Path("config.yaml"),
                         help="the workflow's config.yaml, whose fasoracetam_nfc1 entry gives "
                              "the design and analyses (default: ./config.yaml)")
+    ref = sub.add_parser(
+        "reference",
+        help="print the reference of analyses.models and of the ard.csv vocabulary",
+        description="Generate, from the code, the reference of analyses.models and of every "
+                    "analysis, method, group, parameter and statistic name of ard.csv (the "
+                    "shipped trials are analysed to list them); run from the repository "
+                    "root")
+    what = ref.add_mutually_exclusive_group()
+    what.add_argument("--write", type=Path, metavar="README",
+                      help="replace the text between the file's reference markers")
+    what.add_argument("--check", type=Path, metavar="README",
+                      help="exit 1 if the file's reference is not the generated one")
+    ref.add_argument("--root", type=Path, default=Path("."),
+                     help="the repository (config.yaml, schemas/, data/); default: .")
     args = parser.parse_args(argv)
+    if args.command == "reference":
+        return _reference(args)
     if args.command == "make-reference-data":
         write, seed = GENERATORS[args.trial]
         outdir = args.outdir or Path("data") / args.trial
@@ -74,6 +92,36 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         for path in written:
             print(path)
+    return 0
+
+
+def _reference(args: argparse.Namespace) -> int:
+    from trialreport.reference import ReferenceError, reference_text, replace_section
+
+    if not (args.root / "config.yaml").is_file():
+        print(f"trialreport reference: {args.root / 'config.yaml'} does not exist; run from "
+              "the repository root or give --root", file=sys.stderr)
+        return 2
+    text = reference_text(args.root)
+    target = args.write or args.check
+    if target is None:
+        print(text)
+        return 0
+    try:
+        current = target.read_text(encoding="utf-8")
+        updated = replace_section(current, text)
+    except (OSError, ReferenceError) as exc:
+        print(f"trialreport reference: {target}: {exc}", file=sys.stderr)
+        return 2
+    if args.check:
+        if updated != current:
+            print(f"trialreport reference: {target} is stale; run trialreport reference "
+                  f"--write {target}", file=sys.stderr)
+            return 1
+        return 0
+    if updated != current:
+        target.write_text(updated, encoding="utf-8")
+    print(target)
     return 0
 
 

@@ -87,12 +87,22 @@ def derive_var_trtemfl(adverse_events: pd.DataFrame, exposure: pd.DataFrame) -> 
     out = adverse_events.copy()
     given = out["TRTEMFL"].astype("string") if "TRTEMFL" in out.columns else None
     if exposure is None or exposure.empty:
-        if given is None or given.isna().any():
-            n = len(out) if given is None else int(given.isna().sum())
+        if given is None:
             raise AnalysisConfigError(
-                f"{n} adverse event(s) have no TRTEMFL and the trial delivers no exposure "
-                "data to derive it from (the first dose); deliver TRTEMFL in the adverse "
-                "events dataset (data.adverse_events.columns maps it) or add data.exposure")
+                f"the {len(out)} adverse event(s) have no TRTEMFL column and the trial "
+                "delivers no exposure data to derive it from (the first dose); map the "
+                "file's treatment-emergent flag to TRTEMFL (data.adverse_events.columns) "
+                "or add data.exposure")
+        if given.isna().any():
+            rows = out.loc[given.isna(), "SRCROW"] if "SRCROW" in out.columns else None
+            shown = "" if rows is None else (
+                " (rows " + ", ".join(str(r) for r in rows.head(10)) + ")")
+            raise AnalysisConfigError(
+                f"{int(given.isna().sum())} adverse event(s) have an empty TRTEMFL{shown} "
+                "while others have N, so empty cannot be read as N (the ADaM Y/null "
+                "convention applies to a flag holding only Y and empty cells), and the "
+                "trial delivers no exposure data to derive it from (the first dose); "
+                "fill TRTEMFL in the adverse events file or add data.exposure")
         return out
     first_dose = exposure.groupby("USUBJID")["EXSTDY"].min()
     onset = pd.to_numeric(out["ASTDY"], errors="coerce")

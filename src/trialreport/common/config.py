@@ -42,6 +42,12 @@ class Source:
     where: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)
     """Record selection: keep a row when, for every column listed, its value is one of the
     listed values (``null`` or ``""`` in the list: the cell is empty)."""
+    missing_values: tuple[str, ...] = ("", "NA", ".")
+    """Dataset-JSON: text read as a missing value in number, date, datetime and time
+    columns (where none of them can be a value); each such cell is counted."""
+    text_missing_values: tuple[str, ...] = ("",)
+    """Dataset-JSON: text read as a missing value in ``string`` columns (only ``""`` by
+    default: ``NA`` may be a real term there)."""
 
     @property
     def config_key(self) -> str:
@@ -98,6 +104,23 @@ class Covariate:
 
 
 @dataclass(frozen=True)
+class PopulationRule:
+    """How an analysis-population flag the data do not carry is formed
+    (``design.populations.<flag>``): Y for a subject with an arm (``randomized``), whose
+    subjects columns satisfy ``where`` and who has a baseline for each parameter of
+    ``has_baseline``; N otherwise."""
+
+    flag: str
+    randomized: bool = True
+    where: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)
+    has_baseline: tuple[str, ...] = ()
+
+    @property
+    def config_key(self) -> str:
+        return f"design.populations.{self.flag}"
+
+
+@dataclass(frozen=True)
 class Design:
     description: str
     visits: tuple[Visit, ...]
@@ -124,6 +147,8 @@ class Design:
 
     arms: tuple[str, ...] = ()
     """Arms (TRT01P) in protocol order, used where the subjects have no TRT01PN."""
+    populations: Mapping[str, PopulationRule] = field(default_factory=dict)
+    """Population flags formed on reading where the subjects file has none."""
 
     @property
     def baseline_visits(self) -> dict[str, int]:
@@ -360,7 +385,11 @@ def _source(dataset: str, s: Mapping[str, Any]) -> Source:
     return Source(dataset=dataset, path=s["path"], format=s.get("format"),
                   delimiter=s.get("delimiter", ","), encoding=s.get("encoding", "utf-8"),
                   columns=dict(s.get("columns") or {}), codes=dict(s.get("codes") or {}),
-                  extra_columns=s.get("extra_columns", "keep"), where=where)
+                  extra_columns=s.get("extra_columns", "keep"), where=where,
+                  missing_values=tuple(str(v) for v in s.get("missing_values",
+                                                             ("", "NA", "."))),
+                  text_missing_values=tuple(str(v) for v in s.get("text_missing_values",
+                                                                  ("",))))
 
 
 def _design(d: Mapping[str, Any]) -> Design:
@@ -399,7 +428,24 @@ def _design(d: Mapping[str, Any]) -> Design:
                                     int(p["comparison_visit"]), p.get("no_change"))
                     for code, p in d["parameters"].items()},
         arms=tuple(d.get("arms", [])),
+        populations={flag: _population(flag, rule, d["parameters"])
+                     for flag, rule in (d.get("populations") or {}).items()},
     )
+
+
+def _population(flag: str, rule: Any, parameters: Mapping[str, Any]) -> PopulationRule:
+    if rule == "randomized":
+        return PopulationRule(flag)
+    baseline = rule.get("has_baseline", False)
+    if baseline is True:
+        codes = tuple(c for c, p in parameters.items() if p.get("baseline_visit") is not None)
+    else:
+        codes = tuple(baseline or ())
+    return PopulationRule(
+        flag, randomized=bool(rule.get("randomized", True)),
+        where={c: tuple(v if isinstance(v, list) else [v])
+               for c, v in (rule.get("where") or {}).items()},
+        has_baseline=codes)
 
 
 def _analyses(a: Mapping[str, Any], design: Design) -> Analyses:

@@ -10,7 +10,9 @@ Dataset-JSON v1.1 raises ``InputFileError`` with the rule ``not_datasetjson`` an
 naming what is wrong and where (line and column of a JSON syntax error; row and column of a
 value of the wrong type). Like a Parquet or XPT file, the values come typed: text as pandas
 ``string``, numbers as float64 (the contracts type them), ``true``/``false`` as pandas
-``boolean``, dates and times as the ISO 8601 text they are in the file.
+``boolean``, dates and times as the ISO 8601 text they are in the file. As real writers
+write it, numbers written as text (blanks around them or not) and missing-value tokens
+(``NA``, ``.``) are read too, each counted per column (``LENIENCIES``).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -51,8 +54,18 @@ class _Constant(str):
 _DECODER = json.JSONDecoder(parse_constant=_Constant)
 
 
+DEFAULT_MISSING = ("", "NA", ".")
+"""Text read as a missing value in number, date, datetime and time columns by default."""
+
+LENIENCIES = "leniencies"
+"""Key of ``DataFrame.attrs`` listing what was read leniently: one dict per column and kind
+(``column``, ``kind``, ``n``, ``first_row``, ``criterion``)."""
+
+
 def read_datasetjson(path: str | Path, raw: bytes | None = None,
-                     encoding: str = "utf-8") -> pd.DataFrame:
+                     encoding: str = "utf-8",
+                     missing_values: tuple[str, ...] = DEFAULT_MISSING,
+                     text_missing_values: tuple[str, ...] = ("",)) -> pd.DataFrame:
     """Read a Dataset-JSON v1.1 file (NDJSON if its name ends in ``.ndjson``).
 
     ``raw`` is the file's content if it has been read already. Returns the columns named by
@@ -66,6 +79,16 @@ def read_datasetjson(path: str | Path, raw: bytes | None = None,
     ``targetDataType: decimal``) as float64, except an ``integer`` column holding a value
     beyond +/-2**53, which float64 cannot hold exactly: it is read as text; ``boolean`` as
     pandas ``boolean``. ``null`` is a missing value.
+
+    As real writers write it (R's datasetjson writes numbers as text padded with blanks,
+    ``" 0.00000000000000"``, and missing numbers as ``"NA"``): in a number column, text that
+    spells a number once its surrounding blanks are removed is read as that number; in a
+    number, date, datetime or time column, text that is one of ``missing_values`` (blanks
+    removed) is a missing value; in a ``string`` column, text that is one of
+    ``text_missing_values`` is. Each such reading is listed, per column, in
+    ``frame.attrs["leniencies"]`` (the ingest stage writes them to ``selection.csv``). Any
+    other text in a number column (``" 1.2x"``) is still refused, naming row, column and
+    value.
     """
     path = Path(path)
     if raw is None:
@@ -98,9 +121,15 @@ def read_datasetjson(path: str | Path, raw: bytes | None = None,
                            f"'records' says {records} rows but the file has {len(rows)} "
                            "(a truncated or edited file?)"))
     good = [i for i, row in enumerate(rows) if isinstance(row, list) and len(row) == len(names)]
-    data = {}
+    data, leniencies = {}, []
     for position, (name, data_type) in enumerate(zip(names, types, strict=True)):
-        values = [rows[i][position] for i in good]
+        values = values_as_read = [rows[i][position] for i in good]
+        values, found = _lenient(values, data_type, missing_values, text_missing_values)
+        for kind, where in found.items():
+            leniencies.append({"column": name, "kind": kind, "n": len(where),
+                               "first_row": good[where[0]] + 1,
+                               "criterion": _leniency_text(name, data_type, kind, sorted(
+                                   {_show(values_as_read[i].strip()) for i in where}))})
         bad = [(i, "is not JSON (NaN and Infinity are not JSON values; null is a missing "
                    "value)") for i, v in enumerate(values) if isinstance(v, _Constant)]
         if bad:
@@ -120,7 +149,66 @@ def read_datasetjson(path: str | Path, raw: bytes | None = None,
                              cases=cases)
     frame = pd.DataFrame(data)
     frame[ROW_COLUMN] = pd.array(range(1, len(rows) + 1), dtype="int64")
+    frame.attrs[LENIENCIES] = leniencies
     return frame
+
+
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def _lenient(values: list, data_type: str, missing: tuple[str, ...],
+             text_missing: tuple[str, ...]) -> tuple[list, dict[str, list[int]]]:
+    """Values as real writers write them, made standard; which cells, by kind.
+
+    Kinds: ``number_text`` (a number written as text in an integer, float or double
+    column), ``padded`` (a number as text with surrounding blanks, any number column),
+    ``missing_token`` (text read as a missing value)."""
+    found: dict[str, list[int]] = {}
+    if data_type == "boolean":
+        return values, found
+    number = data_type in NUMBER_TYPES
+    tokens = {t.strip() for t in (text_missing if data_type == "string" else missing)}
+    if not number and tokens <= {""}:  # text columns: "" is missing anyway, nothing to do
+        return values, found
+    out = list(values)
+    for i, v in enumerate(values):
+        if type(v) is not str:
+            continue
+        text = v.strip()
+        if text in tokens and (number or text != ""):  # blanks: the contracts strip text
+            out[i] = None
+            found.setdefault("missing_token", []).append(i)
+        elif number and text and (
+                _PLAIN_NUMBER.fullmatch(text)
+                or (data_type == "decimal" and _DECIMAL.fullmatch(text))):
+            if data_type == "decimal":
+                out[i] = text
+            else:
+                out[i] = _integer_text(text) if data_type == "integer" else float(text)
+                found.setdefault("number_text", []).append(i)
+            if text != v:
+                found.setdefault("padded", []).append(i)
+    return out, found
+
+
+def _integer_text(text: str) -> int | float:
+    """A whole number written as text, exactly (``"7"``, ``" 7.0"``); a fraction as a float
+    (then refused by the integer reader as not whole)."""
+    value = Decimal(text)
+    return int(value) if value == value.to_integral_value() else float(text)
+
+
+def _leniency_text(column: str, data_type: str, kind: str, tokens: list[str]) -> str:
+    if kind == "number_text":
+        return (f"{column}: number(s) written as text in a column of dataType {data_type} "
+                "(JSON numbers by the standard), read as numbers")
+    if kind == "padded":
+        return (f"{column}: number(s) written as text with surrounding blanks (as R's "
+                "datasetjson writes them), read without the blanks")
+    where = "text_missing_values" if data_type == "string" else "missing_values"
+    return (f"{column}: text {', '.join(tokens)} read as a missing value (dataType "
+            f"{data_type}; config "
+            f"data.<dataset>.{where})")
 
 
 # ---------------------------------------------------------------------------------------

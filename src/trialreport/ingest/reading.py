@@ -47,13 +47,14 @@ def _read_parquet(path: Path) -> pd.DataFrame:
     return frame
 
 
-def _read_datasetjson(path: Path, raw_or_path: bytes | Path, encoding: str) -> pd.DataFrame:
+def _read_datasetjson(path: Path, raw_or_path: bytes | Path, encoding: str,
+                      missing: Mapping[str, tuple[str, ...]] | None = None) -> pd.DataFrame:
     """CDISC Dataset-JSON v1.1, ``.json`` or ``.ndjson``: see ``trialreport.ingest.datasetjson``
     (imported here, when such a file is read, as it imports this module)."""
     from trialreport.ingest.datasetjson import read_datasetjson
 
     raw = raw_or_path if isinstance(raw_or_path, bytes) else read_bytes(Path(raw_or_path))
-    return read_datasetjson(path, raw, encoding)
+    return read_datasetjson(path, raw, encoding, **(missing or {}))
 
 
 def read_table(
@@ -61,6 +62,7 @@ def read_table(
     fmt: str | None = None,
     delimiter: str = ",",
     encoding: str = "utf-8",
+    missing: Mapping[str, tuple[str, ...]] | None = None,
 ) -> pd.DataFrame:
     """Read one dataset file; adds ``SRCROW``, the row number as the user sees it.
 
@@ -71,7 +73,8 @@ def read_table(
 
     CDISC Dataset-JSON v1.1 (``.json``, or ``.ndjson`` with one row per line): the values
     come typed by the columns' dataType; rows are numbered from 1 (in an NDJSON file, the
-    line number minus 1).
+    line number minus 1). ``missing`` (``missing_values``, ``text_missing_values``) says
+    which text is a missing value there (see ``datasetjson.read_datasetjson``).
     """
     path = Path(path)
     fmt = detect_format(path, fmt)
@@ -79,7 +82,7 @@ def read_table(
         raw = read_bytes(path)
         return read_delimited(path, raw, delimiter, encoding)
     if fmt == "datasetjson":
-        return _read_datasetjson(path, read_bytes(path), encoding)
+        return _read_datasetjson(path, read_bytes(path), encoding, missing)
     read_bytes(path)  # existence and readability, with the same messages as CSV
     if path.stat().st_size == 0:
         raise InputFileError(path, "file is empty", rule="empty_file", row=1, value="0 bytes")

@@ -15,6 +15,8 @@ make such data fit the contracts without editing a value:
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -44,6 +46,62 @@ def _same(a: pd.Series, b: pd.Series) -> pd.Series:
              & (ta == tb).fillna(False).to_numpy(dtype=bool))
     empty = ta.isna().to_numpy() & tb.isna().to_numpy()
     return pd.Series(numbers | texts | empty, index=a.index)
+
+
+SAS_EPOCH = pd.Timestamp("1960-01-01")
+"""Day 0 of SAS dates (days) and datetimes (seconds), as XPT files hold them."""
+
+_ISO = re.compile(r"(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?))?")
+
+
+def date_kind(column: str) -> str | None:
+    """``date``, ``datetime`` or ``time`` for a column named as ADaM names them (``*DT``,
+    ``*DTM``, ``*TM``: numbers in SAS files, ISO 8601 text elsewhere); None otherwise."""
+    if column.endswith("DTM"):
+        return "datetime"
+    if column.endswith("DT"):
+        return "date"
+    if column.endswith("TM"):
+        return "time"
+    return None
+
+
+def _iso(value: object, kind: str) -> object:
+    """One value as ISO 8601 text of its kind (a SAS number or ISO text, dates of a
+    datetime as their date); missing stays missing; text that is neither stays as it is,
+    so that it differs from a real date."""
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return pd.NA
+    text = str(value).strip()
+    if not text:
+        return pd.NA
+    try:
+        number = float(text)
+    except ValueError:
+        number = None
+    if number is not None and abs(number) < 1e11:  # beyond: no date (and not finite)
+        if kind == "date":
+            return (SAS_EPOCH + pd.Timedelta(days=number)).strftime("%Y-%m-%d")
+        if kind == "datetime":
+            return (SAS_EPOCH + pd.Timedelta(seconds=number)).isoformat()
+        return (pd.Timestamp(0) + pd.Timedelta(seconds=number)).strftime("%H:%M:%S")
+    if kind == "time":
+        match = re.fullmatch(r"(\d{2}:\d{2})(?::(\d{2}))?", text)
+        return f"{match[1]}:{match[2] or '00'}" if match else text
+    match = _ISO.fullmatch(text)
+    if match is None:
+        return text
+    if kind == "date" or match[2] is None:
+        return match[1] if kind == "date" else f"{match[1]}T00:00:00"
+    try:
+        return pd.Timestamp(f"{match[1]}T{match[2]}").isoformat()
+    except ValueError:
+        return text
+
+
+def as_dates(values: pd.Series, kind: str) -> pd.Series:
+    """``values`` as ISO 8601 text (``_iso``), whatever the file held."""
+    return pd.Series([_iso(v, kind) for v in values], index=values.index, dtype="string")
 
 
 def _same_text(a: pd.Series, b: pd.Series) -> pd.Series:
@@ -147,7 +205,11 @@ def subject_copy_failures(frame: pd.DataFrame, subjects: pd.DataFrame, dataset: 
     by row (rule ``matches_subjects``; both empty is equal; numbers are compared by value).
     Rows of a subject not in the subjects dataset are left to ``subject_in_subjects``.
     Numbers are compared by value only where one side is a numeric column (an XPT
-    number against text "63" agrees); text against text is compared as text.
+    number against text "63" agrees); text against text is compared as text. Dates,
+    datetimes and times (columns named ``*DT``, ``*DTM``, ``*TM``, as ADaM names them) are
+    compared as what they mean: a SAS date or datetime number (days or seconds from
+    1960-01-01, as XPT holds them) and ISO 8601 text (as CSV and Dataset-JSON hold them)
+    agree when they are the same day; a datetime's date in a ``*DT`` column is that day.
     Returns the copy columns and the failures (columns of
     ``trialreport.validate.contracts.FAILURE_COLUMNS``).
     """
@@ -168,12 +230,23 @@ def subject_copy_failures(frame: pd.DataFrame, subjects: pd.DataFrame, dataset: 
         expected = pd.Series(ids.map(truth).to_numpy(), index=frame.index, dtype="string")
         numeric = (pd.api.types.is_numeric_dtype(frame[column])
                    or pd.api.types.is_numeric_dtype(subjects[column]))
-        same = (_same(frame[column], expected) if numeric
-                else _same_text(frame[column], expected))
+        kind = date_kind(str(column))
+        if kind is not None:
+            truth_as_date = pd.Series(as_dates(subjects.loc[first, column], kind).to_numpy(),
+                                      index=subject_ids[first].to_numpy())
+            mine = as_dates(frame[column], kind)
+            expected = pd.Series(ids.map(truth_as_date).to_numpy(), index=frame.index,
+                                 dtype="string")
+            same = _same_text(mine, expected)
+        else:
+            same = (_same(frame[column], expected) if numeric
+                    else _same_text(frame[column], expected))
         for idx in frame.index[known & ~same]:
             shown = "" if pd.isna(frame.at[idx, column]) else str(frame.at[idx, column])
             wanted = subjects.loc[first & (subject_ids == ids[idx]), column].iloc[0]
             wanted = "(empty)" if pd.isna(wanted) else str(wanted)
+            if kind is not None:
+                wanted += f", the {kind} {expected[idx]}; here the {kind} {mine[idx]}"
             rows.append({
                 "dataset": dataset, "file": file, "row": int(frame.at[idx, ROW_COLUMN]),
                 "column": column, "rule": MATCHES_SUBJECTS, "value": shown,

@@ -18,6 +18,8 @@ import pandas as pd
 from trialreport.common.config import DATASETS, Trial, as_trial
 from trialreport.common.frames import write_csv, write_parquet
 from trialreport.common.runner import StageError
+from trialreport.ingest.leniency import null_flags_as_n, read_as, unknown_onsets
+from trialreport.ingest.populations import fill_parameter, fill_visit_names, form_populations
 from trialreport.ingest.reading import apply_code_maps, apply_column_map, read_table
 from trialreport.ingest.records import (
     select_records,
@@ -79,11 +81,25 @@ def ingest(trial: Trial | Mapping[str, Any], schema_dir: str | Path,
         source = trial.data[name]
         path = Path(base_dir) / source.path
         try:
-            frame = read_table(path, source.format, source.delimiter, source.encoding)
+            frame = read_table(path, source.format, source.delimiter, source.encoding,
+                               {"missing_values": source.missing_values,
+                                "text_missing_values": source.text_missing_values})
+            lenient = read_as(frame, source)
+            frame.attrs.clear()  # listed in the selection table, not carried in the data
             frame = apply_column_map(frame, source.path, source.columns)
             frame = apply_code_maps(frame, source.codes)
             frame, selections[name] = select_records(frame, source,
                                                      derived_records=name == "scores")
+            frame, flags = null_flags_as_n(frame, source, known[name])
+            formed = []
+            if name == "adverse_events":
+                formed = [unknown_onsets(frame, source, trial.has("exposure"))]
+            if name == "scores":
+                frame, visits = fill_visit_names(frame, source, trial.design)
+                frame, parameter = fill_parameter(frame, source, trial.design)
+                formed = [visits, parameter]
+            selections[name] = pd.concat([selections[name], lenient, flags, *formed],
+                                         ignore_index=True)
         except InputFileError as exc:
             problems.append(reading_failures(exc, name, source.path))
             continue
@@ -100,6 +116,15 @@ def ingest(trial: Trial | Mapping[str, Any], schema_dir: str | Path,
             log.info("%s: %s %d record(s): %s", source.path, count["records"], count["n"],
                      count["criterion"])
         frames[name] = frame
+    if not problems and trial.design.populations:
+        try:
+            frames["subjects"], formed = form_populations(
+                frames["subjects"], frames["scores"], trial.design,
+                trial.data["subjects"].path)
+            selections["subjects"] = pd.concat([selections["subjects"], formed],
+                                               ignore_index=True)
+        except InputFileError as exc:
+            problems.append(reading_failures(exc, "subjects", trial.data["subjects"].path))
     if problems:
         table = pd.concat(problems, ignore_index=True)
         target = write_failure_report(table, report_dir, "Files that cannot be read")

@@ -109,10 +109,14 @@ def reproduce_rows(ard: Sequence[Row], trial: Trial | Mapping[str, Any]) -> list
     trial = as_trial(trial)
     n_total = int(_sum(r["value"] for r in _select(ard, analysis="enrolment",
                                                     statistic="n_subjects")))
-    rows = []
+    rows, errors = [], []
     for target in trial.reproduction.targets:
-        finding = consistency_finding(target)  # first: a bad assumption is a config error
-        row = _reproduce_one(ard, target, trial.design, n_total)
+        try:
+            finding = consistency_finding(target)  # first: a bad assumption is a config error
+            row = _reproduce_one(ard, target, trial.design, n_total)
+        except TargetError as exc:  # every bad target is named in one run
+            errors.append(str(exc))
+            continue
         row["reason"] = finding.reason if finding else ""
         if finding and not finding.consistent:
             # the target's own assumptions cannot all hold: inconsistent, whatever the data
@@ -126,6 +130,11 @@ def reproduce_rows(ard: Sequence[Row], trial: Trial | Mapping[str, Any]) -> list
                 )
             row["status"] = "inconsistent"
         rows.append({c: row.get(c, "") for c in REPRODUCTION_COLUMNS})
+    if len(errors) == 1:
+        raise TargetError(errors[0])
+    if errors:
+        raise TargetError(f"{len(errors)} targets cannot be reproduced:\n"
+                          + "\n".join(f"- {e}" for e in errors))
     return rows
 
 
@@ -315,19 +324,37 @@ def _lookup_row(ard: Sequence[Row], target: Target, design: Design) -> Row:
     """The one ARD row a target with ``analysis`` addresses: its analysis, and where given
     its parameter, visit (``baseline``/``comparison`` of the parameter, a visit number or a
     visit name), group, method (a prefix of the row's method) and statistic."""
-    rows = _select(ard, analysis=target.analysis, statistic=target.statistic)
+    rows = _narrow(ard, target, "analysis", target.analysis, "ard.csv",
+                   lambda r: r["analysis"] == target.analysis)
+    rows = _narrow(rows, target, "statistic", target.statistic,
+                   f"analysis {target.analysis!r}",
+                   lambda r: r["statistic"] == target.statistic)
+    where = f"analysis {target.analysis!r}, statistic {target.statistic!r}"
     if target.parameter:
-        rows = _select(rows, parameter=target.parameter)
+        rows = _narrow(rows, target, "parameter", target.parameter, where,
+                       lambda r: r["parameter"] == target.parameter)
+        where += f", parameter {target.parameter!r}"
     visit = target.visit
     if visit in ("baseline", "comparison") and target.parameter in design.parameters:
         p = design.parameters[target.parameter]
         visit = p.baseline_visit if visit == "baseline" else p.comparison_visit
     if visit is not None and (isinstance(visit, int) or str(visit).strip().isdigit()):
-        rows = _select(rows, visitn=float(visit))
+        rows = _narrow(rows, target, "visit", target.visit, where,
+                       lambda r: r["visitn"] == float(visit))
     elif visit is not None:
-        rows = _select(rows, visit=str(visit))
+        rows = _narrow(rows, target, "visit", target.visit, where,
+                       lambda r: r["visit"] == str(visit))
+    if target.visit is not None:
+        where += f", visit {target.visit!r}"
     if target.group:
-        rows = _select(rows, group=target.group)
+        rows = _narrow(rows, target, "group", target.group, where,
+                       lambda r: r["group"] == target.group)
+        where += f", group {target.group!r}"
+    if target.method and not any(
+            r["method"].startswith(target.method)
+            or r["method"].startswith(ARD_METHODS.get(target.method, target.method))
+            for r in rows):
+        _narrow(rows, target, "method", target.method, where, lambda r: False)
     if target.method:
         # a method named in full wins over longer names it prefixes (chisq, chisq_yates)
         method = target.method
@@ -347,6 +374,26 @@ def _lookup_row(ard: Sequence[Row], target: Target, design: Design) -> Row:
                                                        "group or method to tell them apart"
                                                        if len(rows) else ""))
     return rows[0]
+
+
+def _narrow(rows: Sequence[Row], target: Target, field: str, wanted: Any, where: str,
+            keep: Any) -> list[Row]:
+    """The rows ``keep`` accepts; none: a TargetError naming the target's field, its value,
+    and the values that field has among ``rows`` (the rows the earlier fields select)."""
+    kept = [r for r in rows if keep(r)]
+    if kept or not rows:
+        return kept
+    column = "method" if field == "method" else field
+    if field == "visit":
+        values = sorted({f"{r['visit']} ({format_value(r['visitn'])})" for r in rows
+                         if r["visit"]})
+    else:
+        values = sorted({str(r[column]) for r in rows if r[column] != ""})
+    shown = ", ".join(values[:40]) + (f" ... ({len(values)} in all)"
+                                       if len(values) > 40 else "")
+    how = " (a prefix)" if field == "method" else ""
+    raise TargetError(f"target {target.id!r}: {field} {wanted!r} is not in the rows of "
+                      f"{where}; {field}{how} may be: {shown or '(none)'}")
 
 
 def _reproduce_incidence(ard: Sequence[Row], target: Target) -> dict[str, Any]:

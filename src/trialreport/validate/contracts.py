@@ -45,6 +45,8 @@ class ColumnSpec:
     allowed: Any = None
     range: Any = None
     description: str = ""
+    derived_by: str = ""
+    """The config key that derives the column where the file lacks it (for messages)."""
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,7 @@ def load_contract(path: str | Path) -> Contract:
             allowed=col.get("allowed"),
             range=col.get("range"),
             description=col.get("description", ""),
+            derived_by=col.get("derived_by", ""),
         )
     unknown = [r for r in spec.get("rules", []) if r not in RULES]
     if unknown:
@@ -213,11 +216,14 @@ def build_schema(contract: Contract, domain: Domain,
         pa.Check(lambda df, r=RULES[rule]: _rule_mask(df, r, domain), error=rule)
         for rule in contract.rules
     ]
+    key = (contract.key_in(columns_present) if columns_present is not None
+           else list(contract.key))
+    if columns_present is not None and not set(key) <= set(columns_present):
+        key = []  # a key column is missing: reported as such, the key cannot be checked
     return pa.DataFrameSchema(
         columns,
         checks=frame_checks,
-        unique=(contract.key_in(columns_present) if columns_present is not None
-                else list(contract.key)) or None,
+        unique=key or None,
         report_duplicates="all",
     )
 
@@ -296,7 +302,8 @@ def validate_frame(
             rows.append({"index": None, "column": name, "rule": "required_column",
                          "value": name,
                          "message": "required column is missing from the file's header "
-                                    f"(columns present: {_present(frame)}){hint}"})
+                                    f"(columns present: {_present(frame)}){hint}"
+                                    + _derived_by(contract.columns[name])})
     typed, type_failures = _coerce(frame, contract)
     rows.extend(type_failures)
     schema = build_schema(contract, domain, frame.columns)
@@ -323,6 +330,10 @@ def validate_frame(
     out = pd.DataFrame(failures, columns=FAILURE_COLUMNS)
     out = out.drop_duplicates().sort_values(["row", "column", "rule"], kind="stable")
     return typed, out.reset_index(drop=True)
+
+
+def _derived_by(spec: ColumnSpec) -> str:
+    return f"; the config can derive it: {spec.derived_by}" if spec.derived_by else ""
 
 
 def _present(frame: pd.DataFrame) -> str:

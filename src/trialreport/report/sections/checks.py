@@ -93,6 +93,13 @@ def checks_section(r: Results) -> str:
             "other than LOCF are set aside):",
             markdown_table(used, caption="Records read, set aside and used"),
         ]
+        if used["Records"].isin(["formed", "read as"]).any():
+            parts.append(
+                "Rows `formed` are columns the data do not carry, formed from the trial's "
+                "config as each row says (population flags from `design.populations`, "
+                "visit names from `design.visits`); rows `read as` are values read as real "
+                "writers write them (numbers written as text, missing-value tokens, ADaM's "
+                "Y/null flags), with the number of cells.")
     counts, first = delivered_checks_table(r)
     if len(counts):
         parts += [
