@@ -57,7 +57,7 @@ def attempts(rows: pd.DataFrame) -> list[dict]:
 
 
 def lsmeans_table(r: Results, rows: pd.DataFrame) -> pd.DataFrame:
-    """Visits as rows; per arm its LS mean (SE) with n in brackets; per compared arm the
+    """Visits as rows; per arm its LS mean (SE) and n (subjects observed at the visit); per compared arm the
     difference from the reference (CI) and P."""
     arms = [a for a in r.arms() if (rows["group"] == a).any()]
     reference = r.reference_arm()
@@ -68,10 +68,10 @@ def lsmeans_table(r: Results, rows: pd.DataFrame) -> pd.DataFrame:
         row = {"Visit": visit}
         for arm in arms:
             n = r.n_population(arm)
-            head = f"{arm}{f' (N = {num(n, 0)})' if n == n else ''}: LS mean (SE) [n]"
+            head = f"{arm}{f' (N = {num(n, 0)})' if n == n else ''}: LS mean (SE); n"
             row[head] = (f"{num(_get(rows, arm, 'lsmean', visitn))} "
-                         f"({num(_get(rows, arm, 'se', visitn))}) "
-                         f"[{num(_get(rows, arm, 'n', visitn), 0)}]")
+                         f"({num(_get(rows, arm, 'se', visitn))}); "
+                         f"n = {num(_get(rows, arm, 'n', visitn), 0)}")
         for arm in arms:
             if arm == reference:
                 continue
