@@ -57,8 +57,8 @@ def attempts(rows: pd.DataFrame) -> list[dict]:
 
 
 def lsmeans_table(r: Results, rows: pd.DataFrame) -> pd.DataFrame:
-    """Visits as rows; per arm its LS mean (SE) and n (subjects observed at the visit); per compared arm the
-    difference from the reference (CI) and P."""
+    """Visits as rows; per arm its LS mean (SE) and n (subjects observed at the visit);
+    per compared arm the difference from the reference (CI) and P."""
     arms = [a for a in r.arms() if (rows["group"] == a).any()]
     reference = r.reference_arm()
     level = f"{100 * r.cfg.analyses.confidence:g}% CI"
