@@ -381,3 +381,45 @@ def test_a_model_that_does_not_converge_is_reported_with_its_reasons(monkeypatch
     text = mmrm_section(r)
     assert "did not converge" in text and "iteration limit reached" in text
     assert "US: " in text and "CS: " in text
+
+
+# --- the figure ----------------------------------------------------------------------------
+
+
+def test_the_figure_draws_the_ard_lsmeans_with_arms_apart_and_readable_text(saga) -> None:
+    from trialreport.figures.mmrm import mmrm_lsmeans_figure
+    from trialreport.figures.style import FIGURE_WIDTH, MIN_FONT_PT, artist_id, smallest_text
+
+    entry, _, ard = saga
+    fig = mmrm_lsmeans_figure(ard, Trial.parse(SAGA, entry))
+    xs = {}
+    for arm in ("Placebo", "Fasoracetam"):
+        (line,) = fig.findobj(lambda a, arm=arm: a.get_gid() == artist_id("lsmean",
+                                                                           "adhdrs_mmrm", arm))
+        assert list(line.get_ydata()) == [mmrm_value(ard, arm, "lsmean", w) for w in WEEKS]
+        (bars,) = fig.findobj(lambda a, arm=arm: a.get_gid() == artist_id("ci", "adhdrs_mmrm",
+                                                                          arm))
+        ends = [(seg[0][1], seg[1][1]) for seg in bars.get_segments()]
+        assert ends == [(pytest.approx(mmrm_value(ard, arm, "ci_low", w)),
+                         pytest.approx(mmrm_value(ard, arm, "ci_high", w))) for w in WEEKS]
+        xs[arm] = np.asarray(line.get_xdata(), float)
+    gap = xs["Fasoracetam"] - xs["Placebo"]
+    assert np.all(gap > 0.2) and np.allclose(gap, gap[0])  # dodged by the same amount
+    assert fig.get_figwidth() <= FIGURE_WIDTH + 1e-9
+    size, text = smallest_text(fig)
+    assert size >= MIN_FONT_PT, (size, text)
+
+
+def test_a_trial_without_an_mmrm_gets_a_figure_saying_so(saga) -> None:
+    from trialreport.figures.captions import unavailable
+    from trialreport.figures.mmrm import mmrm_lsmeans_figure
+
+    entry, _, ard = saga
+    entry = copy.deepcopy(entry)
+    entry["analyses"]["models"] = entry["analyses"]["models"][:1]
+    entry["plan"]["endpoints"][0]["sensitivity"] = ["model:adhdrs_locf"]
+    trial = Trial.parse(SAGA, entry)
+    fig = mmrm_lsmeans_figure(ard[ard["analysis"] != "mmrm"], trial)
+    assert fig.findobj(lambda a: a.get_gid() == "placeholder")
+    assert "kind: mmrm" in unavailable(trial, ard[ard["analysis"] != "mmrm"])["mmrm_lsmeans"]
+    assert "mmrm_lsmeans" not in unavailable(Trial.parse(SAGA, saga_entry()), ard)
