@@ -84,8 +84,10 @@ def test_a_figure_that_cannot_be_drawn_is_replaced_by_its_reason(adam_run):
         assert "Distribution of ratings by visit: not drawn.</strong> No parameter of the " \
             "trial&#x27;s config is declared integer with at most 10 categories" in \
             page.replace("'", "&#x27;")
+        # the MMRM's figure only where an MMRM is configured (the three-arm trial here)
         assert re.findall(r'<figure class="figure" id="(fig-[\w-]+)"', page) == [
-            "fig-means-by-visit", "fig-trajectories"]
+            "fig-means-by-visit", "fig-trajectories",
+            *(["fig-mmrm-lsmeans"] if trial == fx.THREE_ARM_ID else [])]
 
 
 def test_three_arm_report_shows_the_mmrm_of_each_dose(adam_run):
