@@ -423,3 +423,56 @@ def test_a_trial_without_an_mmrm_gets_a_figure_saying_so(saga) -> None:
     assert fig.findobj(lambda a: a.get_gid() == "placeholder")
     assert "kind: mmrm" in unavailable(trial, ard[ard["analysis"] != "mmrm"])["mmrm_lsmeans"]
     assert "mmrm_lsmeans" not in unavailable(Trial.parse(SAGA, saga_entry()), ard)
+
+
+@pytest.mark.parametrize(("options", "engine"), [
+    ({"per_arm_covariance": True}, {"group": "ARM"}),
+    ({"df": "satterthwaite", "method": "ML"}, {"ddfm": "Satterthwaite", "method": "ML"}),
+    ({"response": "PCHG", "structure": "TOEPH"}, {"response": "PCHG", "structure": "TOEPH"}),
+])
+def test_each_option_reaches_the_engine(options, engine) -> None:
+    """Per-arm covariance, Satterthwaite df with ML, PCHG with another structure: the ARD
+    rows equal the engine's fit with those options on a design built here."""
+    trial, subjects, efficacy = balanced()
+    entry = copy.deepcopy(trial.raw)
+    entry["analyses"]["models"][0] |= options
+    trial = Trial.parse("t", entry)
+    ard = ArdBuilder("t", ["Placebo", "Drug"])
+    analyse_mmrm.add_mmrm(ard, trial.analyses.models[0], 0, efficacy, subjects,
+                          trial.design, 0.95, ["Placebo", "Drug"])
+    frame = ard.frame()
+    post = efficacy[efficacy["AVISITN"] > 0].merge(subjects, on="USUBJID")
+    post = post[post["EFFFL"] == "Y"]
+    data = {"USUBJID": post["USUBJID"].to_numpy(object), "ARM": post["TRT01P"].to_numpy(object),
+            "AVISIT": post["AVISITN"].map(lambda v: f"Week {v}").to_numpy(object),
+            "BASE": post["BASE"].to_numpy(float), "CHG": post["CHG"].to_numpy(float),
+            "PCHG": (100 * post["CHG"] / post["BASE"]).to_numpy(float)}
+    response = engine.get("response", "CHG")
+    design = build_design(data, response=response, subject="USUBJID", visit="AVISIT",
+                          arm="ARM", terms=["ARM", "AVISIT", "ARM:AVISIT", "BASE",
+                                            "BASE:AVISIT"],
+                          levels={"AVISIT": ["Week 1", "Week 2", "Week 3"],
+                                  "ARM": ["Placebo", "Drug"]},
+                          reference={"ARM": "Placebo"}, group=engine.get("group"))
+    fit = fit_mmrm(design, engine.get("structure", "US"), method=engine.get("method", "REML"),
+                   ddfm=engine.get("ddfm", "KR"))
+    assert fit.converged
+    for d in fit.diffs():
+        got = frame[(frame["visit"] == d["visit"]) & (frame["group"] == "Drug vs Placebo")]
+        got = dict(zip(got["statistic"], got["value"], strict=True))
+        assert got["diff"] == pytest.approx(d["estimate"], rel=1e-9)
+        assert got["diff_df"] == pytest.approx(d["df"], rel=1e-9)
+        assert got["p_value"] == pytest.approx(d["p"], rel=1e-9)
+    cov = frame[frame["statistic"] == "covariance"]
+    if engine.get("group"):
+        assert set(cov["group"].str.split("; ").str[0]) == {"Placebo", "Drug"}
+        drug = cov[cov["group"] == "Drug; covariance with Week 2"]
+        k = fit.group_levels.index("Drug")
+        assert drug["value"].tolist() == pytest.approx(list(fit.sigma[k][:, 1]), rel=1e-9)
+        assert not np.allclose(fit.sigma[0], fit.sigma[1], rtol=0.05)  # two matrices
+    else:
+        assert len(cov) == 9
+    flags = set(frame.loc[frame["group"] == "fit", "statistic"])
+    assert f"df_{options.get('df', 'kenward-roger').replace('-', '_')}" in flags
+    assert f"method_{options.get('method', 'REML').lower()}" in flags
+    assert f"structure_{options.get('structure', 'US').lower()}" in flags
