@@ -22,8 +22,12 @@ def adam_run(tmp_path_factory):
     fx.write_three_arm(repo / "adam3")
     fx.write_efficacy_only(repo / "adam2")
     indent = lambda text: "\n".join("    " + line for line in text.splitlines())  # noqa: E731
+    # the three-arm trial also runs an MMRM over weeks 8-24 (config: analyses.models)
+    three = fx.THREE_ARM_CONFIG("adam3").replace(
+        "analyses:\n", "analyses:\n  models:\n    - {id: actot_mmrm, kind: mmrm, parameter: "
+        "ACTOT, covariates: [BASE], fallback: [CS]}\n", 1)
     (repo / "mytrials.yaml").write_text(
-        f"trials:\n  {fx.THREE_ARM_ID}:\n{indent(fx.THREE_ARM_CONFIG('adam3'))}\n"
+        f"trials:\n  {fx.THREE_ARM_ID}:\n{indent(three)}\n"
         f"  {fx.EFFICACY_ONLY_ID}:\n{indent(fx.EFFICACY_ONLY_CONFIG('adam2'))}\n",
         encoding="utf-8")
     proc = run_snakemake(repo, f"results/{fx.THREE_ARM_ID}/report.html",
@@ -80,5 +84,24 @@ def test_a_figure_that_cannot_be_drawn_is_replaced_by_its_reason(adam_run):
         assert "Distribution of ratings by visit: not drawn.</strong> No parameter of the " \
             "trial&#x27;s config is declared integer with at most 10 categories" in \
             page.replace("'", "&#x27;")
+        # the MMRM's figure only where an MMRM is configured (the three-arm trial here)
         assert re.findall(r'<figure class="figure" id="(fig-[\w-]+)"', page) == [
-            "fig-means-by-visit", "fig-trajectories"]
+            "fig-means-by-visit", "fig-trajectories",
+            *(["fig-mmrm-lsmeans"] if trial == fx.THREE_ARM_ID else [])]
+
+
+def test_three_arm_report_shows_the_mmrm_of_each_dose(adam_run):
+    repo, _ = adam_run
+    out = repo / "results" / fx.THREE_ARM_ID
+    ard = pd.read_csv(out / "ard.csv", dtype=str, keep_default_na=False)
+    mm = ard[ard["analysis"] == "mmrm"]
+    fit = mm[mm["group"] == "fit"].set_index("statistic")["value"]
+    assert fit["converged"] == "1"
+    contrasts = set(mm.loc[mm["statistic"] == "diff", "group"])
+    assert contrasts == {"Low Dose vs Placebo", "High Dose vs Placebo"}
+    assert set(mm.loc[mm["statistic"] == "diff", "visit"]) == {"Week 8", "Week 16", "Week 24"}
+    page = (out / "report.html").read_text(encoding="utf-8")
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page))
+    assert "Mixed model for repeated measures (MMRM)" in text
+    assert "ADAS-Cog(11): MMRM actot_mmrm" in text
+    assert (out / "figures" / "mmrm_lsmeans.svg").stat().st_size > 0

@@ -213,7 +213,7 @@ def test_figures_floor_draws_the_stages_figures_and_data(files: dict, trial: dic
     drawn = floors.figures_floor(trial, *args, tmp_path / "floor")
     assert sorted(p.name for p in written) == sorted(
         p.name for p in (tmp_path / "floor").iterdir())
-    assert len(written) == 8 and {p.suffix for p in written} == {".png", ".svg"}
+    assert len(written) == 10 and {p.suffix for p in written} == {".png", ".svg"}
 
     def artist(fig, gid):
         found = fig.findobj(lambda a: a.get_gid() == gid)

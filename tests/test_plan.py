@@ -48,7 +48,7 @@ def nfc1_entry(config: dict) -> dict:
      r"plan\.endpoints\[0\] \(adhdrs_change\)\.population: 'ITTFL'"),
     (lambda p: p["endpoints"][0].update(main="model:nosuch"),
      r"plan\.endpoints\[0\] \(adhdrs_change\)\.main: no model 'nosuch' in analyses\.models "
-     r"\(ids: adhdrs_locf\)"),
+     r"\(ids: adhdrs_locf, adhdrs_mmrm\)"),
     (lambda p: p["endpoints"][0].update(main="ancova2"),
      r"plan\.endpoints\[0\] \(adhdrs_change\)\.main: 'ancova2' is not an analysis"),
     (lambda p: p["endpoints"][0].update(sensitivity=["paired_locf", "responders_between_arms"]),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import re
+from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
 import pandas as pd
@@ -73,3 +74,23 @@ def test_saga_report_reproduces_what_can_hold_and_flags_what_cannot(tmp_path) ->
     assert "Responders by arm at the comparison visit" in text
     assert "32/46 (69.6)" in text and "16/50 (32.0)" in text
     assert "placebo week" not in text.lower()
+
+    # the MMRM (weeks 1-6) beside the ANCOVA: its week-6 difference as ard.csv has it, in
+    # the primary endpoint's sensitivity table and in its own section, with the figure
+    mm = ard[(ard["analysis"] == "mmrm") & (ard["visit"] == "Week 6")
+             & (ard["group"] == "Fasoracetam vs Placebo")]
+    got = dict(zip(mm["statistic"], mm["value"].astype(float), strict=True))
+
+    def two(x: float) -> str:
+        return f"{Decimal(repr(x)).quantize(Decimal('0.01'), ROUND_HALF_UP)}"
+
+    week6 = (f"{two(got['diff'])} ({two(got['diff_ci_low'])}, {two(got['diff_ci_high'])})")
+    p3 = f"{Decimal(repr(got['p_value'])).quantize(Decimal('0.001'), ROUND_HALF_UP)}"
+    flat = re.sub(r"\s+", " ", text)
+    assert re.search(r"MMRM adhdrs_mmrm: CHG ~ ARM \+ AVISIT .{0,200}Fasoracetam vs Placebo "
+                     r"Difference in LS means " + re.escape(f"{week6} {p3}"), flat)
+    assert re.search(r"Week 6 \S+ \(\S+\); n = 39 \S+ \(\S+\); n = 37 "
+                     + re.escape(f"{week6} {p3}"), flat)
+    assert "unstructured (US) covariance over visits within subject; REML; Kenward-Roger" \
+        in flat
+    assert (repo / "results" / TRIAL / "figures" / "mmrm_lsmeans.png").stat().st_size > 0

@@ -115,6 +115,9 @@ def three_arm_trial(expected: dict[str, float]) -> dict:
          "factors": ["SITEGR1"], "dose": "TRT01PN"},
         {"id": "cibic_w24", "parameter": "CIBIC", "response": "AVAL",
          "factors": ["SITEGR1"], "dose": "TRT01PN"},
+        # an MMRM over weeks 8, 16 and 24, each dose against placebo at every visit
+        {"id": "actot_mmrm", "kind": "mmrm", "parameter": "ACTOT", "covariates": ["BASE"],
+         "factors": ["SITEGR1"], "structure": "US", "fallback": ["CS"]},
     ]
     trial["plan"] = PLAN
     targets = trial["reproduction"]["targets"]
@@ -261,6 +264,8 @@ def test_the_report_renders_for_three_arms_with_models(run):
     assert "Primary endpoint: Change from baseline in ADAS-Cog(11) at week 24, High Dose vs " \
         "Placebo Difference in LS means" in text
     assert "CIBIC+ mean, Week 24, High Dose" in text
+    assert "Mixed model for repeated measures (MMRM)" in text
+    assert re.search(r"Visit Placebo \(N = \d+\): LS mean \(SE\); n Low Dose", text)
     assert "Traceback" not in page and "Error" not in text.replace("SE)", "")
 
 
@@ -318,3 +323,52 @@ def test_the_plans_graphical_decisions_rest_on_the_models_p_values(run):
         assert get(h, "p_adjusted") == pytest.approx(row["p_adjusted"], rel=1e-12)
         assert get(h, "rejected") == float(row["decision"] == "rejected")
         assert get(h, "tested") == float(row["decision"] != "not tested: gate closed")
+
+
+def test_the_mmrm_of_three_arms_equals_a_direct_fit_of_the_fixture_records(run):
+    """The config's MMRM (weeks 8, 16, 24; arm, visit, arm x visit, BASE, BASE x visit,
+    SITEGR1; unstructured) against ``trialreport.stats.mmrm`` on the fixture's own frames:
+    observed ACTOT records (DTYPE empty) flagged ANL01FL = Y of the efficacy population."""
+    from trialreport.stats.mmrm import build_design, fit_mmrm
+
+    _, _, _, out = run
+    ard = read_ard(out / "ard.csv")
+    frames = fx.three_arm_adam()
+    q, s = frames["adqs"], frames["adsl"]
+    q = q[(q["PARAMCD"] == "ACTOT") & q["AVISITN"].isin([8, 16, 24]) & (q["DTYPE"] == "")
+          & (q["ANL01FL"] == "Y")]
+    q = q[["USUBJID", "AVISITN", "BASE", "CHG"]].merge(
+        s.loc[s["EFFFL"] == "Y", ["USUBJID", "TRT01P", "SITEGR1"]], on="USUBJID")
+    weeks = ["Week 8", "Week 16", "Week 24"]
+    data = {"USUBJID": q["USUBJID"].to_numpy(object), "ARM": q["TRT01P"].to_numpy(object),
+            "AVISIT": q["AVISITN"].map({8: weeks[0], 16: weeks[1], 24: weeks[2]})
+            .to_numpy(object), "BASE": q["BASE"].to_numpy(float),
+            "CHG": q["CHG"].to_numpy(float), "SITEGR1": q["SITEGR1"].to_numpy(object)}
+    design = build_design(data, response="CHG", subject="USUBJID", visit="AVISIT", arm="ARM",
+                          factors=["SITEGR1"], terms=["ARM", "AVISIT", "ARM:AVISIT", "BASE",
+                                                      "BASE:AVISIT", "SITEGR1"],
+                          levels={"AVISIT": weeks, "ARM": [P, L, H]}, reference={"ARM": P})
+    fit = fit_mmrm(design, "US", ddfm="KR", fallback=("US", "CS"))
+    rows = ard[ard["analysis"] == "mmrm"]
+
+    def got(group, statistic, visit):
+        sel = rows[(rows["group"] == group) & (rows["statistic"] == statistic)
+                   & (rows["visit"] == visit)]
+        assert len(sel) == 1, (group, statistic, visit)
+        return float(sel["value"].iloc[0])
+
+    used = rows[rows["group"].str.startswith("covariance attempt")
+                & (rows["statistic"] == "used") & (rows["value"] == 1)]
+    assert used["group"].str.split(": ").str[1].tolist() == [fit.structure]
+    diffs = fit.diffs()
+    assert {d["arm"] for d in diffs} == {L, H} and len(diffs) == 6
+    for d in diffs:
+        group = f"{d['arm']} vs {P}"
+        assert got(group, "diff", d["visit"]) == pytest.approx(d["estimate"], rel=1e-9)
+        assert got(group, "diff_se", d["visit"]) == pytest.approx(d["se"], rel=1e-9)
+        assert got(group, "p_value", d["visit"]) == pytest.approx(d["p"], rel=1e-9)
+    for m in fit.lsmeans():
+        assert got(m["arm"], "lsmean", m["visit"]) == pytest.approx(m["estimate"], rel=1e-9)
+    for c in fit.counts:
+        if c["visit"] is not None:
+            assert got(c["arm"], "n", c["visit"]) == c["subjects"]

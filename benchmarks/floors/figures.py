@@ -134,6 +134,10 @@ def figures_floor(trial: dict[str, Any], ard_path: Any, efficacy_path: Any,
         ax.set_title(params[code]["label"], loc="left")
         ax.set_xlabel(f"Mean change in {params[code]['label']} ({level} CI)")
 
+    # a one-arm trial has no MMRM: its figure is the placeholder's message
+    fig = new("mmrm_lsmeans", 6.4, 2.0, "MMRM LS means by visit")
+    fig.text(0.5, 0.45, "No MMRM LS means in ard.csv", ha="center", va="center", fontsize=11)
+
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     for name, fig in figs.items():

@@ -41,6 +41,7 @@ FIGURE_NAMES = [
     "rating_distribution",
     "trajectories",
     "subgroup_forest",
+    "mmrm_lsmeans",
 ]
 FIGURE_FORMATS = ["png", "svg"]
 

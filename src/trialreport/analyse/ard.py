@@ -27,7 +27,7 @@ ARD_COLUMNS = [
 ]
 ANALYSIS_ORDER = ["enrolment", "by_visit", "paired", "one_sample", "paired_locf",
                   "responders", "responders_paired", "subgroup", "ancova",
-                  "responders_between_arms", "model", "plan"]
+                  "responders_between_arms", "model", "mmrm", "plan"]
 
 
 class ArdBuilder:

@@ -137,7 +137,12 @@ def build_ard(
                        visit_names, confidence, alternative)
     if len(arms) > 1:
         add_parallel(ard, eff, subjects, design, analyses, visit_names, confidence, arms)
-    for spec in analyses.models:
+    for i, spec in enumerate(analyses.models):
+        if spec.kind == "mmrm":  # every visit, all its records (trialreport.analyse.mmrm)
+            from trialreport.analyse.mmrm import add_mmrm
+
+            add_mmrm(ard, spec, i, efficacy, subjects, design, confidence, arms)
+            continue
         add_model(ard, spec, eff, locf, subjects, design, confidence, arms)
     frame = ard.frame()
     if cfg.plan is None:

@@ -119,7 +119,8 @@ def resolve(ard: pd.DataFrame, ref: AnalysisRef, endpoint: Endpoint, arm: str,
                       test_method=str(test["method"].iloc[0]) if len(test) else ref.test)
     contrast = f"{arm} vs {reference}"
     if kind == "model":
-        rows = _rows(ard, "model", endpoint.parameter, endpoint.visit)
+        rows = _rows(ard, "mmrm" if ref.test == "mmrm" else "model", endpoint.parameter,
+                     endpoint.visit)
         rows = rows[rows["method"].str.startswith(f"{ref.model}: ")
                     & ~rows["method"].str.contains(" trend ")]
         names = {"diff": "diff", "low": "diff_ci_low", "high": "diff_ci_high",

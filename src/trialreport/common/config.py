@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from trialreport.common.plan import Plan, check_plan, parse_plan
+from trialreport.common.plan import Plan, PlanError, check_plan, parse_plan, with_model_tests
 
 DATASETS = ("subjects", "scores", "adverse_events", "exposure")
 REQUIRED_DATASETS = ("subjects", "scores")
@@ -225,9 +225,23 @@ class ModelSpec:
     factors: tuple[str, ...] = ()
     records: str = "observed"
     dose: str | None = None
+    kind: str = "ols"
+    """``ols`` (one visit, least squares) or ``mmrm`` (every visit of ``visits``; the
+    fields below, ``trialreport.analyse.mmrm``)."""
+    visits: tuple[int, ...] = ()
+    structure: str = "US"
+    fallback: tuple[str, ...] = ()
+    per_arm_covariance: bool = False
+    method: str = "REML"
+    df: str = "kenward-roger"
+    population: str = "EFFFL"
 
     @property
     def formula(self) -> str:
+        if self.kind == "mmrm":
+            from trialreport.common.mmrm_spec import mmrm_formula
+
+            return mmrm_formula(self)
         return " + ".join([f"{self.response} ~ ARM", *self.covariates, *self.factors])
 
 
@@ -328,6 +342,7 @@ class Trial:
         if entry.get("plan"):
             plan = parse_plan(entry["plan"], {c: p.comparison_visit
                                               for c, p in design.parameters.items()})
+            plan = with_model_tests(plan, entry["plan"], analyses.models)
             check_plan(plan, design, analyses)
         return cls(
             id=trial_id,
@@ -465,7 +480,7 @@ def _analyses(a: Mapping[str, Any], design: Design) -> Analyses:
         primary=Primary(tuple(prim["parameters"]), prim.get("method", "paired_ttest"))
         if prim else None,
         parallel=Parallel(par.get("reference_arm"), tuple(par.get("strata", []))),
-        models=tuple(_model(m, design) for m in a.get("models", [])),
+        models=tuple(_model(m, design, i) for i, m in enumerate(a.get("models", []))),
     )
 
 
@@ -476,8 +491,19 @@ def responder_rule(r: Mapping[str, Any]) -> ResponderRule:
                          r.get("missing", "exclude"))
 
 
-def _model(m: Mapping[str, Any], design: Design) -> ModelSpec:
+def _model(m: Mapping[str, Any], design: Design, index: int = 0) -> ModelSpec:
     param = design.parameters.get(m["parameter"])
+    if m.get("kind") == "mmrm":
+        from trialreport.common.mmrm_spec import mmrm_spec
+
+        return mmrm_spec(m, design, index)
+    from trialreport.common.mmrm_spec import check_ols_keys
+
+    check_ols_keys(m, index)
+    if m.get("response") == "PCHG":
+        raise PlanError(f"analyses.models[{index}] ({m.get('id', m['parameter'])}).response: "
+                        "PCHG is modelled over visits by kind: mmrm; an ols model takes "
+                        "CHG or AVAL")
     visit = m.get("visit")
     if visit is None:
         visit = param.comparison_visit if param is not None else 0

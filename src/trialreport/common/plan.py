@@ -18,7 +18,7 @@ change. The standard library only: Snakemake's own process parses plans.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 ROLES = ("primary", "key secondary", "secondary", "exploratory")
@@ -32,7 +32,7 @@ ANALYSES = ("ancova", "responders_between_arms", "paired", "paired_locf", "one_s
             "model")
 TESTS = {
     "ancova": ("ancova_ols",),
-    "model": ("ols",),
+    "model": ("ols", "mmrm"),
     "responders_between_arms": ("chi_square_pearson", "chi_square_yates", "fisher_exact"),
     "paired": ("paired_ttest", "wilcoxon"),
     "paired_locf": ("paired_ttest", "wilcoxon"),
@@ -166,6 +166,26 @@ def parse_analysis(value: str | Mapping[str, Any], where: str) -> AnalysisRef:
     return AnalysisRef(kind, test, model or None)
 
 
+def with_model_tests(plan: Plan, raw: Mapping[str, Any], models: Any) -> Plan:
+    """The plan with each ``model:<id>`` analysis that names no test given its model's
+    test: ``mmrm`` for a model of kind mmrm (``ols``, the parsed default, otherwise).
+    ``raw`` is the plan as written, to tell a default from a test named there."""
+    kinds = {m.id: getattr(m, "kind", "ols") for m in models}
+
+    def fix(ref: AnalysisRef, value: Any) -> AnalysisRef:
+        named = isinstance(value, Mapping) and "test" in value
+        if ref.kind != "model" or named or kinds.get(ref.model, "ols") == ref.test:
+            return ref
+        return replace(ref, test=kinds[ref.model])
+
+    endpoints = []
+    for e, raw_e in zip(plan.endpoints, raw.get("endpoints", []), strict=True):
+        sens = raw_e.get("sensitivity", [])
+        endpoints.append(replace(e, main=fix(e.main, raw_e["main"]), sensitivity=tuple(
+            fix(s, v) for s, v in zip(e.sensitivity, sens, strict=True))))
+    return replace(plan, endpoints=tuple(endpoints))
+
+
 class PlanError(ValueError):
     """A plan that names an analysis, parameter, visit, arm, population or hypothesis the
     trial does not have; the message names the config key."""
@@ -206,7 +226,7 @@ def parse_plan(p: Mapping[str, Any], comparison_visits: Mapping[str, int]) -> Pl
 
 WITHIN_ARM = ("paired", "paired_locf", "one_sample")
 BETWEEN_ARMS = ("ancova", "responders_between_arms", "model")
-ONE_SIDED_TESTS = ("ancova_ols", "ols", "paired_ttest", "one_sample_ttest",
+ONE_SIDED_TESTS = ("ancova_ols", "ols", "mmrm", "paired_ttest", "one_sample_ttest",
                    "chi_square_pearson")
 """Tests whose two-sided P is twice the one-sided P in the direction of the estimate
 (t and normal statistics, the 1-df Pearson chi-square of a 2x2 table), so a one-sided
@@ -297,12 +317,22 @@ def _check_analysis(where: str, ref: AnalysisRef, e: Endpoint, param: Any,
             ids = ", ".join(m.id for m in analyses.models) or "none"
             raise PlanError(f"{where}: no model {ref.model!r} in analyses.models "
                             f"(ids: {ids})")
-        response = {"change": "CHG", "value": "AVAL"}.get(e.variable)
-        if (model.parameter, model.visit) != (e.parameter, e.visit) or \
+        response = {"change": "CHG", "value": "AVAL", "percent change": "PCHG"}.get(e.variable)
+        kind = getattr(model, "kind", "ols")
+        visits = tuple(model.visits) if kind == "mmrm" else (model.visit,)
+        if model.parameter != e.parameter or e.visit not in visits or \
                 model.response != response:
+            at = ("visits " + ", ".join(map(str, visits))) if kind == "mmrm" \
+                else f"visit {model.visit}"
             raise PlanError(f"{where}: model {ref.model!r} is {model.response} of "
-                            f"{model.parameter} at visit {model.visit}; the endpoint is "
+                            f"{model.parameter} at {at}; the endpoint is "
                             f"{e.variable} of {e.parameter} at visit {e.visit}")
+        if ref.test != kind:
+            raise PlanError(f"{where}: test {ref.test!r}; model {ref.model!r} is kind "
+                            f"{kind}, whose test is {kind}")
+        if kind == "mmrm" and model.population != e.population:
+            raise PlanError(f"{where}: model {ref.model!r} is fitted on {model.population} "
+                            f"= Y; the endpoint's population is {e.population}")
         return
     ok, what = need[ref.kind]
     if not ok:

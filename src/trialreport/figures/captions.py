@@ -19,6 +19,7 @@ from trialreport.figures.data import (
     rated_parameters,
 )
 from trialreport.figures.forest import forest_rows
+from trialreport.figures.mmrm import NO_MMRM, lsmeans_by_visit, mmrm_models
 from trialreport.figures.style import fmt_number
 from trialreport.figures.trajectories import MAX_TRAJECTORIES
 
@@ -62,6 +63,13 @@ def _caption_texts(level: str, min_n: str) -> dict[str, tuple[str, str]]:
             "Forest plot, one panel per parameter: a row per subgroup level with a point at "
             "the mean change and a horizontal line for its confidence interval, a vertical "
             "line at zero, and the mean, interval and number of pairs written at the right."),
+        "mmrm_lsmeans": (
+            f"LS mean by visit with its {level} confidence interval from each MMRM of the "
+            "trial's config (analyses.models, kind: mmrm), one line per arm, arms drawn "
+            "side by side; the dotted line marks zero. Values from ard.csv (analysis mmrm: "
+            "lsmean, ci_low, ci_high).",
+            "Line chart, one panel per MMRM: the LS mean of each arm at each visit with "
+            f"vertical bars for its {level} confidence interval, one line per arm."),
     }
 
 
@@ -128,6 +136,8 @@ def unavailable(trial: Trial | Mapping[str, Any], ard: pd.DataFrame,
               & ard["parameter"].isin(list(cfg.design.parameters))).any():
         why["subgroup_forest"] = ("ard.csv has no subgroup results (analysis subgroup): no "
                                   "parameter has a baseline to change from")
+    if not mmrm_models(cfg, ard):
+        why["mmrm_lsmeans"] = NO_MMRM
     return {name: why[name] for name in FIGURE_NAMES if name in why}
 
 
@@ -172,4 +182,13 @@ def _alt_numbers(name: str, cfg: Trial, ard: pd.DataFrame) -> str:
                              f"{fmt_number(r['change_mean'])} ({fmt_number(r['change_ci_low'])} to "
                              f"{fmt_number(r['change_ci_high'])}), n = {r['n_pairs']:g}"
                              + ("" if r["tested"] == 1 else ", descriptive only"))
+    elif name == "mmrm_lsmeans":
+        for spec, rows in mmrm_models(cfg, ard):
+            for arm in groups:
+                wide = lsmeans_by_visit(rows, arm)
+                if len(wide):
+                    last = wide.iloc[-1]
+                    parts.append(f"{spec.id}, {arm}: LS mean {fmt_number(last['lsmean'])} "
+                                 f"({fmt_number(last['ci_low'])} to "
+                                 f"{fmt_number(last['ci_high'])}) at {last['visit']}")
     return (" " + "; ".join(parts) + ".") if parts else ""

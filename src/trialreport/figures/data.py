@@ -13,7 +13,8 @@ import pandas as pd
 
 from trialreport.common.config import Parameter, Trial, as_trial
 
-FIGURE_NAMES = ("means_by_visit", "rating_distribution", "trajectories", "subgroup_forest")
+FIGURE_NAMES = ("means_by_visit", "rating_distribution", "trajectories", "subgroup_forest",
+                "mmrm_lsmeans")
 FORMATS = ("png", "svg")
 MAX_CATEGORIES = 10
 """A parameter declared ``integer`` with at most this many categories (max - min + 1) gets

@@ -53,6 +53,7 @@ from trialreport.figures.captions import captions
 from trialreport.figures.data import EFFICACY_COLUMNS, SUBJECT_COLUMNS, efficacy_set
 from trialreport.figures.forest import subgroup_forest_figure
 from trialreport.figures.means import means_by_visit_figure
+from trialreport.figures.mmrm import mmrm_lsmeans_figure
 from trialreport.figures.ratings import rating_distribution_figure
 from trialreport.figures.style import PNG_DPI, figure_style
 from trialreport.figures.trajectories import trajectories_figure
@@ -69,6 +70,7 @@ def build_figures(ard: pd.DataFrame, efficacy: pd.DataFrame, subjects: pd.DataFr
                                                           records=records),
         "trajectories": trajectories_figure(efficacy, subjects, ard, cfg, records=records),
         "subgroup_forest": subgroup_forest_figure(ard, cfg),
+        "mmrm_lsmeans": mmrm_lsmeans_figure(ard, cfg),
     }
     return figures
 

@@ -15,6 +15,7 @@ from trialreport.report.results import Results
 from trialreport.report.sections.between_arms import between_arms_section
 from trialreport.report.sections.by_visit import by_visit_section
 from trialreport.report.sections.checks import checks_section
+from trialreport.report.sections.mmrm import mmrm_section
 from trialreport.report.sections.paired import paired_section
 from trialreport.report.sections.plan import (
     key_secondary_section,
@@ -38,7 +39,7 @@ SECTIONS: tuple[Section, ...] = (
     multiplicity_section, other_endpoints_section,
     # then what the plan does not name: descriptive
     by_visit_section, paired_section, responders_section, subgroups_section,
-    between_arms_section,
+    between_arms_section, mmrm_section,
     safety_section, reproduction_section, checks_section, provenance_section,
 )
 """In the order of the report: the title and summary, the plan's endpoints (primary, key

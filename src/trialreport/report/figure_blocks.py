@@ -11,6 +11,7 @@ FIGURE_TITLES = {
     "rating_distribution": "Distribution of ratings by visit",
     "trajectories": "Individual trajectories",
     "subgroup_forest": "Forest plot of the subgroups",
+    "mmrm_lsmeans": "MMRM LS means by visit",
 }
 """A short name of each figure of ``FIGURE_NAMES``, for the sentence that says why
 a figure is not drawn."""

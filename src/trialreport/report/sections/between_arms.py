@@ -191,8 +191,9 @@ def between_arms_section(r: Results) -> str:
         ]
     if models:
         parts.append(
-            "## Prespecified between-arm models\n\nEach model (`analyses.models`) "
-            "is fitted by ordinary least squares on all arms together, the arm in "
+            "## Prespecified between-arm models\n\nEach model (`analyses.models`; "
+            "an MMRM has its own section below) is fitted by ordinary least squares "
+            "on all arms together, the arm in "
             "treatment coding against the reference arm (the first column). LS "
             "means are predictions at the mean of each covariate, averaged with "
             "equal weight over the levels of each factor (SAS LSMEANS, R emmeans); "

@@ -60,6 +60,11 @@ def analysis_name(r: Results, ref: AnalysisRef) -> str:
     cfg = r.cfg
     if ref.kind == "model":
         spec = next(m for m in cfg.analyses.models if m.id == ref.model)
+        if spec.kind == "mmrm":
+            from trialreport.common.mmrm_spec import mmrm_words
+
+            return (f"MMRM {spec.id}: {spec.formula} ({mmrm_words(spec)}), every observed "
+                    "post-baseline record")
         records = "LOCF records" if spec.records == "locf" else "observed records"
         return f"model {spec.id}: {spec.formula} by least squares, on {records}"
     strata = cfg.analyses.parallel.strata
@@ -75,6 +80,7 @@ def analysis_name(r: Results, ref: AnalysisRef) -> str:
 
 
 TEST_WORDS = {"ancova_ols": "t-test of the difference", "ols": "t-test of the difference",
+              "mmrm": "t-test of the MMRM contrast",
               "chi_square_pearson": "Pearson's chi-square", "chi_square_yates":
               "chi-square with Yates' correction", "fisher_exact": "Fisher's exact test",
               "paired_ttest": "paired t-test", "wilcoxon": "Wilcoxon signed-rank test",
