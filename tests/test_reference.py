@@ -132,3 +132,26 @@ def test_one_bad_target_is_one_line() -> None:
     with pytest.raises(TargetError) as info:
         reproduce_rows(ARD, _trial({"id": "x", "analysis": "ancova", "statistic": "lsmeans"}))
     assert "\n" not in str(info.value) and "statistic may be: diff, lsmean" in str(info.value)
+
+
+def test_a_models_parts_are_named_by_placeholders_not_by_one_trials_visits(
+        tmp_path: Path) -> None:
+    """An MMRM's covariance rows, fallback attempts, Type 3 effects and fit flags carry the
+    trial's visit and structure names; the reference gives their general form."""
+    names = {"Placebo": "<reference arm>", "Active": "<arm>"}
+    assert reference._general("covariance with Week 3", names) == "covariance with <visit>"
+    assert (reference._general("Active; covariance with Week 3", names)
+            == "<arm>; covariance with <visit>")
+    assert (reference._general("covariance attempt 2: TOEPH: did not converge", names)
+            == "covariance attempt <k>: <structure>: <reason>")
+    assert reference._general("type 3: ARM:AVISIT", names) == "type 3: <effect>"
+    assert reference._statistic("mmrm", "structure_toeph") == "structure_<structure>"
+    assert reference._statistic("mmrm", "df_satterthwaite") == (
+        "df_<kenward_roger|satterthwaite>")
+    assert reference._statistic("mmrm", "df_den") == "df_den"  # a statistic, not a flag
+    schema = {"$defs": {"trial": {"properties": {"analyses": {"properties": {"models": {
+        "description": "Models", "items": {"properties": {
+            "fallback": {"type": "array", "items": {"enum": ["US", "CS"]}}}}}}}}}}}
+    path = tmp_path / "schema.yaml"
+    path.write_text(yaml.safe_dump(schema), encoding="utf-8")
+    assert "| `fallback` |  | list of `US`, `CS` |" in reference.models_reference(path)

@@ -48,7 +48,9 @@ def models_reference(schema_file: Path) -> str:
         if "enum" in spec:
             values = ", ".join(f"`{v}`" for v in spec["enum"])
         elif spec.get("type") == "array":
-            values = f"list of {spec['items']['type']}"
+            items = spec["items"]
+            values = ("list of " + ", ".join(f"`{v}`" for v in items["enum"])
+                      if "enum" in items else f"list of {items.get('type', 'values')}")
         else:
             values = spec.get("type", "")
         if "pattern" in spec:
@@ -128,9 +130,24 @@ def _placeholders(entry: Mapping[str, Any], ard: pd.DataFrame) -> dict[str, str]
     return names
 
 
+# names made of a fitted model's parts (an MMRM's covariance rows, attempts and effects)
+PATTERNS = (
+    (re.compile(r"covariance attempt \d+: \w+: .+"),
+     "covariance attempt <k>: <structure>: <reason>"),
+    (re.compile(r"type 3: .+"), "type 3: <effect>"),
+)
+
+
 def _general(value: str, names: Mapping[str, str]) -> str:
     if value in names:
         return names[value]
+    for pattern, general in PATTERNS:
+        if pattern.fullmatch(value):
+            return general
+    match = re.fullmatch(r"(?:(.+); )?covariance with .+", value)
+    if match:
+        return (f"{_general(match[1], names)}; " if match[1] else "") + \
+            "covariance with <visit>"
     if " vs " in value:
         return " vs ".join(_general(v, names) for v in value.split(" vs ", 1))
     match = re.fullmatch(r"(.+?); (\w+) = (.+)", value)
@@ -161,6 +178,13 @@ def _parameter(analysis: str, value: str, names: Mapping[str, str]) -> str:
 
 
 def _statistic(analysis: str, value: str) -> str:
+    # an MMRM's flags: which structure, method and df the fit used (value 1)
+    for flag, general in (("structure_", "structure_<structure>"),
+                          ("method_", "method_<reml|ml>")):
+        if value.startswith(flag):
+            return general
+    if value in ("df_kenward_roger", "df_satterthwaite"):
+        return "df_<kenward_roger|satterthwaite>"
     if analysis in CATEGORY_STATISTICS:
         return re.sub(r"^(n|pct)_.+$", r"\1_<value>", value)
     return value
