@@ -198,7 +198,10 @@ def _text(frame: pd.DataFrame, column: str) -> pd.Series:
 def aeacn_collected(adverse_events: pd.DataFrame) -> bool:
     """Whether the trial collects the action taken with study drug: an AEACN column with a
     value in at least one event."""
-    return "AEACN" in adverse_events.columns and adverse_events["AEACN"].notna().any()
+    if "AEACN" not in adverse_events.columns:
+        return False
+    text = adverse_events["AEACN"].astype("string").str.strip()
+    return bool((text.notna() & (text != "")).any())
 
 
 def last_contact_days(scores: pd.DataFrame, exposure: pd.DataFrame) -> pd.Series:
