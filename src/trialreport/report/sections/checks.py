@@ -24,7 +24,7 @@ def absent_sections(r: Results) -> list[str]:
     if not (r.ard["parameter"] == "AGE").any():
         out.append("Age: the subjects dataset has no AGE column, so age is not "
                    "summarised.")
-    return out + not_collected_rows(r)
+    return out
 
 
 NOT_COLLECTED_TABLES = {"disposition": "Disposition", "ae_overview": "Adverse-event overview"}
@@ -84,9 +84,7 @@ def checks_listing(r: Results, first: pd.DataFrame) -> pd.DataFrame:
 def warnings_listing(r: Results) -> pd.DataFrame:
     """``warnings_table`` in four columns: where (file, row, column), rule, value,
     message."""
-    w = warnings_table(r)
-    return pd.DataFrame({"Where": w["file"] + ", row " + w["row"] + ", " + w["column"],
-                         "Rule": w["rule"], "Value": w["value"], "Message": w["message"]})
+    return _listing(warnings_table(r))
 
 
 def _listing(w: pd.DataFrame) -> pd.DataFrame:
@@ -119,6 +117,10 @@ def checks_section(r: Results) -> str:
     if absent:
         parts.append("Sections left out, because the trial does not deliver their data:\n\n"
                      + "\n".join(f"- {line}" for line in absent))
+    missing = not_collected_rows(r)
+    if missing:
+        parts.append("Rows not collected, because the trial does not deliver the column "
+                     "that gives them:\n\n" + "\n".join(f"- {line}" for line in missing))
     used = records_used_table(r)
     if len(used):
         parts += [
@@ -160,7 +162,8 @@ def checks_section(r: Results) -> str:
             f"{len(warned)} warning(s) from the data contracts and the cross-dataset "
             "checks (rules set to warn in the trial's config; `validation: consistency: "
             "refuse` refuses data that fail a cross-dataset check):",
-            markdown_table(_listing(warned), caption="Warnings of the data contracts"),
+            markdown_table(_listing(warned),
+                           caption="Warnings of the data contracts and cross-dataset checks"),
         ]
     else:
         parts.append("Every dataset passed its data contract and the cross-dataset checks "
