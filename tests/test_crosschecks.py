@@ -207,6 +207,10 @@ def test_event_without_onset_counted_emergent_is_named():
     notes = cc.onset_missing_notes(ae, "adae.csv", has_exposure=True)
     assert [n["value"] for n in notes] == ["USUBJID=S1; AEDECOD=RASH; ASTDY="]
     assert notes[0]["row"] == 2 and notes[0]["rule"] == "onset_missing_counted_emergent"
+    # a subject outside the safety population has no event counted, so no note
+    assert cc.onset_missing_notes(ae, "adae.csv", True, _subjects(SAFFL=["Y", "Y", "Y"]))
+    assert not cc.onset_missing_notes(ae, "adae.csv", True, _subjects(SAFFL=["N", "Y", "Y"]))
+    assert not cc.onset_missing_notes(ae, "adae.csv", has_exposure=False)
     # the analysis does count it as emergent: the note describes what is done
     ex = _ex([("S1", 10, 1, 30)])
     subjects = _subjects()
@@ -280,3 +284,28 @@ def test_tables_show_not_collected_and_data_checks_name_the_column():
     assert lines == ['Disposition, COMPLETED, DISCONTINUED: no EOSSTAT in the subjects data, '
                      'so the table shows "not collected" (never 0); the ARD\'s value is empty, '
                      'its method "not collected: no EOSSTAT in the subjects data".']
+
+
+# --- the shipped SAGA data -------------------------------------------------------------------
+
+
+def test_shipped_saga_data_pass_every_cross_dataset_check():
+    """The subjects, adverse events, exposure and ratings of data/fasoracetam_saga as
+    shipped (9 subjects discontinued for an adverse event, each with an event whose action is
+    DRUG WITHDRAWN), and the check does fail when one such action is taken away."""
+    from conftest import ROOT
+
+    data = ROOT / "data" / "fasoracetam_saga"
+    read = {name: pd.read_csv(data / f"{name}.csv", dtype={"DCSREAS": "string",
+                                                          "AEACN": "string"})
+            for name in ("subjects", "adverse_events", "exposure", "scores")}
+    files = {name: f"{name}.csv" for name in read}
+    args = (read["subjects"], read["adverse_events"], read["exposure"], read["scores"])
+    assert cc.consistency_findings(*args, files, "warning", ALL) == []
+    ae = read["adverse_events"].copy()
+    first = ae.index[ae["AEACN"] == "DRUG WITHDRAWN"][0]
+    ae.loc[first, "AEACN"] = "DOSE NOT CHANGED"
+    found = cc.consistency_findings(read["subjects"], ae, read["exposure"], read["scores"],
+                                    files, "warning", ALL)
+    assert [f["rule"] for f in found] == ["ae_discontinuation_has_ae"]
+    assert found[0]["value"] == f"USUBJID={ae.loc[first, 'USUBJID']}; DCSREAS=ADVERSE EVENT"

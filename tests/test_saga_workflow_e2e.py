@@ -73,3 +73,17 @@ def test_saga_report_reproduces_what_can_hold_and_flags_what_cannot(tmp_path) ->
     assert "Responders by arm at the comparison visit" in text
     assert "32/46 (69.6)" in text and "16/50 (32.0)" in text
     assert "placebo week" not in text.lower()
+    # the shipped data agree across datasets: no cross-dataset finding, no record completed
+    # by a rule (every subject discontinued for an AE has an event with DRUG WITHDRAWN)
+    warnings = pd.read_csv(repo / "results" / TRIAL / "validation" / "warnings.csv", dtype=str)
+    assert set(warnings["rule"]) <= {"ady_within_visit_window"}, warnings.to_string()
+    overview = pd.read_csv(repo / "results" / TRIAL / "tables" / "ae_overview.csv", dtype=str)
+    row = overview[overview["Category"].str.contains("leading to discontinuation")]
+    # counted here from the shipped subjects: discontinued for an AE, of the safety population
+    subjects = pd.read_csv(repo / "data" / TRIAL / "subjects.csv", dtype=str)
+    safe = subjects[subjects["SAFFL"] == "Y"]
+    expected = []
+    for rows in (safe[safe["TRT01P"] == "Placebo"], safe[safe["TRT01P"] == "Fasoracetam"], safe):
+        n = int((rows["DCSREAS"] == "ADVERSE EVENT").sum())
+        expected.append(f"{n} ({math.floor(Fraction(1000 * n, len(rows)) + Fraction(1, 2)) / 10:.1f}) [{n}]")
+    assert row.iloc[0, 1:].tolist() == expected

@@ -168,15 +168,19 @@ def close_open_exposure(exposure: pd.DataFrame, subjects: pd.DataFrame,
     return out, findings
 
 
-def onset_missing_notes(adverse_events: pd.DataFrame, file: str,
-                        has_exposure: bool) -> list[dict[str, object]]:
+def onset_missing_notes(adverse_events: pd.DataFrame, file: str, has_exposure: bool,
+                        subjects: pd.DataFrame | None = None) -> list[dict[str, object]]:
     """One note per adverse event counted as treatment-emergent only because its onset
-    day is missing (no ASTDY, no delivered TRTEMFL)."""
+    day is missing (no ASTDY, no delivered TRTEMFL), of the safety population (SAFFL = Y in
+    ``subjects``, where given): the events of other subjects are not counted at all."""
     if adverse_events.empty or "ASTDY" not in adverse_events.columns or not has_exposure:
         return []
     no_day = _days(adverse_events["ASTDY"]).isna()
     if "TRTEMFL" in adverse_events.columns:
         no_day &= adverse_events["TRTEMFL"].astype("string").isna().to_numpy()
+    if subjects is not None and "SAFFL" in subjects.columns:
+        safe = set(subjects.loc[subjects["SAFFL"] == "Y", "USUBJID"].astype(object))
+        no_day &= adverse_events["USUBJID"].astype(object).isin(safe).to_numpy()
     out = []
     for index in adverse_events.index[no_day]:
         ae = adverse_events.loc[index]

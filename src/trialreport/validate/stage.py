@@ -147,7 +147,7 @@ def _cross_dataset_findings(trial: Trial, typed: dict[str, pd.DataFrame],
         findings += closed
     if delivered["adverse_events"]:
         findings += cc.onset_missing_notes(typed["adverse_events"], files["adverse_events"],
-                                           delivered["exposure"])
+                                           delivered["exposure"], typed["subjects"])
     severity = "error" if trial.validation.consistency == "refuse" else "warning"
     findings += cc.consistency_findings(typed["subjects"], typed["adverse_events"],
                                         typed["exposure"], typed["scores"], files, severity,
