@@ -83,7 +83,9 @@ def test_saga_report_reproduces_what_can_hold_and_flags_what_cannot(tmp_path) ->
     subjects = pd.read_csv(repo / "data" / TRIAL / "subjects.csv", dtype=str)
     safe = subjects[subjects["SAFFL"] == "Y"]
     expected = []
-    for rows in (safe[safe["TRT01P"] == "Placebo"], safe[safe["TRT01P"] == "Fasoracetam"], safe):
+    for rows in (safe[safe["TRT01P"] == "Placebo"], safe[safe["TRT01P"] == "Fasoracetam"],
+                 safe):
         n = int((rows["DCSREAS"] == "ADVERSE EVENT").sum())
-        expected.append(f"{n} ({math.floor(Fraction(1000 * n, len(rows)) + Fraction(1, 2)) / 10:.1f}) [{n}]")
+        pct = math.floor(Fraction(1000 * n, len(rows)) + Fraction(1, 2)) / 10  # half up
+        expected.append(f"{n} ({pct:.1f}) [{n}]")
     assert row.iloc[0, 1:].tolist() == expected
