@@ -193,6 +193,13 @@ def test_open_record_without_an_end_is_flagged_or_refused():
     _, refused = cc.close_open_exposure(ex, s, STUDY, "refuse", "adex.csv", "adsl.csv")
     assert refused[0]["severity"] == "error" and refused[0]["row"] == 2
     assert "validation: open_exposure: flag" in refused[0]["message"]
+    # a treatment end before the record starts closes nothing: said so, never a negative span
+    early = _subjects(TRTDURD=[5, None, None])  # first dose day 1: last dose day 5
+    two = _ex([("S1", 10, 1, 3), ("S1", 10, 10, None)])
+    kept, notes = cc.close_open_exposure(two, early, STUDY, "flag", "adex.csv", "adsl.csv")
+    assert kept["EXENDY"].tolist()[0] == 3 and kept["EXENDY"].isna().tolist() == [False, True]
+    assert "it starts after the subject's last dose day (TRTDURD in adsl.csv), day 5: " \
+        "counted to day 60" in notes[0]["message"]
     unbounded = (Period("STUDY", "Whole study", -math.inf, math.inf),)
     _, notes = cc.close_open_exposure(ex, s, unbounded, "flag", "adex.csv", "adsl.csv")
     assert "days on dose are not collected" in notes[0]["message"]

@@ -135,8 +135,10 @@ def close_open_exposure(exposure: pd.DataFrame, subjects: pd.DataFrame,
                                    f"in {subjects_file})"))
         value = f"USUBJID={usubjid}; EXSTDY={_show(first)}; EXENDY="
         row = exposure.at[index, ROW_COLUMN] if ROW_COLUMN in exposure.columns else ""
+        unclosed = "the data give no treatment end for the subject"
         if candidates:
             day, why = min(candidates, key=lambda c: c[0])
+            unclosed = f"it starts after {why}, day {_show(day)}"
             if day >= first:
                 out.at[index, "EXENDY"] = int(day)
                 findings.append(_finding(
@@ -148,15 +150,16 @@ def close_open_exposure(exposure: pd.DataFrame, subjects: pd.DataFrame,
         if mode == "refuse":
             findings.append(_finding(
                 "exposure", file, row, "EXENDY", "open_exposure", value,
-                "no end day, and neither a later record of the subject nor its treatment end "
-                f"(TRTDURD, TRTDUR, or TRTSDT and TRTEDT in {subjects_file}) closes it "
-                "within the subject's treatment; deliver EXENDY or the treatment end, or set "
+                f"no end day, and {unclosed}; neither a later record of the subject nor its "
+                f"treatment end (TRTDURD, TRTDUR, or TRTSDT and TRTEDT in {subjects_file}) "
+                "closes it within the subject's treatment; deliver EXENDY or the treatment "
+                "end, or set "
                 "validation: open_exposure: flag to count it to the last day of its period",
                 "error"))
         elif period_end is not None:
             findings.append(_finding(
                 "exposure", file, row, "EXENDY", "open_exposure", value,
-                f"no end day, and the data give no treatment end for the subject: counted to "
+                f"no end day, and {unclosed}: counted to "
                 f"day {_show(float(period_end))}, the last day of period {phase} (deliver "
                 "EXENDY or TRTDURD; validation: open_exposure: refuse refuses such records)",
                 NOTE))
