@@ -316,3 +316,25 @@ def test_shipped_saga_data_pass_every_cross_dataset_check():
                                     files, "warning", ALL)
     assert [f["rule"] for f in found] == ["ae_discontinuation_has_ae"]
     assert found[0]["value"] == f"USUBJID={ae.loc[first, 'USUBJID']}; DCSREAS=ADVERSE EVENT"
+
+
+def test_a_target_on_a_row_not_collected_says_so_instead_of_a_number(config):
+    """SAGA's 'Completed' targets against a disposition without EOSSTAT: a mismatch whose
+    reproduced text names the missing column, not 0 or 'nan'."""
+    import copy
+
+    from trialreport.reproduce.targets import reproduce
+
+    trial = copy.deepcopy(config["trials"]["fasoracetam_saga"])
+    trial["reproduction"]["targets"] = [t for t in trial["reproduction"]["targets"]
+                                        if t["id"] in ("completed_nfc1", "enrolled")]
+    subjects = _subjects(TRT01P=["Fasoracetam", "Placebo", "Fasoracetam"]).drop(
+        columns=["EOSSTAT"])
+    ard = ArdBuilder("t", ["Placebo", "Fasoracetam"])
+    add_disposition(ard, subjects, None, ["Placebo", "Fasoracetam"])
+    ard.add("enrolment", "n_subjects", 3, group="Total")
+    table = reproduce(pd.DataFrame(ard.rows), trial).set_index("id")
+    row = table.loc["completed_nfc1"]
+    assert row["status"] == "mismatch" and row["reproduced_value"] == ""
+    assert row["reproduced"] == "not collected: no EOSSTAT in the subjects data"
+    assert table.loc["enrolled", "reproduced"] == "3"  # the rest is compared as before

@@ -90,7 +90,9 @@ def treatment_end_days(subjects: pd.DataFrame, exposure: pd.DataFrame) -> pd.Dat
     ids = subjects["USUBJID"].astype(object)
     end = ids.map(first).astype(float) + duration.to_numpy() - 1
     out = pd.DataFrame({"USUBJID": ids, "end": end, "source": source})
-    return out[out["end"].notna()].reset_index(drop=True)
+    # a subject listed twice is a unique_key failure already; its first row is used here
+    out = out[out["end"].notna()].drop_duplicates("USUBJID")
+    return out.reset_index(drop=True)
 
 
 def _finding(dataset: str, file: str, row: object, column: str, rule: str, value: str,
@@ -120,15 +122,21 @@ def close_open_exposure(exposure: pd.DataFrame, subjects: pd.DataFrame,
     ends = treatment_end_days(subjects, exposure).set_index("USUBJID")
     last_day = {p.name: p.last_day for p in periods if math.isfinite(p.last_day)}
     subject = exposure["USUBJID"].astype(object)
+    # the next start of the same subject after each record's start (one sort, no search)
+    order = pd.DataFrame({"s": subject, "d": start}).dropna().sort_values(["s", "d"])
+    order = order.drop_duplicates()
+    order["next"] = order.groupby("s")["d"].shift(-1)
+    next_start = pd.Series(order["next"].to_numpy(),
+                           index=pd.MultiIndex.from_frame(order[["s", "d"]]))
     out = exposure.copy()
     findings = []
     for index in open_rows:
         usubjid, first = subject[index], start[index]
-        later = start[(subject == usubjid) & (start > first)]
+        later = next_start.get((usubjid, first), np.nan)
         candidates = []
-        if len(later):
-            candidates.append((later.min() - 1, f"the day before the subject's next dosing "
-                                                f"record starts (day {_show(later.min())})"))
+        if not np.isnan(later):
+            candidates.append((later - 1, f"the day before the subject's next dosing "
+                                          f"record starts (day {_show(later)})"))
         if usubjid in ends.index:
             te = float(ends.loc[usubjid, "end"])
             candidates.append((te, f"the subject's last dose day ({ends.loc[usubjid, 'source']} "
