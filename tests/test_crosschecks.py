@@ -338,3 +338,25 @@ def test_a_target_on_a_row_not_collected_says_so_instead_of_a_number(config):
     assert row["status"] == "mismatch" and row["reproduced_value"] == ""
     assert row["reproduced"] == "not collected: no EOSSTAT in the subjects data"
     assert table.loc["enrolled", "reproduced"] == "3"  # the rest is compared as before
+
+
+@pytest.mark.parametrize("key", ["consistency", "open_exposure"])
+def test_config_keys_default_and_refuse_an_unknown_value(config, key):
+    import copy
+
+    from snakemake.exceptions import WorkflowError
+    from snakemake.utils import validate
+
+    from trialreport.common.config import as_trial
+
+    from conftest import ROOT
+
+    trial = copy.deepcopy(config["trials"]["fasoracetam_saga"])
+    parsed = as_trial(trial, "fasoracetam_saga").validation
+    assert (parsed.consistency, parsed.open_exposure) == ("warn", "flag")
+    trial["validation"][key] = "refuse"
+    assert getattr(as_trial(trial, "fasoracetam_saga").validation, key) == "refuse"
+    broken = copy.deepcopy(config)
+    broken["trials"]["fasoracetam_saga"]["validation"][key] = "sometimes"
+    with pytest.raises(WorkflowError, match="sometimes"):
+        validate(broken, str(ROOT / "schemas" / "config.schema.yaml"))
