@@ -324,6 +324,7 @@ def consistency_findings(subjects: pd.DataFrame, adverse_events: pd.DataFrame,
 
 def findings_frame(findings: list[dict[str, object]]) -> pd.DataFrame:
     frame = pd.DataFrame(findings, columns=FINDING_COLUMNS)
-    frame["row"] = frame["row"].map(lambda r: "" if r is None or (
-        isinstance(r, float) and np.isnan(r)) else int(r) if str(r).strip() else "")
+    frame["row"] = frame["row"].map(
+        lambda r: "" if r is None or r is pd.NA or not str(r).strip()
+        or (isinstance(r, float) and np.isnan(r)) else int(r))
     return frame
