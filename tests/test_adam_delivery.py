@@ -292,6 +292,13 @@ def test_open_exposure_record_counts_to_the_last_study_day(three_arm_run):
     expected = float((high["EXENDY"].fillna(168) - high["EXSTDY"] + 1).sum())
     assert _value(ard, analysis="dose_exposure", parameter="DAYS_AT_DOSE 100", group=H,
                   statistic="subject_days") == expected
+    # ADSL gives no treatment end (no TRTDURD, TRTDUR, TRTSDT/TRTEDT): the record is listed
+    # as counted to the period's end (validation: open_exposure: flag, the default)
+    w = pd.read_csv(out / "validation" / "w.csv", dtype=str, keep_default_na=False)
+    noted = w[w["rule"] == "open_exposure"]
+    assert noted["value"].tolist() == [f"USUBJID={open_['USUBJID'].iloc[0]}; EXSTDY=1; EXENDY="]
+    assert noted["severity"].tolist() == ["note"]
+    assert "counted to day 168, the last day of period STUDY" in noted["message"].iloc[0]
 
 
 # --- the same trial as Dataset-JSON ------------------------------------------------------

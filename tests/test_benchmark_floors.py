@@ -385,6 +385,14 @@ def _inject(frames: dict[str, pd.DataFrame]) -> None:
     ex.loc[2, "EXDOSE"] = "50"                  # dose_allowed_in_period (PLACEBO)
     ex.loc[3, "EXENDY"] = "30"                  # interval_within_period, overlapping
     ex.loc[4, "APHASE"] = "RUN-IN"              # allowed_values (periods)
+    # cross-dataset checks (warnings): a death with no adverse event at all; a discontinuation
+    # for an adverse event whose subject's every action is DOSE NOT CHANGED; ae row 3's onset
+    # on day 40 is also after its subject's last contact
+    quiet = s.index[~s["USUBJID"].isin(set(ae["USUBJID"]))][-1]
+    s.loc[quiet, "EOSSTAT"], s.loc[quiet, "DCSREAS"] = "DISCONTINUED", "DEATH"
+    withdrawn = ae.loc[ae["AEACN"] == "DRUG WITHDRAWN", "USUBJID"].iloc[-1]
+    ae.loc[ae["USUBJID"] == withdrawn, "AEACN"] = "DOSE NOT CHANGED"
+    s.loc[s["USUBJID"] == withdrawn, ["EOSSTAT", "DCSREAS"]] = "DISCONTINUED", "ADVERSE EVENT"
 
 
 def test_validate_floor_finds_the_stages_failures(trial: dict, contracts: dict,
@@ -401,6 +409,8 @@ def test_validate_floor_finds_the_stages_failures(trial: dict, contracts: dict,
     both = theirs.merge(mine, how="outer", indicator=True)
     assert (both["_merge"] == "both").all(), both[both["_merge"] != "both"].to_string()
     rules = set(mine["rule"])  # every column check and every dataset-level rule
+    assert rules >= {"death_has_fatal_ae", "ae_discontinuation_has_ae",
+                     "ae_onset_within_contact"}
     assert rules >= {"type", "not_null", "allowed_values", "range", "subject_in_subjects",
                      "unique_key"}
     assert rules >= set().union(*(c.get("rules", []) for c in contracts.values()))

@@ -94,3 +94,19 @@ def test_saga_report_reproduces_what_can_hold_and_flags_what_cannot(tmp_path) ->
     assert "unstructured (US) covariance over visits within subject; REML; Kenward-Roger" \
         in flat
     assert (repo / "results" / TRIAL / "figures" / "mmrm_lsmeans.png").stat().st_size > 0
+    # the shipped data agree across datasets: no cross-dataset finding, no record completed
+    # by a rule (every subject discontinued for an AE has an event with DRUG WITHDRAWN)
+    warnings = pd.read_csv(repo / "results" / TRIAL / "validation" / "warnings.csv", dtype=str)
+    assert set(warnings["rule"]) <= {"ady_within_visit_window"}, warnings.to_string()
+    overview = pd.read_csv(repo / "results" / TRIAL / "tables" / "ae_overview.csv", dtype=str)
+    row = overview[overview["Category"].str.contains("leading to discontinuation")]
+    # counted here from the shipped subjects: discontinued for an AE, of the safety population
+    subjects = pd.read_csv(repo / "data" / TRIAL / "subjects.csv", dtype=str)
+    safe = subjects[subjects["SAFFL"] == "Y"]
+    expected = []
+    for rows in (safe[safe["TRT01P"] == "Placebo"], safe[safe["TRT01P"] == "Fasoracetam"],
+                 safe):
+        n = int((rows["DCSREAS"] == "ADVERSE EVENT").sum())
+        pct = math.floor(Fraction(1000 * n, len(rows)) + Fraction(1, 2)) / 10  # half up
+        expected.append(f"{n} ({pct:.1f}) [{n}]")
+    assert row.iloc[0, 1:].tolist() == expected

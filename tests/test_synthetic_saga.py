@@ -131,3 +131,18 @@ def test_primary_ancova_on_adhdrs_change_not_significant(ds) -> None:
     fit = smf.ols("chg ~ C(arm, Treatment('Placebo')) + base", data=frame).fit()
     assert len(frame) == 37 + 39
     assert fit.pvalues.iloc[1] >= 0.05
+
+
+def test_disposition_and_adverse_events_agree(ds) -> None:
+    """Each subject discontinued for an adverse event has an event that led to withdrawal of
+    study drug, on drug (onset not after its last dose day); no one else has such an event,
+    and the events of the other subjects are those drawn at the AE rate (63)."""
+    s, ae, ex = ds.subjects, ds.adverse_events, ds.exposure
+    for_ae = set(s.loc[s["DCSREAS"] == "ADVERSE EVENT", "USUBJID"])
+    withdrawn = ae[ae["AEACN"] == "DRUG WITHDRAWN"]
+    assert len(for_ae) == 9
+    assert set(withdrawn["USUBJID"]) == for_ae and len(withdrawn) == 9
+    last = withdrawn["USUBJID"].map(ex.set_index("USUBJID")["EXENDY"])
+    assert (withdrawn["ASTDY"] <= last).all() and (withdrawn["ASTDY"] >= 1).all()
+    assert len(ae) == 63 + 6  # six of the nine had no event and were given one
+    assert set(ae["AEACN"]) == {"DOSE NOT CHANGED", "DRUG WITHDRAWN"}

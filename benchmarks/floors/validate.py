@@ -219,9 +219,14 @@ def validate_floor(trial: dict[str, Any], contracts: dict[str, dict[str, Any]],
             excluded.append((subject, code))
     if excluded and validation.get("missing_baseline", "error") != "exclude":
         raise NotImplementedError("missing baselines as failures: outside the floor's regime")
+    for name, rows, column, rule in _cross_dataset(typed):
+        fail(name, rows, column, rule)
     table = pd.concat(found, ignore_index=True) if found else pd.DataFrame(
         columns=["dataset", "row", "column", "rule"])
     table["severity"] = np.where(table["rule"].isin(list(warn)), "warning", "error")
+    cross = table["rule"].isin(list(_CROSS_RULES)).to_numpy()
+    table.loc[cross, "severity"] = ("error" if validation.get("consistency") == "refuse"
+                                    else "warning")
     table = table.drop_duplicates().sort_values(["dataset", "row", "column", "rule"],
                                                 ignore_index=True)
     exclusions = pd.DataFrame(excluded, columns=["USUBJID", "PARAMCD"])
@@ -231,6 +236,57 @@ def validate_floor(trial: dict[str, Any], contracts: dict[str, dict[str, Any]],
         table.to_csv(outputs["warnings"], index=False)
         exclusions.to_csv(outputs["exclusions"], index=False)
     return table, exclusions
+
+
+_CROSS_RULES = ("ae_discontinuation_has_ae", "death_has_fatal_ae", "ae_onset_within_contact",
+                "exposure_within_treatment")
+
+
+def _upper(frame: pd.DataFrame, column: str) -> pd.Series:
+    if column not in frame.columns:
+        return pd.Series(pd.NA, index=frame.index, dtype="string")
+    return frame[column].astype("string").str.strip().str.upper()
+
+
+def _cross_dataset(typed: dict[str, pd.DataFrame]) -> list[tuple[str, np.ndarray, str, str]]:
+    """The cross-dataset checks, vectorised: (dataset, failing SRCROWs, column, rule).
+    Regime: every dataset delivered; the treatment end from TRTDURD only; no open
+    exposure record and no event without an onset day (the stage's notes on those are
+    left out)."""
+    s, ae, ex, sc = (typed[n] for n in ("subjects", "adverse_events", "exposure", "scores"))
+    ids, ae_ids = s["USUBJID"], ae["USUBJID"]
+    reason, status = _upper(s, "DCSREAS"), _upper(s, "EOSSTAT")
+    acn = _upper(ae, "AEACN")
+    collected = bool((acn.notna() & (acn != "")).any())
+    has = ae_ids[(acn == "DRUG WITHDRAWN").fillna(False).to_numpy(bool)] if collected else ae_ids
+    disc = ((reason == "ADVERSE EVENT") & (status != "COMPLETED").fillna(True)).fillna(False)
+    out = [("subjects", s["SRCROW"].to_numpy()[disc.to_numpy(bool) & ~isin(ids, has.unique())],
+            "DCSREAS", "ae_discontinuation_has_ae")]
+    if "AEOUT" in ae.columns or "AESDTH" in ae.columns:
+        fatal = ((_upper(ae, "AEOUT") == "FATAL").fillna(False)
+                 | (_upper(ae, "AESDTH") == "Y").fillna(False)).to_numpy(bool)
+        has = ae_ids[fatal]
+    else:
+        has = ae_ids
+    died = (reason == "DEATH").fillna(False).to_numpy(bool)
+    out.append(("subjects", s["SRCROW"].to_numpy()[died & ~isin(ids, has.unique())],
+                "DCSREAS", "death_has_fatal_ae"))
+    days = pd.concat([pd.DataFrame({"id": f["USUBJID"].to_numpy(object), "day": _floats(f[c])})
+                      for f, c in ((sc, "ADY"), (ex, "EXSTDY"), (ex, "EXENDY"))])
+    contact = days.dropna().groupby("id")["day"].max()
+    last = ae_ids.astype(object).map(contact).to_numpy(dtype=float)
+    late = _floats(ae["ASTDY"]) > last
+    out.append(("adverse_events", ae["SRCROW"].to_numpy()[late], "ASTDY",
+                "ae_onset_within_contact"))
+    if "TRTDURD" in s.columns:
+        first = ex.groupby(ex["USUBJID"].astype(object))["EXSTDY"].min().astype(float)
+        dur = pd.Series(pd.to_numeric(s["TRTDURD"], errors="coerce").to_numpy(float),
+                        index=ids.astype(object))
+        end = (first + dur.groupby(level=0).first() - 1).dropna()
+        past = _floats(ex["EXENDY"]) > ex["USUBJID"].astype(object).map(end).to_numpy(float)
+        out.append(("exposure", ex["SRCROW"].to_numpy()[past], "EXENDY",
+                    "exposure_within_treatment"))
+    return out
 
 
 _RULE_COLUMNS = {

@@ -97,6 +97,25 @@ NO_PERIOD = "NO_PERIOD"
 ANY = "ANY"
 TERM_SEP = " / "  # parameter of a preferred-term row: "<system organ class> / <preferred term>"
 MISSING = "Missing"
+NOT_COLLECTED = "not collected"
+"""Marker of a value the trial does not deliver the data for: its ``value`` is empty and
+its ``method`` reads ``"not collected: <COLUMN> ..."``, naming the column that would give
+it (e.g. the disposition without EOSSTAT, the AE overview's discontinuation row without
+AEACN). Never 0."""
+
+
+def is_collected(frame: pd.DataFrame, column: str) -> bool:
+    """Whether ``frame`` delivers ``column``: present, with a value (not empty or blank)
+    in at least one row."""
+    if column not in frame.columns:
+        return False
+    text = frame[column].astype("string").str.strip()
+    return bool((text.notna() & (text != "")).any())
+
+
+def not_collected(column: str, dataset: str) -> str:
+    """The ``method`` of a row the data cannot give: ``NOT_COLLECTED`` and the column."""
+    return f"{NOT_COLLECTED}: no {column} in the {dataset} data"
 SUMMARY_STATS = ("n", "mean", "sd", "median", "min", "max")
 
 

@@ -31,8 +31,9 @@ Conventions (stated again in the report's table notes):
 - Severe: ``AESEV = "SEVERE"``. Maximum severity per subject (per term, per class and over
   all events) is the highest recorded severity (MILD < MODERATE < SEVERE); a subject whose
   events there all lack a severity is counted in a ``Missing`` row.
-- Leading to discontinuation: ``AEACN = "DRUG WITHDRAWN"`` (row left out if the data have
-  no AEACN).
+- Leading to discontinuation: ``AEACN = "DRUG WITHDRAWN"``. Where the trial does not
+  collect AEACN (no such column, or empty for every event) the row is not collected
+  (empty values, ``method`` ``ard.not_collected("AEACN", ...)``), never 0.
 - A subject is counted once per row (term, class, category); events are counted each time.
 """
 
@@ -55,6 +56,8 @@ from trialreport.analyse.ard import (
     TOTAL,
     ArdBuilder,
     arms_of,
+    is_collected,
+    not_collected,
     percent,
 )
 from trialreport.analyse.subjects import add_baseline, add_disposition, add_dose_exposure
@@ -212,10 +215,17 @@ def _add_denominators(ard: ArdBuilder, analysis: str, columns: Sequence[Column])
                 analysis_set=col.analysis_set, method="count")
 
 
-def add_ae_overview(ard: ArdBuilder, ae: pd.DataFrame, columns: Sequence[Column]) -> None:
-    """Subjects with at least one event of each category, n and %, and number of events."""
+def add_ae_overview(ard: ArdBuilder, ae: pd.DataFrame, columns: Sequence[Column],
+                    aeacn_collected: bool | None = None) -> None:
+    """Subjects with at least one event of each category, n and %, and number of events.
+    ``aeacn_collected`` (whether any delivered event has an AEACN; by default, any of
+    ``ae``): when False, the discontinuation row is not collected rather than 0."""
     _add_denominators(ard, "ae_overview", columns)
     flags = overview_flags(ae)
+    if aeacn_collected is None:
+        aeacn_collected = is_collected(ae, "AEACN")
+    if not aeacn_collected:
+        flags["DISCONTINUATION"] = pd.Series(False, index=ae.index)
     for col in columns:
         events = _events_in(ae, col)
         for name, mask in flags.items():
@@ -223,6 +233,11 @@ def add_ae_overview(ard: ArdBuilder, ae: pd.DataFrame, columns: Sequence[Column]
             n = hit["USUBJID"].nunique()
             keys = {"parameter": name, "group": col.group, "analysis_set": col.analysis_set,
                     "method": "count"}
+            if name == "DISCONTINUATION" and not aeacn_collected:
+                keys["method"] = not_collected("AEACN", "adverse events")
+                for statistic in ("n_subjects", "pct_subjects", "n_events"):
+                    ard.add("ae_overview", statistic, math.nan, **keys)
+                continue
             ard.add("ae_overview", "n_subjects", n, **keys)
             ard.add("ae_overview", "pct_subjects", percent(n, len(col.subjects)), **keys)
             ard.add("ae_overview", "n_events", len(hit), **keys)
@@ -464,7 +479,7 @@ def build_safety_ard(trial_id: str, trial: Trial | Mapping[str, Any], subjects: 
         columns = safety_columns(subjects, ex, design.period_names,
                                  by_period=single_arm and len(design.periods) > 1, arms=arms)
         ae = teae_frame(adverse_events, exposure, subjects)
-        add_ae_overview(ard, ae, columns)
+        add_ae_overview(ard, ae, columns, is_collected(adverse_events, "AEACN"))
         add_no_period(ard, ae, columns)
         add_not_emergent(ard, teae_frame(adverse_events, exposure, subjects, emergent=False),
                          columns)

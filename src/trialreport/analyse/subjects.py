@@ -18,6 +18,8 @@ from trialreport.analyse.ard import (
     TOTAL,
     ArdBuilder,
     arms_of,
+    is_collected,
+    not_collected,
     percent,
 )
 from trialreport.common.config import Covariate, Period
@@ -117,7 +119,9 @@ def add_disposition(ard: ArdBuilder, subjects: pd.DataFrame,
                     exposure: pd.DataFrame | None, arms: Sequence[str] | None = None) -> None:
     """Enrolled, treated (any exposure record; left out when the trial delivers no exposure
     data), completed, discontinued (with each reason from ``DCSREAS``; ``Missing`` when
-    absent) and ongoing; % of those enrolled."""
+    absent) and ongoing; % of those enrolled. Without an end-of-study status (no EOSSTAT,
+    or EOSSTAT empty for every subject) completed and discontinued are not collected: an
+    empty value, ``method`` ``ard.not_collected("EOSSTAT", ...)``, never 0."""
     treated = (None if exposure is None
                else set(exposure["USUBJID"].drop_duplicates().astype(object)))
     everyone = pd.Series(True, index=subjects.index)
@@ -125,6 +129,7 @@ def add_disposition(ard: ArdBuilder, subjects: pd.DataFrame,
               else pd.Series(pd.NA, index=subjects.index, dtype="string"))
     reasons = subjects.get("DCSREAS", pd.Series(pd.NA, index=subjects.index))
     reasons = reasons.astype("string").fillna(MISSING)
+    collected = is_collected(subjects, "EOSSTAT")
     disc = status == "DISCONTINUED"
     reason_levels = sorted(reasons[disc.fillna(False).astype(bool)].unique())
     for group, rows in _groups(subjects, everyone, arms):
@@ -146,6 +151,8 @@ def add_disposition(ard: ArdBuilder, subjects: pd.DataFrame,
         for parameter, n in counts.items():
             keys = {"parameter": parameter, "group": group, "analysis_set": "enrolled",
                     "method": "count"}
+            if parameter in ("COMPLETED", "DISCONTINUED") and not collected:
+                n, keys["method"] = math.nan, not_collected("EOSSTAT", "subjects")
             ard.add("disposition", "n", n, **keys)
             ard.add("disposition", "pct", percent(n, n_all), **keys)
 

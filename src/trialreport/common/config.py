@@ -263,6 +263,11 @@ class Analyses:
 class Validation:
     warn: frozenset[str] = frozenset()
     missing_baseline: str = "error"
+    consistency: str = "warn"
+    """Cross-dataset checks (validate.crosschecks): warn (listed) or refuse."""
+    open_exposure: str = "flag"
+    """An open exposure record the data cannot close: flag (counted to its period's last
+    day, listed) or refuse."""
 
 
 @dataclass(frozen=True)
@@ -355,7 +360,9 @@ class Trial:
             validation=Validation(
                 warn=frozenset((entry.get("validation") or {}).get("warn", [])),
                 missing_baseline=(entry.get("validation") or {}).get("missing_baseline",
-                                                                     "error")),
+                                                                     "error"),
+                consistency=(entry.get("validation") or {}).get("consistency", "warn"),
+                open_exposure=(entry.get("validation") or {}).get("open_exposure", "flag")),
             analyses=analyses,
             plan=plan,
             reproduction=Reproduction(

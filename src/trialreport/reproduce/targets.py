@@ -187,8 +187,12 @@ def _reproduce_one(ard: Sequence[Row], target: Target, design: Design,
         n_rows = _select(ard, analysis=row["analysis"], parameter=row["parameter"],
                          visit=row["visit"], group=row["group"], method=row["method"],
                          statistic="n")
-        if len(n_rows) == 1:
+        if len(n_rows) == 1 and not math.isnan(float(n_rows[0]["value"])):
             out["n"] = int(n_rows[0]["value"])
+        if math.isnan(value) and str(row["method"]).startswith("not collected"):
+            # the trial does not deliver the column (ard.NOT_COLLECTED): nothing to compare
+            return out | {"reproduced": row["method"], "reproduced_value": "",
+                          "status": "mismatch"}
         if published.strip().lower() in QUALITATIVE:
             return out | _qualitative(value, published, target.alpha, out["source"])
         return out | _compare(value, published)

@@ -36,7 +36,9 @@ counts allow (all from one seeded ``numpy.random.Generator``):
    at week 6 exactly for the CGI-I responders.
 4. Exposure: one record per dosed subject (placebo 0 mg, else the dose group), from day
    1 to the last day on study drug. Adverse events: one rate per subject-week in both
-   arms, mostly mild.
+   arms, mostly mild. A subject discontinued for an adverse event has one that led to
+   withdrawal of study drug (AEACN DRUG WITHDRAWN): its latest event on drug, or, where
+   it has none, one more event in its last week on drug.
 
 ``write_saga_dataset`` writes CSVs with fixed formatting, so the same seed gives the same
 bytes; a test regenerates the data and compares them with the committed files.
@@ -235,6 +237,40 @@ def _adverse_events(rng: np.random.Generator, subjects: pd.DataFrame,
     return out.sort_values(["USUBJID", "ASTDY", "AEDECOD"], ignore_index=True)
 
 
+def _withdrawal_events(rng: np.random.Generator, subjects: pd.DataFrame,
+                       exposure: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
+    """Make the adverse events agree with the disposition: a subject discontinued for an
+    adverse event has one that led to withdrawal of study drug (AEACN DRUG WITHDRAWN).
+    Its latest event on drug becomes that event; a subject with none gets one, starting in
+    its last week on drug (of moderate severity, a term drawn as for the others)."""
+    terms = [t[0] for t in AE_TERMS]
+    bodsys = {t[0]: t[1] for t in AE_TERMS}
+    weights = np.array([t[2] for t in AE_TERMS], dtype=float)
+    weights /= weights.sum()
+    last_day = exposure.set_index("USUBJID")["EXENDY"]
+    dose = exposure.set_index("USUBJID")["EXDOSE"]
+    out = events.copy()
+    rows = []
+    for usubjid in subjects.loc[subjects["DCSREAS"] == "ADVERSE EVENT", "USUBJID"]:
+        end = int(last_day[usubjid])
+        mine = out.index[(out["USUBJID"] == usubjid) & (out["ASTDY"] <= end)]
+        if len(mine):
+            out.loc[mine[-1], "AEACN"] = "DRUG WITHDRAWN"
+            continue
+        term = terms[rng.choice(len(terms), p=weights)]
+        onset = max(1, end - int(rng.integers(0, 7)))
+        verbatim = AE_VERBATIM[term]
+        rows.append({
+            "USUBJID": usubjid, "AETERM": verbatim[rng.integers(len(verbatim))],
+            "AEDECOD": term, "AEBODSYS": bodsys[term], "AESEV": "MODERATE", "AESER": "N",
+            "AEREL": rng.choice(["POSSIBLY RELATED", "PROBABLY RELATED"]),
+            "AEACN": "DRUG WITHDRAWN", "ASTDY": onset,
+            "AENDY": onset + int(rng.integers(1, 6)), "DOSEATONSET": int(dose[usubjid]),
+        })
+    out = pd.concat([out, pd.DataFrame(rows, columns=out.columns)], ignore_index=True)
+    return out.sort_values(["USUBJID", "ASTDY", "AEDECOD"], ignore_index=True)
+
+
 def make_saga_dataset(seed: int = SEED) -> ReferenceDataset:
     """Build the synthetic SAGA dataset from ``seed``; the same seed gives the same data."""
     rng = np.random.default_rng(seed)
@@ -243,6 +279,8 @@ def make_saga_dataset(seed: int = SEED) -> ReferenceDataset:
     scores = _scores(rng, subjects, ratings)
     exposure = _exposure(subjects)
     adverse_events = _adverse_events(rng, subjects, exposure)
+    # drawn last, so that every other value is the same as before they were added
+    adverse_events = _withdrawal_events(rng, subjects, exposure, adverse_events)
     return ReferenceDataset(subjects=subjects.drop(columns="LASTWK"), scores=scores,
                             adverse_events=adverse_events, exposure=exposure)
 

@@ -19,7 +19,10 @@ post-baseline ratings are missing (LOCF and the excluded pairs), 1% of subjects 
 the efficacy or safety population, 5% discontinued, and events vary in severity,
 relationship, seriousness and action taken. All from one seeded ``numpy.random.Generator``:
 the same N and seed give the same bytes. The published means are not imposed; the data are
-for measuring speed and memory, not for reporting.
+for measuring speed and memory, not for reporting. The datasets agree with one another (the
+cross-dataset checks of ``trialreport.validate.crosschecks`` find nothing): a subject
+discontinued for an adverse event has one whose action is DRUG WITHDRAWN (its latest event,
+or, where it has none, one more on day 35, its last day on drug).
 """
 
 from __future__ import annotations
@@ -135,7 +138,31 @@ def make_scaled_dataset(n_subjects: int, seed: int = SEED) -> ReferenceDataset:
         "APHASE": np.where(onset <= 7, "PLACEBO", "ACTIVE"),
         "DOSEATONSET": dose[subject, week_of_onset],
     }).sort_values(["USUBJID", "ASTDY", "AEDECOD"], kind="stable", ignore_index=True)
+    adverse_events = _withdrawals(adverse_events, subjects, dose[:, WEEKS[-1]])
     return ReferenceDataset(subjects, scores, adverse_events, exposure)
+
+
+def _withdrawals(adverse_events: pd.DataFrame, subjects: pd.DataFrame,
+                 last_dose: np.ndarray) -> pd.DataFrame:
+    """Each subject discontinued for an adverse event gets one with action DRUG WITHDRAWN:
+    its latest event, or one more (the most frequent term, mild, day 35) where it has none.
+    No random draw, so every other value stays as drawn."""
+    for_ae = subjects.loc[subjects["DCSREAS"] == "ADVERSE EVENT", "USUBJID"]
+    ae = adverse_events.copy()
+    mine = ae[ae["USUBJID"].isin(set(for_ae))]
+    ae.loc[mine.groupby("USUBJID").tail(1).index, "AEACN"] = "DRUG WITHDRAWN"
+    without = for_ae[~for_ae.isin(set(ae["USUBJID"]))]
+    term, bodsys, _ = max(AE_TERMS, key=lambda t: t[2])
+    last_day = visit_day(WEEKS[-1]) - 1
+    dose = pd.Series(last_dose, index=subjects["USUBJID"])
+    added = pd.DataFrame({
+        "USUBJID": without.to_numpy(object), "AETERM": term.lower(), "AEDECOD": term,
+        "AEBODSYS": bodsys, "AESEV": "MILD", "AESER": "N", "AEREL": "POSSIBLY RELATED",
+        "AEACN": "DRUG WITHDRAWN", "ASTDY": last_day, "AENDY": last_day, "APHASE": "ACTIVE",
+        "DOSEATONSET": dose.reindex(without).to_numpy(),
+    }, columns=ae.columns)
+    return pd.concat([ae, added], ignore_index=True).sort_values(
+        ["USUBJID", "ASTDY", "AEDECOD"], kind="stable", ignore_index=True)
 
 
 def scaled_trial_config(reference: dict[str, Any], n_subjects: int,

@@ -23,7 +23,15 @@ from typing import Any
 
 import pandas as pd
 
-from trialreport.analyse.ard import ALL_PERIODS, ANY, MISSING, NO_PERIOD, TERM_SEP, TOTAL
+from trialreport.analyse.ard import (
+    ALL_PERIODS,
+    ANY,
+    MISSING,
+    NO_PERIOD,
+    NOT_COLLECTED,
+    TERM_SEP,
+    TOTAL,
+)
 from trialreport.analyse.safety import SEVERITIES
 from trialreport.common.config import Trial, as_trial
 from trialreport.common.formatting import format_value, round_half_up
@@ -74,6 +82,10 @@ class Ard:
         self.values = {(p, g, s): v for p, g, s, v in
                        zip(rows["parameter"], rows["group"], rows["statistic"], rows["value"],
                            strict=True)}
+        self.not_collected = {(p, g) for p, g, m in zip(rows["parameter"], rows["group"],
+                                                        rows["method"], strict=True)
+                              if str(m).startswith(NOT_COLLECTED)}
+        """(parameter, group) the trial does not deliver the data for: shown as such."""
         n_rows = rows[rows["statistic"] == "N"]
         self._denominators: dict[str, float] = {}
         for group, value in zip(n_rows["group"], n_rows["value"], strict=True):
@@ -156,6 +168,8 @@ def _n_pct_events(a: Ard, parameter: str, group: str) -> str:
     row counted only over all periods)."""
     if not a.has(parameter, group, "n_subjects"):
         return ""
+    if (parameter, group) in a.not_collected:
+        return NOT_COLLECTED
     n = a.get(parameter, group, "n_subjects")
     return (f"{fmt_n_pct(n, a.get(parameter, group, 'pct_subjects'))} "
             f"[{fmt_int(a.get(parameter, group, 'n_events'))}]")
@@ -357,8 +371,9 @@ def disposition_table(ard: pd.DataFrame, trial: Trial) -> pd.DataFrame:
                  else DISPOSITION_LABELS.get(parameter, parameter))
         row = {"Status": label}
         for group in a.groups():
-            row[_header(a, group, trial)] = fmt_n_pct(a.get(parameter, group, "n"),
-                                                      a.get(parameter, group, "pct"))
+            row[_header(a, group, trial)] = (
+                NOT_COLLECTED if (parameter, group) in a.not_collected
+                else fmt_n_pct(a.get(parameter, group, "n"), a.get(parameter, group, "pct")))
         rows.append(row)
     return pd.DataFrame(rows)
 

@@ -89,6 +89,7 @@ def validate(trial: Trial | Mapping[str, Any], schema_dir: str | Path,
             log.info("%s: subject-level column(s) %s taken from the subjects dataset (the "
                      "copies here were checked against it)", files[name], ", ".join(copies))
         failures.append(fails)
+    failures.append(_cross_dataset_findings(trial, typed, files))
     scores_file = files["scores"]
     missing = missing_baselines(typed["scores"], trial.design.parameters,
                                           trial.design.visit_names)
@@ -115,8 +116,10 @@ def validate(trial: Trial | Mapping[str, Any], schema_dir: str | Path,
     table.loc[table["rule"].isin(warn_rules), "severity"] = "warning"
     errors = table[table["severity"] == "error"]
     if len(errors):
-        target = write_failure_report(table, report_dir, "Validation failures")
-        raise StageError(summarise_failures(table, target))
+        # records completed by a rule (notes) are no failures: listed only in a run that goes on
+        failed = table[table["severity"] != "note"]
+        target = write_failure_report(failed, report_dir, "Validation failures")
+        raise StageError(summarise_failures(failed, target))
     for name in DATASETS:
         write_parquet(typed[name], outputs[name])
     write_csv(table, outputs["warnings"])
@@ -126,6 +129,33 @@ def validate(trial: Trial | Mapping[str, Any], schema_dir: str | Path,
         log.info("excluded %s from %s: %s", x["USUBJID"], x["PARAMCD"], x["reason"])
     log.info("all %d datasets passed their contracts (%d warning(s), %d exclusion(s))",
              len(DATASETS), len(table), len(exclusions))
+
+
+def _cross_dataset_findings(trial: Trial, typed: dict[str, pd.DataFrame],
+                            files: Mapping[str, str]) -> pd.DataFrame:
+    """Open exposure records closed where the data say (``typed["exposure"]`` updated),
+    adverse events counted as emergent for want of an onset day, and the cross-dataset
+    consistency checks (``validate.crosschecks``), as rows of the failures table."""
+    from trialreport.validate import crosschecks as cc
+
+    delivered = {name: trial.has(name) for name in DATASETS}
+    findings = []
+    if delivered["exposure"]:
+        typed["exposure"], closed = cc.close_open_exposure(
+            typed["exposure"], typed["subjects"], trial.design.periods,
+            trial.validation.open_exposure, files["exposure"], files["subjects"])
+        findings += closed
+    if delivered["adverse_events"]:
+        findings += cc.onset_missing_notes(typed["adverse_events"], files["adverse_events"],
+                                           delivered["exposure"], typed["subjects"])
+    severity = "error" if trial.validation.consistency == "refuse" else "warning"
+    findings += cc.consistency_findings(typed["subjects"], typed["adverse_events"],
+                                        typed["exposure"], typed["scores"], files, severity,
+                                        delivered)
+    for f in findings:
+        if f["severity"] != "error":
+            log.info("%s, row %s: %s: %s", f["file"], f["row"], f["rule"], f["message"])
+    return cc.findings_frame(findings)
 
 
 def _explain_derived_period(fails: pd.DataFrame, dataset: str) -> pd.DataFrame:

@@ -27,6 +27,25 @@ def absent_sections(r: Results) -> list[str]:
     return out
 
 
+NOT_COLLECTED_TABLES = {"disposition": "Disposition", "ae_overview": "Adverse-event overview"}
+
+
+def not_collected_rows(r: Results) -> list[str]:
+    """Table rows shown as "not collected" (``ard.NOT_COLLECTED`` in the ARD's method), each
+    with the column that would give them."""
+    from trialreport.analyse.ard import NOT_COLLECTED
+
+    rows = r.ard[r.ard["method"].astype(str).str.startswith(NOT_COLLECTED)]
+    out = []
+    for (analysis, method), group in rows.groupby(["analysis", "method"], sort=False):
+        names = ", ".join(dict.fromkeys(group["parameter"]))
+        out.append(f"{NOT_COLLECTED_TABLES.get(analysis, analysis)}, {names}: "
+                   f"{method.removeprefix(NOT_COLLECTED + ': ')}, so the table shows "
+                   f"\"{NOT_COLLECTED}\" (never 0); the ARD's value is empty, its method "
+                   f"\"{method}\".")
+    return out
+
+
 def records_used_table(r: Results) -> pd.DataFrame:
     """Records read, set aside (with the reason) and used, per dataset (from
     ``ingested/selection.csv``)."""
@@ -65,9 +84,22 @@ def checks_listing(r: Results, first: pd.DataFrame) -> pd.DataFrame:
 def warnings_listing(r: Results) -> pd.DataFrame:
     """``warnings_table`` in four columns: where (file, row, column), rule, value,
     message."""
-    w = warnings_table(r)
+    return _listing(warnings_table(r))
+
+
+def _listing(w: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({"Where": w["file"] + ", row " + w["row"] + ", " + w["column"],
                          "Rule": w["rule"], "Value": w["value"], "Message": w["message"]})
+
+
+def notes_listing(r: Results) -> pd.DataFrame:
+    """Records the validate stage completed by a stated rule (severity ``note`` in
+    ``validation/warnings.csv``): open exposure records closed, events with no onset day
+    counted as treatment-emergent."""
+    w = r.warnings
+    if "severity" not in w.columns:
+        return pd.DataFrame()
+    return _listing(w[w["severity"] == "note"])
 
 
 def exclusions_listing(r: Results) -> pd.DataFrame:
@@ -85,6 +117,10 @@ def checks_section(r: Results) -> str:
     if absent:
         parts.append("Sections left out, because the trial does not deliver their data:\n\n"
                      + "\n".join(f"- {line}" for line in absent))
+    missing = not_collected_rows(r)
+    if missing:
+        parts.append("Rows not collected, because the trial does not deliver the column "
+                     "that gives them:\n\n" + "\n".join(f"- {line}" for line in missing))
     used = records_used_table(r)
     if len(used):
         parts += [
@@ -117,14 +153,28 @@ def checks_section(r: Results) -> str:
     elif r.checks is not None:
         parts.append("Values the data deliver that the pipeline also derives (BASE, CHG, "
                      "the baseline flag, LOCF records), if any, agree with its derivation.")
-    if len(r.warnings):
+    notes = notes_listing(r)
+    if len(notes):
         parts += [
-            f"{len(r.warnings)} warning(s) from the data contracts "
-            "(rules set to warn in the trial's config):",
-            markdown_table(warnings_listing(r), caption="Warnings of the data contracts"),
+            f"{len(notes)} record(s) completed by a stated rule (an open dosing record "
+            "closed, an event with no onset day counted as treatment-emergent); each "
+            "count that uses them rests on the rule named:",
+            markdown_table(notes, caption="Records completed by a rule"),
+        ]
+    warned = r.warnings
+    if "severity" in warned.columns:
+        warned = warned[warned["severity"] != "note"]
+    if len(warned):
+        parts += [
+            f"{len(warned)} warning(s) from the data contracts and the cross-dataset "
+            "checks (rules set to warn in the trial's config; `validation: consistency: "
+            "refuse` refuses data that fail a cross-dataset check):",
+            markdown_table(_listing(warned),
+                           caption="Warnings of the data contracts and cross-dataset checks"),
         ]
     else:
-        parts.append("Every dataset passed its data contract with no warnings.")
+        parts.append("Every dataset passed its data contract and the cross-dataset checks "
+                     "with no warnings.")
     excluded = exclusions_listing(r)
     if len(excluded):
         parts += [
