@@ -47,6 +47,7 @@ from trialreport.common.plan import (
 ESTIMATES = {
     "ancova": "Difference in LS means",
     "model": "Difference in LS means",
+    "missing_data": "Difference in LS means",
     "responders_between_arms": "Difference in responder rates (percentage points)",
     "paired": "Mean change from baseline",
     "paired_locf": "Mean change from baseline (LOCF)",
@@ -117,6 +118,10 @@ def resolve(ard: pd.DataFrame, ref: AnalysisRef, endpoint: Endpoint, arm: str,
                       p_value=float(test["value"].iloc[0]) if len(test) else math.nan,
                       method=str(rows["analysis_set"].iloc[0]),
                       test_method=str(test["method"].iloc[0]) if len(test) else ref.test)
+    if kind == "missing_data":  # its first assumption (trialreport.analyse.missing_data)
+        from trialreport.analyse.missing_data import resolve_assumption
+
+        return resolve_assumption(ard, ref, endpoint, arm, reference)
     contrast = f"{arm} vs {reference}"
     if kind == "model":
         rows = _rows(ard, "model", endpoint.parameter, endpoint.visit)
