@@ -58,6 +58,12 @@ def entry(t: dict) -> dict:
 
 @pytest.fixture(scope="module")
 def csv_records() -> dict:
+    return saga_csv_records()
+
+
+def saga_csv_records() -> dict:
+    """SAGA's subjects, its ADHD-RS records with BASE and CHG, and the long table of a
+    direct call (every mITT subject at visits 1-6), from the CSVs with pandas alone."""
     subjects = pd.read_csv(ROOT / "data" / TRIAL / "subjects.csv", dtype=str,
                            keep_default_na=False)
     scores = pd.read_csv(ROOT / "data" / TRIAL / "scores.csv")
@@ -314,23 +320,14 @@ def saga_ard(config, csv_records) -> pd.DataFrame:
                             ARMS, workers=2)
 
 
-def test_saga_rows_are_a_direct_call_of_the_engine(saga_ard, csv_records) -> None:
-    contrast = "Fasoracetam vs Placebo"
-    for strategy in ("MAR", "J2R", "CR", "CIR"):
-        res = direct(csv_records["long"], strategy)
-        want = next(r for r in res.rows if r["kind"] == "difference" and r["visit"] == 6)
-        got = rows_of(saga_ard, f"adhdrs_mnar: {strategy}", contrast)
-        for ours, theirs in [("diff", "estimate"), ("diff_se", "se"),
-                             ("diff_ci_low", "lower"), ("diff_ci_high", "upper"),
-                             ("p_value", "p")]:
-            assert got[ours] == pytest.approx(want[theirs], rel=1e-12, abs=1e-12), \
-                (strategy, ours)
-        assert math.isinf(got["diff_df"])  # the jackknife's CI and P are normal
-        for arm in ARMS:
-            ls = next(r for r in res.rows if r["kind"] == "lsmean" and r["visit"] == 6
-                      and r["arm"] == arm)
-            own = rows_of(saga_ard, f"adhdrs_mnar: {strategy}", arm)
-            assert own["lsmean"] == pytest.approx(ls["estimate"], rel=1e-12)
+@pytest.fixture(scope="module")
+def direct_results(csv_records) -> dict[str, imp.ImputationResult]:
+    return {s: direct(csv_records["long"], s) for s in ("MAR", "J2R", "CR", "CIR")}
+
+
+def test_saga_rows_are_a_direct_call_of_the_engine(saga_ard, csv_records,
+                                                   direct_results) -> None:
+    assert_rows_are_the_engines(saga_ard, direct_results)
     # the counts, from the CSVs: mITT per arm and the week-6 ratings missing
     long = pd.DataFrame(csv_records["long"])
     week6 = long[long["AVISITN"] == 6]
@@ -344,6 +341,26 @@ def test_saga_rows_are_a_direct_call_of_the_engine(saga_ard, csv_records) -> Non
     assert rows_of(saga_ard, "adhdrs_mnar: MAR", "Fasoracetam")["n_imputed"] == 9
 
 
+def assert_rows_are_the_engines(ard: pd.DataFrame,
+                                results: dict[str, imp.ImputationResult]) -> None:
+    """Each assumption's rows of ``ard`` are the engine's week-6 rows of ``results``."""
+    contrast = "Fasoracetam vs Placebo"
+    for strategy, res in results.items():
+        want = next(r for r in res.rows if r["kind"] == "difference" and r["visit"] == 6)
+        got = rows_of(ard, f"adhdrs_mnar: {strategy}", contrast)
+        for ours, theirs in [("diff", "estimate"), ("diff_se", "se"),
+                             ("diff_ci_low", "lower"), ("diff_ci_high", "upper"),
+                             ("p_value", "p")]:
+            assert got[ours] == pytest.approx(want[theirs], rel=1e-12, abs=1e-12), \
+                (strategy, ours)
+        assert math.isinf(got["diff_df"])  # the jackknife's CI and P are normal
+        for arm in ARMS:
+            ls = next(r for r in res.rows if r["kind"] == "lsmean" and r["visit"] == 6
+                      and r["arm"] == arm)
+            own = rows_of(ard, f"adhdrs_mnar: {strategy}", arm)
+            assert own["lsmean"] == pytest.approx(ls["estimate"], rel=1e-12)
+
+
 def test_the_assumptions_differ_where_they_should(saga_ard) -> None:
     """Under MAR the placebo subjects and the fasoracetam ones are imputed alike; J2R pulls
     the fasoracetam imputations to placebo's mean, so its difference is nearer 0."""
@@ -354,7 +371,7 @@ def test_the_assumptions_differ_where_they_should(saga_ard) -> None:
 
 
 def test_the_tipping_point_is_the_first_grid_delta_whose_conclusion_changes(
-        saga_ard, csv_records) -> None:
+        saga_ard, direct_results) -> None:
     method = "adhdrs_mnar: tipping point, MAR"
     contrast = "Fasoracetam vs Placebo"
     summary = rows_of(saga_ard, method, contrast)
@@ -372,8 +389,7 @@ def test_the_tipping_point_is_the_first_grid_delta_whose_conclusion_changes(
     before = deltas[deltas.index(first) - 1]
     assert first <= summary["tipping_delta_refined"] <= before
     # P at the refined delta is the level: recomputed from the engine directly
-    res = direct(csv_records["long"], "MAR")
-    at = res.at({"Fasoracetam": summary["tipping_delta_refined"]})
+    at = direct_results["MAR"].at({"Fasoracetam": summary["tipping_delta_refined"]})
     p = next(r["p"] for r in at if r["kind"] == "difference" and r["visit"] == 6)
     assert p == pytest.approx(0.05, abs=1e-9)
     # the MAR rows at delta 0 are the MAR analysis
