@@ -458,6 +458,16 @@ def test_multiple_imputation_is_seeded_and_reports_its_monte_carlo_error(config,
     want = next(r for r in res.rows if r["kind"] == "difference" and r["visit"] == 6)
     assert got["diff"] == pytest.approx(want["estimate"], rel=1e-12)
     assert got["mcse_diff"] == pytest.approx(math.sqrt(want["b"] / 5), rel=1e-12)
+    # the report gives the Monte Carlo error beside each assumption's estimate
+    from trialreport.common.plan import AnalysisRef
+    from trialreport.report.sections.missing_data import assumption_table
+
+    r = SimpleNamespace(ard=runs[0], cfg=cfg)
+    table = assumption_table(r, cfg.plan.endpoints[0],
+                             AnalysisRef("missing_data", "imputation", "adhdrs_mnar"),
+                             "Fasoracetam", "Placebo")
+    assert table["Monte Carlo error (estimate; P)"].tolist() == [
+        f"{got['mcse_diff']:.3f}; {got['mcse_p']:.3f}"]
     other = copy.deepcopy(t)
     entry(other)["inference"]["seed"] = 12
     changed = missing_data_ard(TRIAL, Trial.parse(TRIAL, other), csv_records["subjects"],

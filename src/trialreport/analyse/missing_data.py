@@ -37,6 +37,7 @@ analysis_set ``EFFFL = Y; <inference>; MMRM <covariance>``:
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -49,6 +50,8 @@ from trialreport.common.config import AnalysisConfigError, Trial
 from trialreport.common.formatting import format_value
 from trialreport.common.missing_data import ENGINE_NAMES, MissingDataSpec
 from trialreport.common.plan import reference_arm
+
+log = logging.getLogger("trialreport")
 
 ANALYSIS = "missing_data"
 INFERENCE_WORDS = {"condmean_jackknife": "conditional mean imputation, jackknife",
@@ -213,6 +216,8 @@ def missing_data_ard(trial_id: str, cfg: Trial, subjects: pd.DataFrame,
                          "n_imputed": float(np.sum(own & data.missing[:, t_index]))}
         results = {}
         for strategy in spec.strategies:
+            log.info("missing data %s: %s, %s, %d subjects, %d worker(s)", spec.id, strategy,
+                     spec.method, data.n_subjects, workers)
             res = run_assumption(data, spec, strategy, alpha, workers)
             results[strategy] = res
             method = f"{spec.id}: {strategy}"
