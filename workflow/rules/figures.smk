@@ -42,4 +42,4 @@ rule figure_tipping_point:
     log:
         f"{RESULTS}/{{trial}}/logs/figure_tipping_point.log",
     script:
-        "../scripts/figure_tipping_point.py"
+        "../scripts/figures.py"

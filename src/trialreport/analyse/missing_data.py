@@ -280,41 +280,5 @@ def assumptions_run(ard: pd.DataFrame, spec_id: str) -> list[str]:
     return [n for n in dict.fromkeys(names) if not n.startswith("tipping point")]
 
 
-def resolve_assumption(ard: pd.DataFrame, ref: Any, endpoint: Any, arm: str,
-                       reference: str, strategy: str | None = None) -> Any:
-    """The ARD's answer of ``missing_data:<id>`` (``ref``) under ``strategy`` (default the
-    entry's first assumption) for ``arm`` against ``reference``, as
-    ``trialreport.analyse.plan.Result``; None without such rows."""
-    from trialreport.analyse.plan import Result
-
-    if strategy is None:
-        run = assumptions_run(ard, ref.model)
-        if not run:
-            return None
-        strategy = run[0]
-    rows = ard[(ard["analysis"] == ANALYSIS) & (ard["method"] == f"{ref.model}: {strategy}")
-               & (ard["parameter"] == endpoint.parameter)
-               & (ard["visitn"] == float(endpoint.visit))]
-
-    def stats(group: str) -> dict[str, float]:
-        own = rows[rows["group"] == group]
-        return dict(zip(own["statistic"], own["value"].astype(float), strict=True))
-
-    diff = stats(f"{arm} vs {reference}")
-    if "diff" not in diff:
-        return None
-    arms = {}
-    for name in (arm, reference):
-        own = stats(name)
-        arms[name] = {"n": own.get("n", math.nan), "estimate": own.get("lsmean", math.nan),
-                      "se": own.get("se", math.nan), "n_ice": own.get("n_ice", math.nan),
-                      "n_imputed": own.get("n_imputed", math.nan)}
-    return Result(ref, f"{arm} vs {reference}", diff["diff"], diff["diff_ci_low"],
-                  diff["diff_ci_high"], p_value=diff.get("p_value", math.nan),
-                  method=str(rows["analysis_set"].iloc[0]),
-                  test_method=f"{ref.model}: {strategy}", se=diff.get("diff_se", math.nan),
-                  arms=arms)
-
-
 __all__ = ["ANALYSIS", "assumptions_run", "imputation_records", "missing_data_ard",
-           "prepare_data", "resolve_assumption", "run_assumption"]
+           "prepare_data", "run_assumption"]

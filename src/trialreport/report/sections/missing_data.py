@@ -10,7 +10,8 @@ import math
 
 import pandas as pd
 
-from trialreport.analyse.missing_data import assumptions_run, resolve_assumption
+from trialreport.analyse.missing_data import assumptions_run
+from trialreport.analyse.plan import resolve
 from trialreport.common.plan import AnalysisRef, Endpoint, compared_arms
 from trialreport.report.markdown import (
     blocks,
@@ -71,7 +72,7 @@ def sensitivity_rows(r: Results, e: Endpoint, ref: AnalysisRef, arm: str, refere
     """One row of the endpoint's sensitivity table per assumption of ``ref``."""
     rows = []
     for strategy in _spec(r, ref).strategies:
-        res = resolve_assumption(r.ard, ref, e, arm, reference, strategy)
+        res = resolve(r.ard, ref, e, arm, reference, assumption=strategy)
         rows.append({
             "Analysis": f"missing data {ref.model}: {strategy}",
             **({"Comparison": f"{arm} vs {reference}"} if several else {}),
@@ -97,7 +98,7 @@ def assumption_table(r: Results, e: Endpoint, ref: AnalysisRef, arm: str,
     mi = spec.method == "mi_bootstrap"
     out = []
     for strategy in spec.strategies:
-        res = resolve_assumption(r.ard, ref, e, arm, reference, strategy)
+        res = resolve(r.ard, ref, e, arm, reference, assumption=strategy)
         row = {"Assumption": strategy, "What it assumes": ASSUMES[strategy]}
         if res is None:
             row |= {f"Difference ({confidence})": "not computed", "P value": "not computed"}
@@ -161,11 +162,12 @@ def missing_data_block(r: Results, e: Endpoint, ref: AnalysisRef) -> str:
     if not assumptions_run(r.ard, spec.id):
         return (f"**Missing data {markdown_text(spec.id)}: not computed** (no rows of "
                 "analysis missing_data in ard.csv).")
-    first = resolve_assumption(r.ard, ref, e, compared[0], reference, spec.strategies[0])
+    method = f"{spec.id}: {spec.strategies[0]}"
     counts = "; ".join(
-        f"{name}: {num(first.arms[name]['n_imputed'], 0)} of {num(first.arms[name]['n'], 0)} "
-        f"imputed at {r.visit_name(spec.visit)}, {num(first.arms[name]['n_ice'], 0)} with an "
-        "event" for name in (reference, *compared) if name in first.arms) if first else ""
+        f"{name}: {num(_value(r, method, name, 'n_imputed'), 0)} of "
+        f"{num(_value(r, method, name, 'n'), 0)} imputed at {r.visit_name(spec.visit)}, "
+        f"{num(_value(r, method, name, 'n_ice'), 0)} with an event"
+        for name in (reference, *compared))
     rule = ICE_RULES[spec.ice_rule].format(column=spec.ice_column)
     extra = "".join(f", {c}" for c in (*spec.covariates, *spec.factors))
     intro = (f"Missing data under named assumptions ({markdown_text(spec.id)}): the change "
