@@ -148,6 +148,16 @@ KEY = r"analyses\.missing_data\[0\] \(adhdrs_mnar\)"
      KEY + r"\.tipping_point\.deltas\.to: a grid given as a range needs"),
     (lambda m: m["tipping_point"].pop("deltas"), KEY + r"\.tipping_point\.deltas: required"),
     (lambda m: m.update(imputations=3), KEY + r"\.imputations: not a key"),
+    (lambda m: m["strategies"][4]["by_value"].update({"ADVERSE EVENT": "JR"}),
+     KEY + r"\.strategies\[4\]\.by_value\.ADVERSE EVENT: 'JR' is not an assumption"),
+    (lambda m: m["strategies"][4].update(otherwise="X"),
+     KEY + r"\.strategies\[4\]\.otherwise: 'X' is not an assumption"),
+    (lambda m: m["strategies"][4].update(id="J2R"),
+     KEY + r"\.strategies\[4\]\.id: 'J2R'; a mixed assumption's id"),
+    (lambda m: m["strategies"][4].pop("column"),
+     KEY + r"\.strategies\[4\]\.column: a mixed assumption needs"),
+    (lambda m: m["strategies"][4].update(when="x"),
+     KEY + r"\.strategies\[4\]\.when: not a key of a mixed assumption"),
 ])
 def test_a_bad_entry_is_refused_naming_its_key(config, edit, message) -> None:
     t = saga(config)
@@ -200,8 +210,13 @@ def test_the_schema_takes_the_shipped_entry_and_refuses_an_unknown_assumption(co
 
 def test_the_shipped_entry_parses_to_what_the_config_says(config) -> None:
     spec = Trial.parse(TRIAL, saga(config)).analyses.missing_data[0]
-    assert (spec.parameter, spec.visit, spec.strategies) == ("ADHDRS", 6,
-                                                             ("MAR", "J2R", "CR", "CIR"))
+    assert (spec.parameter, spec.visit, spec.strategies) == (
+        "ADHDRS", 6, ("MAR", "J2R", "CR", "CIR", "j2r_ae_loe"))
+    mixed = spec.mixed["j2r_ae_loe"]
+    assert (mixed.column, mixed.otherwise) == ("DCSREAS", "MAR")
+    assert [mixed.strategy(v) for v in ("ADVERSE EVENT", "LACK OF EFFICACY",
+                                        "PHYSICIAN DECISION", "", None)] == [
+        "J2R", "J2R", "MAR", "MAR", "MAR"]
     assert (spec.method, spec.covariance, spec.ice_rule) == ("condmean_jackknife", "US",
                                                              "last_rating")
     assert spec.tipping_point.deltas == tuple(float(-d) for d in range(16))
@@ -243,7 +258,7 @@ def small_trial(config: dict, **ice) -> tuple[Trial, pd.DataFrame, pd.DataFrame]
     for k in range(10):
         sid = f"S{k + 1}"
         arm = "Placebo" if k < 5 else "Fasoracetam"
-        subjects.append({"USUBJID": sid, "TRT01P": arm, "EFFFL": "Y",
+        subjects.append({"USUBJID": sid, "TRT01P": arm, "EFFFL": "Y", "DCSREAS": "",
                          "TRTEDY": ["", "14", "15", "43", "abc"][k % 5]})
         rows.append({"USUBJID": sid, "PARAMCD": "ADHDRS", "AVISITN": 0, "AVAL": 30.0,
                      "BASE": 30.0, "CHG": 0.0})
@@ -359,6 +374,48 @@ def assert_rows_are_the_engines(ard: pd.DataFrame,
                       and r["arm"] == arm)
             own = rows_of(ard, f"adhdrs_mnar: {strategy}", arm)
             assert own["lsmean"] == pytest.approx(ls["estimate"], rel=1e-12)
+
+
+def test_a_mixed_assumption_is_a_direct_call_with_each_subjects_strategy(
+        saga_ard, csv_records) -> None:
+    """J2R for the fasoracetam subjects who stopped for an adverse event or lack of
+    efficacy (DCSREAS), MAR for the rest: the strategies set here, subject by subject."""
+    from dataclasses import replace
+
+    data = imp.prepare(csv_records["long"], response="CHG", subject="USUBJID",
+                       visit="AVISITN", arm="ARM", baseline="BASE",
+                       levels={"AVISITN": VISITS, "ARM": ARMS}, reference="Placebo")
+    reason = csv_records["mitt"].set_index("USUBJID")["DCSREAS"]
+    arm = csv_records["mitt"].set_index("USUBJID")["TRT01P"]
+    strategy = np.array(["JR" if arm[s] == "Fasoracetam" and data.ice[i] < 6
+                         and reason[s] in ("ADVERSE EVENT", "LACK OF EFFICACY") else "MAR"
+                         for i, s in enumerate(data.subject_ids.tolist())], dtype=object)
+    assert (strategy == "JR").sum() == 6  # 4 adverse events, 2 lack of efficacy
+    res = imp.condmean_jackknife(replace(data, strategy=strategy))
+    assert_rows_are_the_engines(saga_ard, {"j2r_ae_loe": res})
+    diff = {s: rows_of(saga_ard, f"adhdrs_mnar: {s}", "Fasoracetam vs Placebo")["diff"]
+            for s in ("MAR", "J2R", "j2r_ae_loe")}
+    assert len(set(diff.values())) == 3
+
+
+def test_a_mixed_assumptions_column_must_be_a_subjects_column(config, csv_records) -> None:
+    t = saga(config)
+    entry(t)["strategies"][4]["column"] = "NOSUCH"
+    cfg = Trial.parse(TRIAL, t)
+    with pytest.raises(AnalysisConfigError,
+                       match=KEY + r"\.strategies\[4\]\.column: 'NOSUCH' is not a subjects "
+                                   r"column"):
+        missing_data_ard(TRIAL, cfg, csv_records["subjects"], csv_records["efficacy"], ARMS)
+
+
+def test_the_report_says_what_a_mixed_assumption_assumes(config) -> None:
+    from trialreport.report.sections.missing_data import assumes
+
+    spec = Trial.parse(TRIAL, saga(config)).analyses.missing_data[0]
+    assert assumes(spec, "j2r_ae_loe") == (
+        "Mixed, by the subject's DCSREAS: jump to reference (J2R) where DCSREAS is ADVERSE "
+        "EVENT or LACK OF EFFICACY; missing at random (MAR) for any other value.")
+    assert assumes(spec, "CIR").startswith("Copy increments in reference: ")
 
 
 def test_the_assumptions_differ_where_they_should(saga_ard) -> None:

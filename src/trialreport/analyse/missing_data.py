@@ -5,8 +5,8 @@ The records (``imputation_records``): the efficacy population (EFFFL = Y) with a
 (BASE) of the parameter, one row per subject and visit after the baseline up to the
 entry's visit, CHG missing where the subject has no observed record; the subject's ICE by
 the entry's rule (``trialreport.common.missing_data``). The assumptions are run in turn
-with each subject with an ICE in a compared arm under the assumption, the reference arm
-under MAR.
+with each subject with an ICE in a compared arm under the assumption (a mixed one: the
+strategy its subjects column gives the subject's value), the reference arm under MAR.
 
 Rows, all with analysis ``missing_data``, the parameter and the entry's visit, and
 analysis_set ``EFFFL = Y; <inference>; MMRM <covariance>``:
@@ -96,10 +96,14 @@ def imputation_records(cfg: Trial, spec: MissingDataSpec, subjects: pd.DataFrame
     cols = [*spec.covariates, *spec.factors]
     if spec.ice_column:
         cols.append(spec.ice_column)
+    mixed = {mx.column: f"strategies[{spec.strategies.index(name)}].column"
+             for name, mx in spec.mixed.items()}
+    cols += list(mixed)
     missing = [c for c in dict.fromkeys(cols) if c not in subjects.columns]
     if missing:
         where = ("intercurrent_event.column" if missing[0] == spec.ice_column else
-                 "covariates" if missing[0] in spec.covariates else "factors")
+                 "covariates" if missing[0] in spec.covariates else
+                 "factors" if missing[0] in spec.factors else mixed[missing[0]])
         raise AnalysisConfigError(f"{key}.{where}: {missing[0]!r} is not a subjects column "
                                   f"(columns: {', '.join(subjects.columns)})")
     mitt = subjects[(subjects["EFFFL"] == "Y") & subjects["TRT01P"].isin(arms)]
@@ -163,16 +167,33 @@ def prepare_data(cfg: Trial, spec: MissingDataSpec, subjects: pd.DataFrame,
                    strategy="MAR")
 
 
+def subject_strategies(data: Any, spec: MissingDataSpec, strategy: str,
+                       subjects: pd.DataFrame | None = None) -> np.ndarray:
+    """Each subject's strategy (the engine's names) under assumption ``strategy``: MAR in
+    the reference arm and without an ICE; else ``strategy``, or for a mixed assumption the
+    strategy its column's value in ``subjects`` gives."""
+    mixed = spec.mixed.get(strategy)
+    values = None
+    if mixed is not None:
+        values = subjects.drop_duplicates("USUBJID").set_index("USUBJID")[mixed.column]
+    out = np.full(data.n_subjects, "MAR", dtype=object)
+    for i, sid in enumerate(data.subject_ids.tolist()):
+        if data.ice[i] >= data.n_visits or data.arm[i] == data.reference:
+            continue
+        own = strategy if mixed is None else mixed.strategy(values.get(sid))
+        out[i] = ENGINE_NAMES[own]
+    return out
+
+
 def run_assumption(data: Any, spec: MissingDataSpec, strategy: str, alpha: float,
-                   workers: int) -> Any:
-    """The ``ImputationResult`` of one assumption: every subject with an ICE outside the
-    reference arm under ``strategy``, the reference arm under MAR."""
+                   workers: int, subjects: pd.DataFrame | None = None) -> Any:
+    """The ``ImputationResult`` of one assumption (``subject_strategies``)."""
+    from dataclasses import replace
+
     from trialreport.stats import imputation as imp
 
-    ref = data.arms[data.reference]
-    per_arm = {a: ENGINE_NAMES[strategy] if a != ref else "MAR" for a in data.arms}
     try:
-        prepared = data.with_strategy(per_arm)
+        prepared = replace(data, strategy=subject_strategies(data, spec, strategy, subjects))
         if spec.method == "mi_bootstrap":
             return imp.mi_bootstrap(prepared, m=spec.imputations, seed=spec.seed,
                                     structure=spec.covariance, alpha=alpha, workers=workers)
@@ -218,7 +239,7 @@ def missing_data_ard(trial_id: str, cfg: Trial, subjects: pd.DataFrame,
         for strategy in spec.strategies:
             log.info("missing data %s: %s, %s, %d subjects, %d worker(s)", spec.id, strategy,
                      spec.method, data.n_subjects, workers)
-            res = run_assumption(data, spec, strategy, alpha, workers)
+            res = run_assumption(data, spec, strategy, alpha, workers, subjects)
             results[strategy] = res
             method = f"{spec.id}: {strategy}"
             at = [r for r in res.rows if r["visit"] == spec.visit]

@@ -15,7 +15,10 @@ assumptions about the data missing after each subject's intercurrent event (ICE)
   (``design.visits[].day``) is after that day.
 - ``strategies``: the assumptions, each run in turn for every subject with an ICE in the
   compared arms (``STRATEGIES``: MAR, J2R, CR, CIR, LMCF); subjects of the reference arm
-  keep MAR (every reference-based assumption is MAR there).
+  keep MAR (every reference-based assumption is MAR there). An assumption may also be mixed,
+  one strategy per kind of event: ``{id, column, by_value: {value: strategy}, otherwise}``
+  takes each subject's value of a subjects ``column`` (e.g. DCSREAS, the reason for
+  discontinuation) and applies the strategy ``by_value`` gives it, else ``otherwise``.
 - the imputation model: the MMRM of CHG on arm, visit, arm x visit, BASE, BASE x visit and
   ``covariates``/``factors`` (subject-level columns), covariance ``covariance``, REML; the
   analysis model: ANCOVA at the visit of CHG on arm, BASE, ``covariates`` and ``factors``.
@@ -34,7 +37,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from trialreport.common.plan import PlanError
@@ -52,6 +55,21 @@ MAX_GRID = 201
 class MissingDataConfigError(PlanError):
     """An ``analyses.missing_data`` entry the trial cannot run; the message names the key.
     A ``PlanError``, so the workflow refuses the config before any job, as for the plan."""
+
+
+@dataclass(frozen=True)
+class MixedAssumption:
+    """One strategy per kind of event: the subject's value of the subjects ``column`` picks
+    it from ``by_value`` (value -> strategy), else ``otherwise``."""
+
+    column: str
+    by_value: tuple[tuple[str, str], ...]
+    otherwise: str
+
+    def strategy(self, value: Any) -> str:
+        text = "" if value is None or (isinstance(value, float) and math.isnan(value)) \
+            else str(value)
+        return dict(self.by_value).get(text, self.otherwise)
 
 
 @dataclass(frozen=True)
@@ -81,6 +99,8 @@ class MissingDataSpec:
     seed: int | None = None
     tipping_point: TippingPointSpec | None = None
     index: int = 0
+    mixed: Mapping[str, MixedAssumption] = field(default_factory=dict)
+    """The mixed assumptions of ``strategies``, by their id."""
 
     @property
     def key(self) -> str:
@@ -157,12 +177,17 @@ def parse_missing_data(entries: Sequence[Mapping[str, Any]], design: Any,
             raise MissingDataConfigError(
                 f"{key}.visit: {visit} is not a visit after {m['parameter']}'s baseline in "
                 f"design.visits ({', '.join(map(str, after))})")
-        strategies = tuple(str(s) for s in m["strategies"])
-        if not strategies:
+        if not m["strategies"]:
             raise MissingDataConfigError(f"{key}.strategies: name at least one assumption "
                                          f"({', '.join(STRATEGIES)})")
+        mixed = {}
+        for j, s in enumerate(m["strategies"]):
+            if isinstance(s, Mapping):
+                mixed.update(_mixed(s, f"{key}.strategies[{j}]"))
+        strategies = tuple(str(s["id"]) if isinstance(s, Mapping) else str(s)
+                           for s in m["strategies"])
         for j, s in enumerate(strategies):
-            if s not in STRATEGIES:
+            if s not in STRATEGIES and s not in mixed:
                 raise MissingDataConfigError(f"{key}.strategies[{j}]: {s!r} is not an "
                                              f"assumption; use {', '.join(STRATEGIES)}")
         if len(set(strategies)) < len(strategies):
@@ -243,5 +268,33 @@ def parse_missing_data(entries: Sequence[Mapping[str, Any]], design: Any,
             ice_rule=rule, ice_column=column, reference_arm=ref,
             covariates=tuple(m.get("covariates", [])), factors=tuple(m.get("factors", [])),
             covariance=covariance, method=method, imputations=imputations, seed=seed,
-            tipping_point=tip, index=i))
+            tipping_point=tip, index=i, mixed=mixed))
     return tuple(out)
+
+
+def _mixed(s: Mapping[str, Any], where: str) -> dict[str, MixedAssumption]:
+    """A mixed assumption, ``{id: MixedAssumption}``, checked."""
+    for required in ("id", "column", "by_value"):
+        if not s.get(required):
+            raise MissingDataConfigError(f"{where}.{required}: a mixed assumption needs id, "
+                                         "column and by_value (value: strategy)")
+    name = str(s["id"])
+    if name in STRATEGIES or not name.replace("_", "").isalnum():
+        raise MissingDataConfigError(f"{where}.id: {name!r}; a mixed assumption's id is a "
+                                     "name of letters, digits and _ other than "
+                                     f"{', '.join(STRATEGIES)}")
+    extra = sorted(set(s) - {"id", "column", "by_value", "otherwise"})
+    if extra:
+        raise MissingDataConfigError(f"{where}.{extra[0]}: not a key of a mixed assumption "
+                                     "(id, column, by_value, otherwise)")
+    pairs = []
+    for value, strategy in s["by_value"].items():
+        if strategy not in STRATEGIES:
+            raise MissingDataConfigError(f"{where}.by_value.{value}: {strategy!r} is not an "
+                                         f"assumption; use {', '.join(STRATEGIES)}")
+        pairs.append((str(value), str(strategy)))
+    otherwise = str(s.get("otherwise", "MAR"))
+    if otherwise not in STRATEGIES:
+        raise MissingDataConfigError(f"{where}.otherwise: {otherwise!r} is not an assumption; "
+                                     f"use {', '.join(STRATEGIES)}")
+    return {name: MixedAssumption(str(s["column"]), tuple(pairs), otherwise)}

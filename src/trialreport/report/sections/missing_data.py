@@ -40,6 +40,8 @@ ASSUMES = {
 }
 """What each assumption (``trialreport.common.missing_data.STRATEGIES``) says of the
 ratings after a subject's intercurrent event (Carpenter, Roger & Kenward 2013)."""
+NAMES = {"MAR": "missing at random", "J2R": "jump to reference", "CR": "copy reference",
+         "CIR": "copy increments in reference", "LMCF": "last mean carried forward"}
 INFERENCE = {
     "condmean_jackknife": "conditional mean imputation from the imputation model, standard "
                           "errors by the leave-one-subject-out jackknife (normal CI and P; "
@@ -55,6 +57,20 @@ ICE_RULES = {
     "day_column": "each subject's intercurrent event is at the study day in the subjects "
                   "column {column}: the visits planned after it are affected",
 }
+
+
+def assumes(spec, strategy: str) -> str:
+    """What an assumption assumes, in one sentence (a mixed one: its strategy per value)."""
+    mixed = spec.mixed.get(strategy)
+    if mixed is None:
+        return ASSUMES[strategy]
+    groups: dict[str, list[str]] = {}
+    for value, s in mixed.by_value:
+        groups.setdefault(s, []).append(value)
+    parts = [f"{NAMES[s]} ({s}) where {mixed.column} is {' or '.join(v)}"
+             for s, v in groups.items()]
+    return (f"Mixed, by the subject's {mixed.column}: {'; '.join(parts)}; "
+            f"{NAMES[mixed.otherwise]} ({mixed.otherwise}) for any other value.")
 
 
 def _spec(r: Results, ref: AnalysisRef):
@@ -99,7 +115,7 @@ def assumption_table(r: Results, e: Endpoint, ref: AnalysisRef, arm: str,
     out = []
     for strategy in spec.strategies:
         res = resolve(r.ard, ref, e, arm, reference, assumption=strategy)
-        row = {"Assumption": strategy, "What it assumes": ASSUMES[strategy]}
+        row = {"Assumption": strategy, "What it assumes": assumes(spec, strategy)}
         if res is None:
             row |= {f"Difference ({confidence})": "not computed", "P value": "not computed"}
         else:
