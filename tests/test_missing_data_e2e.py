@@ -62,7 +62,8 @@ def check_results(results: Path) -> None:
                      r"Fasoracetam vs Placebo under each assumption about the missing data",
                      section)
     for strategy, words in [("MAR", "Missing at random"), ("J2R", "Jump to reference"),
-                            ("CR", "Copy reference"), ("CIR", "Copy increments in reference")]:
+                            ("CR", "Copy reference"), ("CIR", "Copy increments in reference"),
+                            ("j2r_ae_loe", "Mixed, by the subject's DCSREAS")]:
         s = stats(f"adhdrs_mnar: {strategy}", CONTRAST)
         cell = (f"{half_up(s['diff'])} ({half_up(s['diff_ci_low'])}, "
                 f"{half_up(s['diff_ci_high'])}) {p_text(s['p_value'])}")
