@@ -160,11 +160,15 @@ def prepare_data(cfg: Trial, spec: MissingDataSpec, subjects: pd.DataFrame,
                                   f"population (arms with some: {', '.join(present)})")
     visits = analysis_visits(cfg, spec)
     data = {c: frame[c].to_numpy() for c in frame.columns}
-    return prepare(data, response="CHG", subject="USUBJID", visit="AVISITN", arm="TRT01P",
-                   baseline="BASE", covariates=spec.covariates, factors=spec.factors,
-                   levels={"AVISITN": visits, "TRT01P": present}, reference=reference,
-                   ice=None if ice is None else {s: visits[i] for s, i in ice.items()},
-                   strategy="MAR")
+    try:
+        return prepare(data, response="CHG", subject="USUBJID", visit="AVISITN",
+                       arm="TRT01P", baseline="BASE", covariates=spec.covariates,
+                       factors=spec.factors, levels={"AVISITN": visits, "TRT01P": present},
+                       reference=reference,
+                       ice=None if ice is None else {s: visits[i] for s, i in ice.items()},
+                       strategy="MAR")
+    except ValueError as exc:  # e.g. a covariate that changes within a subject
+        raise AnalysisConfigError(f"{spec.key}: {exc}") from exc
 
 
 def subject_strategies(data: Any, spec: MissingDataSpec, strategy: str,
