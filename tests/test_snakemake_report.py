@@ -49,7 +49,11 @@ def test_the_record_holds_every_output_marked_for_it(record) -> None:
         files += [results / "tables" / f"{t}.csv" for t in listed("TABLE_NAMES")]
         files += [results / "figures" / f"{f}.{fmt}"
                   for f in listed("FIGURE_NAMES") for fmt in listed("FIGURE_FORMATS")]
-        assert len(files) == 3 + 8 + 10  # 5 figures (the MMRM's a placeholder without one)
+        # the tipping-point figure has its own rule (a placeholder where none is configured)
+        files += [results / "figures" / f"tipping_point.{fmt}"
+                  for fmt in listed("FIGURE_FORMATS")]
+        # 5 figures (the MMRM's a placeholder without one) and the tipping point's 2 files
+        assert len(files) == 3 + 8 + 10 + 2
         expected += [(f.name, f.read_bytes()) for f in files]
     data = [n for n in record["names"] if n.startswith("run-record/data/raw/")]
     with zipfile.ZipFile(record["results"] / "run-record.zip") as archive:

@@ -10,5 +10,7 @@ rule analyse:
         ard=f"{RESULTS}/{{trial}}/ard.csv",
     log:
         f"{RESULTS}/{{trial}}/logs/analyse.log",
+    # the jackknife or the imputations of analyses.missing_data run on these cores
+    threads: 2
     script:
         "../scripts/analyse.py"

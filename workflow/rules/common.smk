@@ -92,4 +92,7 @@ def report_inputs(wildcards):
         "trial_config": trial_config_file(wildcards),
         "tables": [f"{results}/tables/{name}.csv" for name in TABLE_NAMES],
         "figures": figure_files(wildcards.trial),
+        "tipping_point": [
+            f"{results}/figures/tipping_point.{fmt}" for fmt in FIGURE_FORMATS
+        ],
     }

@@ -8,4 +8,4 @@ run_stage("analyse", analyse, sm.log[0],
           trial=read_trial_config(sm.input.trial_config), trial_id=sm.wildcards.trial,
           inputs={k: sm.input[k]
                   for k in ("subjects", "exposure", "adverse_events", "efficacy", "locf")},
-          output=sm.output.ard)
+          output=sm.output.ard, threads=sm.threads)

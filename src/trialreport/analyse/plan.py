@@ -47,6 +47,7 @@ from trialreport.common.plan import (
 ESTIMATES = {
     "ancova": "Difference in LS means",
     "model": "Difference in LS means",
+    "missing_data": "Difference in LS means",
     "responders_between_arms": "Difference in responder rates (percentage points)",
     "paired": "Mean change from baseline",
     "paired_locf": "Mean change from baseline (LOCF)",
@@ -89,10 +90,11 @@ def _stats(rows: pd.DataFrame) -> dict[str, float]:
 
 
 def resolve(ard: pd.DataFrame, ref: AnalysisRef, endpoint: Endpoint, arm: str,
-            reference: str) -> Result | None:
+            reference: str, assumption: str | None = None) -> Result | None:
     """The ARD's answer of analysis ``ref`` to ``endpoint`` for ``arm`` (against
     ``reference`` when the analysis compares arms); None when the ARD has no such rows
-    (the analysis was not run, e.g. too few subjects)."""
+    (the analysis was not run, e.g. too few subjects). For ``missing_data:<id>``, under
+    ``assumption`` (default the entry's first: ``trialreport.analyse.missing_data``)."""
     kind = ref.kind
     if kind in WITHIN_ARM:
         rows = _rows(ard, kind, endpoint.parameter, endpoint.visit)
@@ -123,6 +125,15 @@ def resolve(ard: pd.DataFrame, ref: AnalysisRef, endpoint: Endpoint, arm: str,
                      endpoint.visit)
         rows = rows[rows["method"].str.startswith(f"{ref.model}: ")
                     & ~rows["method"].str.contains(" trend ")]
+        names = {"diff": "diff", "low": "diff_ci_low", "high": "diff_ci_high",
+                 "se": "diff_se", "arm": "lsmean", "arm_se": "se"}
+        test_rows = rows
+    elif kind == "missing_data":
+        rows = _rows(ard, "missing_data", endpoint.parameter, endpoint.visit)
+        run = [m for m in dict.fromkeys(rows["method"]) if m.startswith(f"{ref.model}: ")
+               and ": tipping point, " not in m]
+        method = f"{ref.model}: {assumption}" if assumption else (run[0] if run else "")
+        rows = rows[rows["method"] == method]
         names = {"diff": "diff", "low": "diff_ci_low", "high": "diff_ci_high",
                  "se": "diff_se", "arm": "lsmean", "arm_se": "se"}
         test_rows = rows

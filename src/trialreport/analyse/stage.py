@@ -18,7 +18,7 @@ log = logging.getLogger("trialreport")
 
 
 def analyse(trial_id: str, trial: Trial | Mapping[str, Any], inputs: Mapping[str, str],
-            output: str) -> None:
+            output: str, threads: int = 1) -> None:
     # the analyses (scipy.special; statsmodels where a model is configured) load here only
     from trialreport.analyse.ard import format_ard
     from trialreport.analyse.efficacy import build_ard
@@ -35,6 +35,15 @@ def analyse(trial_id: str, trial: Trial | Mapping[str, Any], inputs: Mapping[str
     try:
         ard = build_ard(trial_id, trial, subjects=subjects, efficacy=efficacy,
                         exposure=exposure, locf=locf)
+        # Analyses under named assumptions about missing data (analyses.missing_data), on
+        # the cores the rule has (trialreport.analyse.missing_data).
+        if trial.analyses.missing_data:
+            from trialreport.analyse.ard import arm_order
+            from trialreport.analyse.missing_data import missing_data_ard
+
+            ard = pd.concat([ard, missing_data_ard(
+                trial_id, trial, subjects, efficacy, arm_order(subjects, trial),
+                workers=threads)], ignore_index=True)
         # Safety, demographic, disposition and exposure tables (trialreport.analyse.safety),
         # appended after the efficacy results in the same analysis-results table.
         safety = build_safety_ard(trial_id, trial, subjects=subjects,

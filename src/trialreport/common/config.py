@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from trialreport.common.missing_data import MissingDataSpec, parse_missing_data
 from trialreport.common.plan import Plan, PlanError, check_plan, parse_plan, with_model_tests
 
 DATASETS = ("subjects", "scores", "adverse_events", "exposure")
@@ -257,6 +258,9 @@ class Analyses:
     primary: Primary | None = None
     parallel: Parallel = field(default_factory=Parallel)
     models: tuple[ModelSpec, ...] = ()
+    missing_data: tuple[MissingDataSpec, ...] = ()
+    """Sensitivity analyses under named assumptions about missing data
+    (``trialreport.common.missing_data``)."""
 
 
 @dataclass(frozen=True)
@@ -488,6 +492,8 @@ def _analyses(a: Mapping[str, Any], design: Design) -> Analyses:
         if prim else None,
         parallel=Parallel(par.get("reference_arm"), tuple(par.get("strata", []))),
         models=tuple(_model(m, design, i) for i, m in enumerate(a.get("models", []))),
+        missing_data=parse_missing_data(a.get("missing_data", []), design,
+                                        par.get("reference_arm")),
     )
 
 

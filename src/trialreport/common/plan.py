@@ -10,9 +10,11 @@ plan's order; what the plan does not name is descriptive.
 
 An analysis is named as the analysis-results table names it (``ANALYSES``): ``ancova``,
 ``responders_between_arms``, ``paired``, ``paired_locf``, ``one_sample``, or
-``model:<id>`` for a model of ``analyses.models``. ``trialreport.common.config`` checks
-every name against the trial's design and analyses (``check_plan``), naming the key to
-change. The standard library only: Snakemake's own process parses plans.
+``model:<id>`` for a model of ``analyses.models``, or ``missing_data:<id>`` for the analyses
+under named assumptions of ``analyses.missing_data`` (``trialreport.common.missing_data``).
+``trialreport.common.config`` checks every name against the trial's design and analyses
+(``check_plan``), naming the key to change. The standard library only: Snakemake's own
+process parses plans.
 """
 
 from __future__ import annotations
@@ -29,10 +31,13 @@ STRATEGIES = ("treatment policy", "hypothetical", "composite", "while on treatme
               "principal stratum")
 MULTIPLICITY = ("none", "bonferroni", "holm", "hochberg", "fixed_sequence", "graphical")
 ANALYSES = ("ancova", "responders_between_arms", "paired", "paired_locf", "one_sample",
-            "model")
+            "model", "missing_data")
+NAMED = ("model", "missing_data")
+"""Analyses named with an id: ``model:<id>``, ``missing_data:<id>``."""
 TESTS = {
     "ancova": ("ancova_ols",),
     "model": ("ols", "mmrm"),
+    "missing_data": ("imputation",),
     "responders_between_arms": ("chi_square_pearson", "chi_square_yates", "fisher_exact"),
     "paired": ("paired_ttest", "wilcoxon"),
     "paired_locf": ("paired_ttest", "wilcoxon"),
@@ -42,6 +47,7 @@ TESTS = {
 SUMMARIES = {
     "ancova": "difference in LS means",
     "model": "difference in LS means",
+    "missing_data": "difference in LS means",
     "responders_between_arms": "difference in proportions",
     "paired": "mean change from baseline within subjects",
     "paired_locf": "mean change from baseline within subjects",
@@ -61,7 +67,7 @@ class AnalysisRef:
 
     @property
     def name(self) -> str:
-        return f"model:{self.model}" if self.kind == "model" else self.kind
+        return f"{self.kind}:{self.model}" if self.kind in NAMED else self.kind
 
 
 @dataclass(frozen=True)
@@ -154,10 +160,11 @@ def parse_analysis(value: str | Mapping[str, Any], where: str) -> AnalysisRef:
         value = {"analysis": value}
     name = str(value.get("analysis", ""))
     kind, _, model = name.partition(":")
-    if kind not in ANALYSES or (kind == "model") != bool(model):
+    if kind not in ANALYSES or (kind in NAMED) != bool(model):
         raise PlanError(f"{where}: {name!r} is not an analysis; use one of "
                         "ancova, responders_between_arms, paired, paired_locf, one_sample, "
-                        "or model:<id> for a model of analyses.models")
+                        "model:<id> for a model of analyses.models, or missing_data:<id> "
+                        "for an entry of analyses.missing_data")
     tests = TESTS[kind]
     test = value.get("test", tests[0])
     if test not in tests:
@@ -225,7 +232,7 @@ def parse_plan(p: Mapping[str, Any], comparison_visits: Mapping[str, int]) -> Pl
 
 
 WITHIN_ARM = ("paired", "paired_locf", "one_sample")
-BETWEEN_ARMS = ("ancova", "responders_between_arms", "model")
+BETWEEN_ARMS = ("ancova", "responders_between_arms", "model", "missing_data")
 ONE_SIDED_TESTS = ("ancova_ols", "ols", "mmrm", "paired_ttest", "one_sample_ttest",
                    "chi_square_pearson")
 """Tests whose two-sided P is twice the one-sided P in the direction of the estimate
@@ -311,6 +318,9 @@ def _check_analysis(where: str, ref: AnalysisRef, e: Endpoint, param: Any,
                        "a rating of change (no baseline, with no_change) at its comparison "
                        "visit (variable: value)"),
     }
+    if ref.kind == "missing_data":
+        _check_missing_data(where, ref, e, analyses)
+        return
     if ref.kind == "model":
         model = next((m for m in analyses.models if m.id == ref.model), None)
         if model is None:
@@ -337,6 +347,18 @@ def _check_analysis(where: str, ref: AnalysisRef, e: Endpoint, param: Any,
     ok, what = need[ref.kind]
     if not ok:
         raise PlanError(f"{where}: {ref.name} estimates {what}; the endpoint is "
+                        f"{e.variable} of {e.parameter} at visit {e.visit}")
+
+
+def _check_missing_data(where: str, ref: AnalysisRef, e: Endpoint, analyses: Any) -> None:
+    spec = next((m for m in analyses.missing_data if m.id == ref.model), None)
+    if spec is None:
+        ids = ", ".join(m.id for m in analyses.missing_data) or "none"
+        raise PlanError(f"{where}: no entry {ref.model!r} in analyses.missing_data "
+                        f"(ids: {ids})")
+    if (spec.parameter, spec.visit) != (e.parameter, e.visit) or e.variable != "change":
+        raise PlanError(f"{where}: missing_data {ref.model!r} is the change of "
+                        f"{spec.parameter} at visit {spec.visit}; the endpoint is "
                         f"{e.variable} of {e.parameter} at visit {e.visit}")
 
 

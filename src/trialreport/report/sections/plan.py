@@ -58,6 +58,10 @@ ROLE_HEADINGS = {"primary": "Primary endpoint", "key secondary": "Key secondary 
 def analysis_name(r: Results, ref: AnalysisRef) -> str:
     """An analysis in words, with its test."""
     cfg = r.cfg
+    if ref.kind == "missing_data":
+        from trialreport.report.sections.missing_data import analysis_name as imputed
+
+        return imputed(r, ref)
     if ref.kind == "model":
         spec = next(m for m in cfg.analyses.models if m.id == ref.model)
         if spec.kind == "mmrm":
@@ -84,7 +88,8 @@ TEST_WORDS = {"ancova_ols": "t-test of the difference", "ols": "t-test of the di
               "chi_square_pearson": "Pearson's chi-square", "chi_square_yates":
               "chi-square with Yates' correction", "fisher_exact": "Fisher's exact test",
               "paired_ttest": "paired t-test", "wilcoxon": "Wilcoxon signed-rank test",
-              "one_sample_ttest": "one-sample t-test"}
+              "one_sample_ttest": "one-sample t-test",
+              "imputation": "Wald test of the difference after imputation"}
 
 
 def test_words(ref: AnalysisRef) -> str:
@@ -211,6 +216,11 @@ def sensitivity_table(r: Results, e: Endpoint) -> pd.DataFrame:
     rows = []
     for ref in (e.main, *e.sensitivity):
         for arm in compared_arms(e, arms, reference):
+            if ref.kind == "missing_data":  # one row per assumption
+                from trialreport.report.sections.missing_data import sensitivity_rows
+
+                rows += sensitivity_rows(r, e, ref, arm, reference, not r.single_arm)
+                continue
             res = resolve(r.ard, ref, e, arm, reference)
             rows.append({
                 "Analysis": ("Main: " if ref is e.main else "") + analysis_name(r, ref),
@@ -237,6 +247,10 @@ def endpoint_block(r: Results, e: Endpoint, level: str = "###") -> str:
                 caption=f"{e.label}: sensitivity analyses beside the main analysis (nominal P)",
             )
         )
+    if any(ref.kind == "missing_data" for ref in e.sensitivity):
+        from trialreport.report.sections.missing_data import missing_data_blocks
+
+        parts += missing_data_blocks(r, e)
     return blocks(*parts)
 
 
