@@ -145,6 +145,13 @@ def test_a_models_parts_are_named_by_placeholders_not_by_one_trials_visits(
     assert (reference._general("covariance attempt 2: TOEPH: did not converge", names)
             == "covariance attempt <k>: <structure>: <reason>")
     assert reference._general("type 3: ARM:AVISIT", names) == "type 3: <effect>"
+    # a missing-data entry's assumptions and its tipping point's grid
+    names["adhdrs_mnar"] = "<missing-data id>"
+    assert reference._general("adhdrs_mnar: J2R", names) == "<missing-data id>: <assumption>"
+    assert (reference._general("adhdrs_mnar: tipping point, MAR", names)
+            == "<missing-data id>: tipping point, <assumption>")
+    assert (reference._general("Active vs Placebo; delta -6.5", names)
+            == "<arm> vs <reference arm>; delta <d>")
     assert reference._statistic("mmrm", "structure_toeph") == "structure_<structure>"
     assert reference._statistic("mmrm", "df_satterthwaite") == (
         "df_<kenward_roger|satterthwaite>")

@@ -120,6 +120,8 @@ def _placeholders(entry: Mapping[str, Any], ard: pd.DataFrame) -> dict[str, str]
     names["STUDY"] = "<period>"
     for model in (entry.get("analyses") or {}).get("models", []):
         names[model["id"]] = "<model id>"
+    for entry_md in (entry.get("analyses") or {}).get("missing_data", []):
+        names[entry_md["id"]] = "<missing-data id>"
     for endpoint in (entry.get("plan") or {}).get("endpoints", []):
         names[endpoint["id"]] = "<endpoint id>"
     reference = ((entry.get("analyses") or {}).get("parallel") or {}).get("reference_arm")
@@ -144,6 +146,12 @@ def _general(value: str, names: Mapping[str, str]) -> str:
     for pattern, general in PATTERNS:
         if pattern.fullmatch(value):
             return general
+    match = re.fullmatch(r"(.+); delta -?[0-9.]+", value)
+    if match:  # a tipping point's grid
+        return f"{_general(match[1], names)}; delta <d>"
+    match = re.fullmatch(r"([A-Za-z0-9_]+): (tipping point, )?.+", value)
+    if match and names.get(match[1]) == "<missing-data id>":
+        return f"<missing-data id>: {match[2] or ''}<assumption>"
     match = re.fullmatch(r"(?:(.+); )?covariance with .+", value)
     if match:
         return (f"{_general(match[1], names)}; " if match[1] else "") + \
