@@ -26,8 +26,9 @@ def display_table_block(r: Results, name: str) -> str:
     table = read_display_table(f"{r.results_dir}/tables", name)
     if list(table.columns) == ["Not available"]:
         return f"**{spec.title}**: {table.iloc[0, 0]}"
+    title = spec.title_for(r.with_periods, r.cfg, r.single_arm)
     return blocks(
-        markdown_tables(display_table(table), caption=f"{spec.title} (tables/{name}.csv)"),
+        markdown_tables(display_table(table), caption=f"{title} (tables/{name}.csv)"),
         f"*{spec.note_for(r.with_periods)}*",
     )
 
