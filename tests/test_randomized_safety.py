@@ -304,12 +304,23 @@ def test_an_unknown_population_is_refused_naming_the_config_key():
         build_safety_ard("fixture", trial, fx.subjects(), fx.adverse_events(), fx.exposure())
 
 
-def test_no_nan_in_the_rate_table_of_a_trial_without_comparisons():
+def test_a_single_arm_trial_without_periods_shows_its_arm_not_a_whole_study_row():
     subjects = fx.subjects()
     subjects["TRT01P"] = "Drug"
-    trial = {"design": dict(fx.TRIAL["design"], periods=None)}
-    trial["design"].pop("periods")
+    trial = {"design": {k: v for k, v in fx.TRIAL["design"].items() if k != "periods"}}
     ard = build_safety_ard("one", trial, subjects, fx.adverse_events(), fx.exposure())
     t = build_tables(ard, trial)["ae_periods"]
     assert t["Arm"].tolist() == ["Drug"]
-    assert not math.isnan(value(ard, "ae_rates", "TEAE", "Drug", "subject_weeks"))
+    assert value(ard, "ae_rates", "TEAE", "Drug", "subject_weeks") == pytest.approx(250 / 7)
+    assert value(ard, "ae_rates", "TEAE", "Drug", "n_events") == 14
+
+
+def test_no_rate_ratio_where_exposure_time_is_unknown():
+    # open exposure records and no last study day: exposure days are not known, so there is
+    # no rate and no ratio (never a ratio computed on missing time)
+    exposure = fx.exposure().assign(EXENDY=math.nan)
+    design = {k: v for k, v in fx.TRIAL["design"].items() if k != "periods"}
+    trial = {"design": design, "analyses": {"parallel": {"reference_arm": "Arm C"}}}
+    ard = build_safety_ard("open", trial, fx.subjects(), fx.adverse_events(), exposure)
+    assert math.isnan(value(ard, "ae_rates", "TEAE", "Arm A", "events_per_subject_week"))
+    assert not ((ard["analysis"] == "ae_rates") & (ard["statistic"] == "p_value")).any()

@@ -450,8 +450,8 @@ def add_ae_rates(ard: ArdBuilder, ae: pd.DataFrame, subjects: pd.DataFrame,
     if reference not in weeks:
         return
     for arm in arms:
-        if arm == reference or not (weeks[arm] and weeks[reference]):
-            continue
+        if arm == reference or not (weeks[arm] > 0 and weeks[reference] > 0):
+            continue  # no exposure time (or none known: open records, no last day)
         result = poisson_rate_comparison(counts[arm], weeks[arm], counts[reference],
                                          weeks[reference])
         keys = {"parameter": "TEAE", "group": f"{arm} vs {reference}", "method": PERIOD_TEST,
