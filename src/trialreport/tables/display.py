@@ -297,7 +297,9 @@ def ae_rates_table(ard: pd.DataFrame, trial: Trial) -> pd.DataFrame:
                                  f"{fmt_num(a.get('TEAE', test, 'ci_high'), 2)}]")
             row["P (exact conditional)"] = "< 0.001" if p < 0.001 else round_half_up(p, 3)
         rows.append(row)
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    # nothing compared (one arm, or no exposure time known): no empty comparison columns
+    return table if tests else table.drop(columns=[ratio_header, "P (exact conditional)"])
 
 
 def ae_periods_table(ard: pd.DataFrame, trial: Trial) -> pd.DataFrame:
