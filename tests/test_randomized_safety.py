@@ -24,6 +24,7 @@ from trialreport.tables.display import (
     as_words,
     baseline_label,
     build_tables,
+    placebo_arms,
     population_words,
 )
 
@@ -155,6 +156,11 @@ def test_saga_tables_have_no_pooled_column_no_period_note_and_placebo_wording(sa
     assert "  related to study treatment (placebo or study drug)" in \
         overview["Category"].tolist()
     assert "Relationship to study treatment" in tables["ae_relationship"].columns
+
+
+def test_without_exposure_data_a_placebo_arm_is_known_by_its_name():
+    assert placebo_arms(None, ["Placebo", "Drug 10 mg", "Total"]) == ["Placebo"]
+    assert placebo_arms(None, ["Low dose", "High dose"]) == []
 
 
 def test_a_trial_of_active_arms_only_keeps_study_drug_wording(fixture_ard):

@@ -502,7 +502,7 @@ def build_safety_ard(trial_id: str, trial: Trial | Mapping[str, Any], subjects: 
         add_ae_soc_pt(ard, ae, columns)
         add_ae_severity(ard, ae, columns)
         add_ae_relationship(ard, ae, columns)
-        if exposure is not None and single_arm and design.periods_configured:
+        if exposure is not None and single_arm and len(design.periods) > 1:
             add_ae_periods(ard, ae, subjects, exposure, design.periods)
         elif exposure is not None:  # no periods to compare: the arms, each on its own
             from trialreport.common.plan import reference_arm

@@ -10,7 +10,10 @@ Columns are the table's groups in ARD order, each headed with its denominator,
 equals the arm's). The AE tables of a single-arm trial with periods have instead the
 periods, headed with their labels, then All periods: a column named for the drug would
 also count the events of a placebo period. There, a row about relationship says "study
-treatment (placebo or study drug)" where a period gives placebo only (dose_levels [0]).
+treatment (placebo or study drug)" where a period gives placebo only (dose_levels [0]),
+and so it does where an arm is given placebo only. The incidence per subject-week has a row
+per period there, and a row per arm, with rate ratios against the reference arm, in any
+other trial (analysis ``ae_rates``): arms are never pooled into one whole-study row.
 """
 
 from __future__ import annotations

@@ -45,7 +45,7 @@ def safety_intro(r: Results) -> str:
     text = ("The tables below are the CSV files in `tables/` next to this report, each built "
             "from the analysis-results table (`ard.csv`, analyses `baseline`, `disposition`, "
             "`dose_exposure`, `ae_overview`, `ae_soc_pt`, `ae_severity`, `ae_relationship`, "
-            "`ae_periods`) and only formatted here. ")
+            f"`{'ae_periods' if r.with_periods else 'ae_rates'}`) and only formatted here. ")
     if r.with_periods:
         text += ("Demographics, disposition and exposure have a column for the arm; the "
                  "adverse-event tables have one column per period (the events that began in "
