@@ -206,6 +206,15 @@ def test_coded_values_in_words_and_the_label_map():
         "Adverse event (AE)"
 
 
+def test_race_keeps_proper_names_in_capitals():
+    subjects = fx.subjects()
+    subjects.loc[subjects["USUBJID"] == "A1", "RACE"] = "BLACK OR AFRICAN AMERICAN"
+    ard = build_safety_ard("fixture", fx.TRIAL, subjects, fx.adverse_events(), fx.exposure())
+    shown = build_tables(ard, fx.TRIAL)["demographics"]["Statistic"].tolist()
+    assert "Black or African American, n (%)" in shown
+    assert "Asian, n (%)" in shown
+
+
 def test_disposition_reasons_in_words_and_from_the_config_map():
     trial = dict(fx.TRIAL, tables={"labels": {"DCSREAS": {
         "WITHDRAWAL BY SUBJECT": "Withdrawal by subject or guardian"}}})

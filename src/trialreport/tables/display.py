@@ -407,11 +407,24 @@ def as_words(value: str, labels: Mapping[str, str] | None = None) -> str:
     return value
 
 
+CT_LABELS = {
+    "RACE": {"AMERICAN INDIAN OR ALASKA NATIVE": "American Indian or Alaska Native",
+             "BLACK OR AFRICAN AMERICAN": "Black or African American",
+             "NATIVE HAWAIIAN OR OTHER PACIFIC ISLANDER":
+                 "Native Hawaiian or Other Pacific Islander"},
+    "ETHNIC": {"HISPANIC OR LATINO": "Hispanic or Latino",
+               "NOT HISPANIC OR LATINO": "Not Hispanic or Latino"},
+}
+"""CDISC controlled terms whose words keep proper names in capitals (sentence case would
+print "Black or african american")."""
+
+
 def level_labels(trial: Trial, column: str,
                  defaults: Mapping[str, str] | None = None) -> dict[str, str]:
-    """Words for the codes of a subject column: ``defaults`` (e.g. SEX), then the config's
-    ``tables.labels.<column>`` over them."""
-    return {**(defaults or {}), **trial.tables.labels.get(column, {})}
+    """Words for the codes of a subject column: the CDISC terms of ``CT_LABELS``,
+    ``defaults`` (e.g. SEX), then the config's ``tables.labels.<column>`` over them."""
+    return {**CT_LABELS.get(column, {}), **(defaults or {}),
+            **trial.tables.labels.get(column, {})}
 
 
 def baseline_label(trial: Trial, code: str) -> str:
