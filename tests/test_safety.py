@@ -173,7 +173,11 @@ def test_relationship_closest_per_subject(ard):
             parameter
 
 
-def test_baseline_characteristics_by_hand(ard):
+def test_baseline_characteristics_by_hand():
+    # the safety population, named in the config (the default is every randomized subject)
+    trial = dict(fx.TRIAL, tables={"demographics_population": "safety"})
+    ard = build_safety_ard("fixture", trial, fx.subjects(), fx.adverse_events(),
+                           fx.exposure(), fx.efficacy())
     assert row_of(ard, "baseline", "AGE", "mean") == pytest.approx([40, 22.5, 37.5, 35])
     assert row_of(ard, "baseline", "AGE", "sd") == pytest.approx(
         [10, math.sqrt(12.5), math.sqrt(125 / 3), math.sqrt(750 / 8)])
@@ -208,7 +212,14 @@ def test_exposure_highest_dose_and_days_on_each_dose(ard):
     assert row_of(ard, "dose_exposure", "MAXDOSE", "n_10") == [2, 0, 0, 2]
     assert row_of(ard, "dose_exposure", "MAXDOSE", "n_20") == [1, 1, 0, 2]
     assert row_of(ard, "dose_exposure", "MAXDOSE", "n_40") == [0, 1, 0, 1]
-    assert row_of(ard, "dose_exposure", "MAXDOSE", "max") == [20, 40, 0, 40]
+    # the summary of the highest dose is over subjects on active treatment: Arm C (placebo
+    # only) has none, and Total's median is of A 20, 10, 10 and B 20, 40, not of C's zeros
+    assert row_of(ard, "dose_exposure", "MAXDOSE", "max")[:2] == [20, 40]
+    assert row_of(ard, "dose_exposure", "MAXDOSE", "n") == [3, 2, 0, 5]
+    assert math.isnan(value(ard, "dose_exposure", "MAXDOSE", "Arm C", "median"))
+    assert value(ard, "dose_exposure", "MAXDOSE", "Total", "median") == 20
+    assert value(ard, "dose_exposure", "MAXDOSE", "Total", "mean") == 20
+    assert value(ard, "dose_exposure", "MAXDOSE", "Total", "min") == 10
     # A1 14 days at 10 and 14 at 20; A2 28 at 10; A3 26 at 10 (days 3-28); B1 28 at 20;
     # B2 7 at 20, 21 at 40; C 28 each at 0.
     assert row_of(ard, "dose_exposure", "DAYS_AT_DOSE 10", "subject_days") == [68, 0, 0, 68]
@@ -220,15 +231,18 @@ def test_exposure_highest_dose_and_days_on_each_dose(ard):
     assert math.isnan(value(ard, "dose_exposure", "DAYS_AT_DOSE 10", "Arm B", "mean"))
 
 
-def test_periods_exposure_in_subject_weeks(ard):
-    # safety population exposure days: 28+28+26 (A) + 28+28 (B) + 4*28 (C) = 250
-    assert value(ard, "ae_periods", "TEAE", "TREATMENT", "exposure_days") == 250
-    assert value(ard, "ae_periods", "TEAE", "TREATMENT", "n_events") == 14
-    assert value(ard, "ae_periods", "TEAE", "TREATMENT", "n_subjects") == 7
-    assert value(ard, "ae_periods", "TEAE", "TREATMENT",
-                 "events_per_subject_week") == pytest.approx(14 / (250 / 7))
-    # one period: nothing to compare
-    assert not (ard["statistic"] == "p_value").any()
+def test_rates_per_arm_in_subject_weeks(ard):
+    # a trial of several arms: each arm on its own, never the arms pooled into one period.
+    # Exposure days: 28+28+26 (A) + 28+28 (B) + 4*28 (C); TEAEs A e1-e5, B e7-e10,
+    # C e12, e14-e17 (e6 before A3's first dose, e11 B3 not safety, e13 TRTEMFL = N)
+    arms = ARMS[:3]
+    assert [value(ard, "ae_rates", "TEAE", g, "exposure_days") for g in arms] == [82, 56, 112]
+    assert [value(ard, "ae_rates", "TEAE", g, "n_events") for g in arms] == [5, 4, 5]
+    assert [value(ard, "ae_rates", "TEAE", g, "n_subjects") for g in arms] == [2, 2, 3]
+    assert value(ard, "ae_rates", "TEAE", "Arm B", "events_per_subject_week") == \
+        pytest.approx(4 / 8)
+    assert not (ard["analysis"] == "ae_periods").any()
+    assert "Total" not in set(ard.loc[ard["analysis"] == "ae_rates", "group"])
 
 
 def test_single_arm_trial_gets_period_columns():

@@ -63,9 +63,11 @@ def test_overview_cells(tables):
     assert t.columns.tolist() == ["Category", *HEAD]
     assert cells(t, Category="Subjects with at least one TEAE") == [
         "2 (66.7) [5]", "2 (100.0) [4]", "3 (75.0) [5]", "7 (77.8) [14]"]
-    assert cells(t, Category="  related to study drug") == [
+    # Arm C is placebo only: related there is to placebo, so the row names the study
+    # treatment, not the study drug
+    assert cells(t, Category="  related to study treatment (placebo or study drug)") == [
         "2 (66.7) [2]", "1 (50.0) [2]", "1 (25.0) [1]", "4 (44.4) [5]"]
-    assert cells(t, Category="  leading to discontinuation of study drug") == [
+    assert cells(t, Category="  leading to discontinuation of study treatment") == [
         "1 (33.3) [1]", "0 [0]", "0 [0]", "1 (11.1) [1]"]
 
 
@@ -104,15 +106,19 @@ def test_severity_cells_with_missing_row(tables):
 
 
 def test_relationship_cells(tables):
-    t = tables["ae_relationship"]
+    t = tables["ae_relationship"].rename(columns={"Relationship to study treatment": "Rel"})
     assert cells(t, System_organ_class=fx.SK, Preferred_term="Rash",
-                 Relationship="Related") == ["0", "1 (50.0)", "1 (25.0)", "2 (22.2)"]
+                 Rel="Related") == ["0", "1 (50.0)", "1 (25.0)", "2 (22.2)"]
     assert cells(t, System_organ_class="Any TEAE", Preferred_term="",
-                 Relationship="Not related") == ["0", "1 (50.0)", "2 (50.0)", "3 (33.3)"]
+                 Rel="Not related") == ["0", "1 (50.0)", "2 (50.0)", "3 (33.3)"]
 
 
-def test_demographics_cells(tables):
-    t = tables["demographics"]
+def test_demographics_cells():
+    # the safety population, named in the config (default: every randomized subject)
+    trial = dict(fx.TRIAL, tables={"demographics_population": "safety"})
+    t = build_tables(_roundtrip(build_safety_ard("fixture", trial, fx.subjects(),
+                                                 fx.adverse_events(), fx.exposure(),
+                                                 fx.efficacy())), trial)["demographics"]
     rows = [(c, st, *vals) for c, st, vals in zip(t["Characteristic"], t["Statistic"],
                                                    t[HEAD].values.tolist(), strict=True)]
     assert rows[:4] == [
@@ -124,8 +130,8 @@ def test_demographics_cells(tables):
     assert rows[4:9] == [
         ("Sex", "Female, n (%)", "2 (66.7)", "0", "3 (75.0)", "5 (55.6)"),
         ("", "Male, n (%)", "1 (33.3)", "2 (100.0)", "1 (25.0)", "4 (44.4)"),
-        ("Race", "ASIAN, n (%)", "1 (33.3)", "0", "1 (25.0)", "2 (22.2)"),
-        ("", "WHITE, n (%)", "2 (66.7)", "1 (50.0)", "3 (75.0)", "6 (66.7)"),
+        ("Race", "Asian, n (%)", "1 (33.3)", "0", "1 (25.0)", "2 (22.2)"),
+        ("", "White, n (%)", "2 (66.7)", "1 (50.0)", "3 (75.0)", "6 (66.7)"),
         ("", "Missing, n (%)", "0", "1 (50.0)", "0", "1 (11.1)"),
     ]
     # baseline scores: A 4, 6; B 5, 7; C 2, 3, 4, 5 (SD of 4 and 6 is sqrt(2) = 1.414)
@@ -142,7 +148,7 @@ def test_disposition_cells(tables):
     rows = dict(zip(t["Status"], t[head].values.tolist(), strict=True))
     assert rows["Treated"] == ["3 (100.0)", "2 (66.7)", "4 (100.0)", "9 (90.0)"]
     assert rows["Discontinued"] == ["1 (33.3)", "2 (66.7)", "1 (25.0)", "4 (40.0)"]
-    assert rows["  WITHDRAWAL BY SUBJECT"] == ["0", "1 (33.3)", "0", "1 (10.0)"]
+    assert rows["  Withdrawal by subject"] == ["0", "1 (33.3)", "0", "1 (10.0)"]
 
 
 def test_exposure_cells(tables):

@@ -58,6 +58,10 @@ def safety_floor(trial: dict[str, Any], subjects: pd.DataFrame, adverse_events: 
     safe = (subjects["SAFFL"] == "Y").to_numpy()
     safe_ids = set(sid[safe])
     pop = subjects[safe]
+    # demographics: every randomized subject (RANDFL = Y, else every subject with an arm)
+    randomized = (subjects["RANDFL"] == "Y" if "RANDFL" in subjects.columns
+                  else subjects["TRT01P"].notna()).to_numpy(bool)
+    demo, demo_ids = subjects[randomized], set(sid[randomized])
 
     # demographics and baseline characteristics
     cats = [c for c in ("SEX", "RACE", "ETHNIC") if c in subjects.columns] + [
@@ -65,13 +69,13 @@ def safety_floor(trial: dict[str, Any], subjects: pd.DataFrame, adverse_events: 
         if c.get("type") == "categorical" and c["name"] in subjects.columns]
     base = efficacy.dropna(subset=["BASE"]).drop_duplicates(["USUBJID", "PARAMCD"])
     for group in (arm, "Total"):
-        rows.add("baseline", "count", "", math.nan, group, {"N": len(pop)})
+        rows.add("baseline", "count", "", math.nan, group, {"N": len(demo)})
         rows.add("baseline", "descriptive", "AGE", math.nan, group,
-                 _summary(pop["AGE"].to_numpy(float)))
+                 _summary(demo["AGE"].to_numpy(float)))
         for c in cats:
-            _counts(rows, "baseline", c, group, pop[c].astype("string").fillna("Missing"),
-                    _levels(pop[c]))
-        in_pop = base[isin(base["USUBJID"], safe_ids)]
+            _counts(rows, "baseline", c, group, demo[c].astype("string").fillna("Missing"),
+                    _levels(demo[c]))
+        in_pop = base[isin(base["USUBJID"], demo_ids)]
         for code, values in in_pop.groupby("PARAMCD", sort=True)["BASE"]:
             rows.add("baseline", "descriptive", f"BASE_{code}", math.nan, group,
                      _summary(values.to_numpy(float)))
@@ -107,7 +111,7 @@ def safety_floor(trial: dict[str, Any], subjects: pd.DataFrame, adverse_events: 
     for group in (arm, "Total"):
         rows.add("dose_exposure", "count", "", math.nan, group, {"N": len(pop)})
         rows.add("dose_exposure", "descriptive", "MAXDOSE", math.nan, group,
-                 _summary(max_dose.to_numpy()))
+                 _summary(max_dose[max_dose > 0].to_numpy()))  # on active treatment
         n_at = max_dose.value_counts()
         for level in levels:
             n = int(n_at.get(level, 0))

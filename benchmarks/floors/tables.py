@@ -25,7 +25,14 @@ def tables_floor(ard_path: Any, trial: dict[str, Any], outdir: Any) -> None:
     stage's own text (``trialreport.tables``)."""
     from pathlib import Path
 
-    from trialreport.tables.display import DISPOSITION_LABELS, OVERVIEW_LABELS, SEX_LABELS
+    from trialreport.common.config import as_trial
+    from trialreport.tables.display import (
+        DISPOSITION_LABELS,
+        OVERVIEW_LABELS,
+        SEX_LABELS,
+        as_words,
+        baseline_label,
+    )
 
     design = trial["design"]
     period_label = {p["name"]: p["label"] for p in design.get("periods", [])}
@@ -77,7 +84,6 @@ def tables_floor(ard_path: Any, trial: dict[str, Any], outdir: Any) -> None:
                 for i, lv in enumerate(levels)]
 
     out: dict[str, pd.DataFrame] = {}
-    params = design["parameters"]
     covariates = {c["name"]: c["label"] for c in design.get("covariates", [])}
     t, groups, headers = wide("baseline")
     rows: list[dict[str, str]] = []
@@ -85,15 +91,16 @@ def tables_floor(ard_path: Any, trial: dict[str, Any], outdir: Any) -> None:
         if p == "AGE":
             rows += cont(t, p, "Age (years)", groups, headers)
         elif p.startswith("BASE_"):
-            rows += cont(t, p, f"{params[p[5:]]['label']} at baseline", groups, headers, 2)
+            rows += cont(t, p, baseline_label(as_trial(trial), p[5:]), groups, headers, 2)
         elif p:
             rows += cat(t, p, "Sex" if p == "SEX" else covariates.get(p, p), groups, headers,
-                        (lambda lv: SEX_LABELS.get(lv, lv)) if p == "SEX" else (lambda lv: lv))
+                        (lambda lv: SEX_LABELS.get(lv, lv)) if p == "SEX" else as_words)
     out["demographics"] = pd.DataFrame(rows)
 
     t, groups, headers = wide("disposition")
     out["disposition"] = pd.DataFrame([
-        {"Status": f"  {p.split(' / ', 1)[1]}" if " / " in p else DISPOSITION_LABELS.get(p, p)}
+        {"Status": f"  {as_words(p.split(' / ', 1)[1])}" if " / " in p
+         else DISPOSITION_LABELS.get(p, p)}
         | {h: n_pct(t.at[(p, "n"), g], t.at[(p, "pct"), g])
            for g, h in zip(groups, headers, strict=True)}
         for p in dict.fromkeys(t.index.get_level_values(0)) if p])
@@ -103,7 +110,8 @@ def tables_floor(ard_path: Any, trial: dict[str, Any], outdir: Any) -> None:
     def dose(level: str) -> str:
         return "0 (placebo)" if float(level) == 0 else f"{level} {unit}".strip()
 
-    rows = cont(t, "MAXDOSE", f"Highest dose reached ({unit})", groups, headers)
+    rows = cont(t, "MAXDOSE", f"Highest dose reached ({unit}), subjects on active treatment",
+                groups, headers)
     rows += cat(t, "MAXDOSE", "Highest dose reached, by level", groups, headers, dose)
     for p in dict.fromkeys(t.index.get_level_values(0)):
         if p.startswith("DAYS_AT_DOSE "):

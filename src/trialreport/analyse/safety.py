@@ -445,6 +445,46 @@ def add_ae_periods(ard: ArdBuilder, ae: pd.DataFrame, subjects: pd.DataFrame,
             ard.add("ae_periods", stat, result[stat], **keys)
 
 
+def add_ae_rates(ard: ArdBuilder, ae: pd.DataFrame, subjects: pd.DataFrame,
+                 exposure: pd.DataFrame, periods: Sequence[Period], arms: Sequence[str],
+                 reference: str) -> None:
+    """Per arm (analysis ``ae_rates``), for a trial whose AE columns are arms: subjects of
+    the safety population in the arm (N), subjects with a TEAE (n, %), events, exposure in
+    subject-weeks (exposure days / 7 over the arm's exposure records) and events per
+    subject-week; then each other arm against ``reference`` by ``poisson_rate_comparison``
+    (group ``"<arm> vs <reference>"``). Every TEAE of the arm's subjects counts, whatever
+    its period: the arms, not periods, are compared."""
+    safe = subjects[subjects["SAFFL"] == "Y"]
+    ex = derive_exposure_days(exposure, periods)
+    weeks, counts = {}, {}
+    for arm in arms:
+        ids = set(safe.loc[safe["TRT01P"] == arm, "USUBJID"].astype(object))
+        days = float(ex.loc[member_of(ex["USUBJID"], ids), "EXDUR"].sum(min_count=1))
+        events = ae[member_of(ae["USUBJID"], ids)]
+        n = events["USUBJID"].nunique()
+        weeks[arm], counts[arm] = days / 7.0, len(events)
+        keys = {"parameter": "TEAE", "group": arm, "method": "count", "analysis_set": "safety"}
+        ard.add("ae_rates", "N", len(ids), **keys)
+        ard.add("ae_rates", "n_subjects", n, **keys)
+        ard.add("ae_rates", "pct_subjects", percent(n, len(ids)), **keys)
+        ard.add("ae_rates", "n_events", len(events), **keys)
+        ard.add("ae_rates", "exposure_days", days, **keys)
+        ard.add("ae_rates", "subject_weeks", weeks[arm], **keys)
+        ard.add("ae_rates", "events_per_subject_week",
+                counts[arm] / weeks[arm] if weeks[arm] else math.nan, **keys)
+    if reference not in weeks:
+        return
+    for arm in arms:
+        if arm == reference or not (weeks[arm] > 0 and weeks[reference] > 0):
+            continue  # no exposure time (or none known: open records, no last day)
+        result = poisson_rate_comparison(counts[arm], weeks[arm], counts[reference],
+                                         weeks[reference])
+        keys = {"parameter": "TEAE", "group": f"{arm} vs {reference}", "method": PERIOD_TEST,
+                "analysis_set": "safety, events per subject-week"}
+        for stat in ("rate_ratio", "ci_low", "ci_high", "p_value", "n_events_total"):
+            ard.add("ae_rates", stat, result[stat], **keys)
+
+
 # ---------------------------------------------------------------------------------------
 # the safety part of the ARD
 # ---------------------------------------------------------------------------------------
@@ -468,7 +508,8 @@ def build_safety_ard(trial_id: str, trial: Trial | Mapping[str, Any], subjects: 
         adverse_events = None
     single_arm = len(arms) == 1
     ard = ArdBuilder(trial_id, arms)
-    add_baseline(ard, subjects, efficacy, design.covariates, arms)
+    add_baseline(ard, subjects, efficacy, design.covariates, arms,
+                 cfg.tables.demographics_population, cfg.tables.order)
     add_disposition(ard, subjects, exposure, arms)
     if exposure is not None:
         add_dose_exposure(ard, subjects, exposure, design.dose_levels or (), design.periods,
@@ -486,6 +527,11 @@ def build_safety_ard(trial_id: str, trial: Trial | Mapping[str, Any], subjects: 
         add_ae_soc_pt(ard, ae, columns)
         add_ae_severity(ard, ae, columns)
         add_ae_relationship(ard, ae, columns)
-        if exposure is not None:
+        if exposure is not None and single_arm and len(design.periods) > 1:
             add_ae_periods(ard, ae, subjects, exposure, design.periods)
+        elif exposure is not None:  # no periods to compare: the arms, each on its own
+            from trialreport.common.plan import reference_arm
+
+            add_ae_rates(ard, ae, subjects, exposure, design.periods, arms,
+                         reference_arm(cfg.analyses, list(arms)))
     return pd.DataFrame(ard.rows, columns=ARD_COLUMNS)

@@ -92,6 +92,10 @@ class Parameter:
     """The scale's "no change" value (4 on CGI-I and CIBIC+): a single-arm trial tests a
     parameter without baseline against it."""
 
+    rates_change: bool = False
+    """A rating of change since a reference (CGI-I, CIBIC+), not of a state (CGI-S): its
+    baseline is not a baseline state, and tables say so. Default: given a no_change value."""
+
     @property
     def has_baseline(self) -> bool:
         return self.baseline_visit is not None
@@ -311,6 +315,26 @@ class Reproduction:
 
 
 @dataclass(frozen=True)
+class Tables:
+    """How the display tables show the data (``tables:``): the population of the
+    demographics table (``randomized``, ``safety``, ``enrolled`` or a Y/N flag column of
+    subjects such as ITTFL), words for coded values (column -> code -> label) and the order
+    of ordered categories (column -> levels)."""
+
+    demographics_population: str = "randomized"
+    labels: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    order: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+def _tables(t: Mapping[str, Any]) -> Tables:
+    return Tables(demographics_population=t.get("demographics_population", "randomized"),
+                  labels={col: {str(k): str(v) for k, v in m.items()}
+                          for col, m in (t.get("labels") or {}).items()},
+                  order={col: tuple(str(v) for v in levels)
+                         for col, levels in (t.get("order") or {}).items()})
+
+
+@dataclass(frozen=True)
 class Trial:
     id: str
     title: str
@@ -325,6 +349,7 @@ class Trial:
     plan: Plan | None = None
     """The analysis plan (``plan:``); None when the trial declares none, and then nothing
     is called primary."""
+    tables: Tables = field(default_factory=Tables)
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def has(self, dataset: str) -> bool:
@@ -369,6 +394,7 @@ class Trial:
                 open_exposure=(entry.get("validation") or {}).get("open_exposure", "flag")),
             analyses=analyses,
             plan=plan,
+            tables=_tables(entry.get("tables") or {}),
             reproduction=Reproduction(
                 targets=tuple(_target(t) for t in reproduction["targets"]),
                 on_mismatch=reproduction.get("on_mismatch", "fail")),
@@ -451,7 +477,8 @@ def _design(d: Mapping[str, Any]) -> Design:
                                     bool(p.get("integer", False)),
                                     None if p.get("baseline_visit") is None
                                     else int(p["baseline_visit"]),
-                                    int(p["comparison_visit"]), p.get("no_change"))
+                                    int(p["comparison_visit"]), p.get("no_change"),
+                                    bool(p.get("rates_change", p.get("no_change") is not None)))
                     for code, p in d["parameters"].items()},
         arms=tuple(d.get("arms", [])),
         populations={flag: _population(flag, rule, d["parameters"])

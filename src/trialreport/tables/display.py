@@ -10,7 +10,10 @@ Columns are the table's groups in ARD order, each headed with its denominator,
 equals the arm's). The AE tables of a single-arm trial with periods have instead the
 periods, headed with their labels, then All periods: a column named for the drug would
 also count the events of a placebo period. There, a row about relationship says "study
-treatment (placebo or study drug)" where a period gives placebo only (dose_levels [0]).
+treatment (placebo or study drug)" where a period gives placebo only (dose_levels [0]),
+and so it does where an arm is given placebo only. The incidence per subject-week has a row
+per period there, and a row per arm, with rate ratios against the reference arm, in any
+other trial (analysis ``ae_rates``): arms are never pooled into one whole-study row.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from trialreport.analyse.ard import (
 from trialreport.analyse.safety import SEVERITIES
 from trialreport.common.config import Trial, as_trial
 from trialreport.common.formatting import format_value, round_half_up
+from trialreport.tables.labels import as_words, baseline_label, level_labels, population_words
 
 
 @dataclass(frozen=True)
@@ -45,9 +49,23 @@ class TableSpec:
     build: Callable[[pd.DataFrame, Trial], pd.DataFrame]
     periods_note: str = ""
     """Added to the note where the columns are periods (a single-arm trial with periods)."""
+    arms_note: str = ""
+    """Replaces the note where the rows or columns are arms, when the two differ."""
+    arms_title: str = ""
+    """Replaces the title where the rows or columns are arms, when the two differ."""
+    title_of: Callable[[Trial, bool], str] | None = None
+    """The title in words true of the trial (e.g. its population), where it depends on it."""
 
     def note_for(self, with_periods: bool) -> str:
+        if not with_periods and self.arms_note:
+            return self.arms_note
         return self.note + (self.periods_note if with_periods else "")
+
+    def title_for(self, with_periods: bool, trial: Trial | None = None,
+                  single_arm: bool = False) -> str:
+        if self.title_of is not None and trial is not None:
+            return self.title_of(trial, single_arm)
+        return self.arms_title if not with_periods and self.arms_title else self.title
 
 
 # ---------------------------------------------------------------------------------------
@@ -137,12 +155,26 @@ def placebo_periods(trial: Trial) -> list[str]:
             if p.dose_levels and all(float(d) == 0 for d in p.dose_levels)]
 
 
-def related_to(a: Ard, trial: Trial) -> str:
+def placebo_arms(ard: pd.DataFrame | None, groups: list[str]) -> list[str]:
+    """Arms among ``groups`` that received placebo only: every subject's highest dose is 0
+    (``dose_exposure`` MAXDOSE ``pct_0`` = 100), or, where the trial delivers no exposure,
+    an arm whose name says placebo."""
+    if ard is not None and (ard["analysis"] == "dose_exposure").any():
+        dose = Ard(ard, "dose_exposure")
+        return [g for g in groups if g not in (TOTAL, ALL_PERIODS)
+                and dose.get("MAXDOSE", g, "pct_0") == 100]
+    return [g for g in groups if "placebo" in g.lower()]
+
+
+def related_to(a: Ard, trial: Trial, ard: pd.DataFrame | None = None) -> str:
     """What "related" refers to in a table: the study drug, or, where a column is a placebo
-    period or spans one (All periods), the study treatment (placebo or study drug)."""
+    period or spans one (All periods), or is an arm given placebo only (or spans one:
+    Total), the study treatment (placebo or study drug)."""
     groups = set(a.groups())
     placebo = set(placebo_periods(trial))
     if groups & placebo or (ALL_PERIODS in groups and placebo):
+        return STUDY_TREATMENT
+    if placebo_arms(ard, a.groups()):
         return STUDY_TREATMENT
     return STUDY_DRUG
 
@@ -178,7 +210,7 @@ def _n_pct_events(a: Ard, parameter: str, group: str) -> str:
 def ae_overview_table(ard: pd.DataFrame, trial: Trial) -> pd.DataFrame:
     a = Ard(ard, "ae_overview")
     labels = dict(OVERVIEW_LABELS)
-    if related_to(a, trial) == STUDY_TREATMENT:
+    if related_to(a, trial, ard) == STUDY_TREATMENT:
         labels["RELATED"] = f"  related to {STUDY_TREATMENT}"
         labels["DISCONTINUATION"] = "  leading to discontinuation of study treatment"
     rows = []
@@ -246,13 +278,53 @@ def ae_severity_table(ard: pd.DataFrame, trial: Trial) -> pd.DataFrame:
 
 
 def ae_relationship_table(ard: pd.DataFrame, trial: Trial) -> pd.DataFrame:
-    what = related_to(Ard(ard, "ae_relationship"), trial)
+    what = related_to(Ard(ard, "ae_relationship"), trial, ard)
     header = "Relationship" if what == STUDY_DRUG else "Relationship to study treatment"
     return _category_table(ard, trial, "ae_relationship",
                            {"RELATED": "Related", "NOT_RELATED": "Not related"}, header)
 
 
+def ae_rates_table(ard: pd.DataFrame, trial: Trial) -> pd.DataFrame:
+    """Incidence per subject-week by arm (analysis ``ae_rates``): each arm's rate, and its
+    rate ratio against the reference arm (the row that says ``reference``)."""
+    a = Ard(ard, "ae_rates")
+    arms = [g for g in a.groups() if g != TOTAL]
+    tests = a.rows[a.rows["statistic"] == "p_value"]["group"].tolist()
+    reference = tests[0].split(" vs ", 1)[1] if tests else None
+    ratio_header = (f"Rate ratio vs {reference} [95% CI]" if reference
+                    else "Rate ratio [95% CI]")
+    rows = []
+    for arm in arms:
+        test = f"{arm} vs {reference}"
+        row = {
+            "Arm": arm,
+            "Subjects (N)": fmt_int(a.get("TEAE", arm, "N")),
+            "Subjects with a TEAE, n (%)": fmt_n_pct(a.get("TEAE", arm, "n_subjects"),
+                                                     a.get("TEAE", arm, "pct_subjects")),
+            "Events": fmt_int(a.get("TEAE", arm, "n_events")),
+            "Subject-weeks of exposure": fmt_num(a.get("TEAE", arm, "subject_weeks"), 1),
+            "Events per subject-week": fmt_num(a.get("TEAE", arm,
+                                                     "events_per_subject_week"), 3),
+            ratio_header: "reference" if arm == reference else "",
+            "P (exact conditional)": "",
+        }
+        if test in tests:
+            p = a.get("TEAE", test, "p_value")
+            row[ratio_header] = (f"{fmt_num(a.get('TEAE', test, 'rate_ratio'), 2)} "
+                                 f"[{fmt_num(a.get('TEAE', test, 'ci_low'), 2)}, "
+                                 f"{fmt_num(a.get('TEAE', test, 'ci_high'), 2)}]")
+            row["P (exact conditional)"] = "< 0.001" if p < 0.001 else round_half_up(p, 3)
+        rows.append(row)
+    table = pd.DataFrame(rows)
+    # nothing compared (one arm, or no exposure time known): no empty comparison columns
+    return table if tests else table.drop(columns=[ratio_header, "P (exact conditional)"])
+
+
 def ae_periods_table(ard: pd.DataFrame, trial: Trial) -> pd.DataFrame:
+    """Incidence per subject-week by period (single-arm trial with periods), or by arm
+    where the trial's AE columns are arms (``ae_rates_table``)."""
+    if (ard["analysis"] == "ae_rates").any():
+        return ae_rates_table(ard, trial)
     a = Ard(ard, "ae_periods")
     labels = _period_labels(trial)
     tests = a.rows[a.rows["statistic"] == "p_value"]["group"].tolist()
@@ -313,6 +385,12 @@ def _continuous_rows(a: Ard, parameter: str, label: str, groups: list[str],
     return rows
 
 
+def _levels_of(a: Ard, parameter: str, prefix: str = "n_") -> list[str]:
+    stats = a.rows[(a.rows["parameter"] == parameter)
+                   & a.rows["statistic"].str.startswith(prefix)]["statistic"]
+    return list(dict.fromkeys(s.removeprefix(prefix) for s in stats))
+
+
 def _categorical_rows(a: Ard, parameter: str, label: str, groups: list[str],
                       headers: list[str], level_labels: Mapping[str, str] | None = None,
                       prefix: str = "n_") -> list[dict[str, str]]:
@@ -344,18 +422,19 @@ def demographics_table(ard: pd.DataFrame, trial: Trial) -> pd.DataFrame:
         if parameter == "AGE":
             rows += _continuous_rows(a, "AGE", "Age (years)", groups, headers)
         elif parameter.startswith("BASE_"):
-            code = parameter.removeprefix("BASE_")
-            label = design.parameters[code].label if code in design.parameters else code
-            rows += _continuous_rows(a, parameter, f"{label} at baseline", groups, headers,
-                                     decimals=2)
+            rows += _continuous_rows(a, parameter,
+                                     baseline_label(trial, parameter.removeprefix("BASE_")),
+                                     groups, headers, decimals=2)
         elif parameter in covs and covs[parameter].type == "continuous":
             rows += _continuous_rows(a, parameter, covs[parameter].label,
                                      groups, headers)
         else:
             label = {"SEX": "Sex", "RACE": "Race", "ETHNIC": "Ethnicity"}.get(
                 parameter, covs[parameter].label if parameter in covs else parameter)
+            words = level_labels(trial, parameter, SEX_LABELS if parameter == "SEX" else None)
             rows += _categorical_rows(a, parameter, label, groups, headers,
-                                      SEX_LABELS if parameter == "SEX" else None)
+                                      {lvl: as_words(lvl, words)
+                                       for lvl in _levels_of(a, parameter)})
     return pd.DataFrame(rows)
 
 
@@ -365,10 +444,11 @@ DISPOSITION_LABELS = {"ENROLLED": "Enrolled", "TREATED": "Treated", "COMPLETED":
 
 def disposition_table(ard: pd.DataFrame, trial: Trial) -> pd.DataFrame:
     a = Ard(ard, "disposition")
+    reasons = level_labels(trial, "DCSREAS")
     rows = []
     for parameter in a.parameters():
-        label = (f"  {parameter.split(TERM_SEP, 1)[1]}" if TERM_SEP in parameter
-                 else DISPOSITION_LABELS.get(parameter, parameter))
+        label = (f"  {as_words(parameter.split(TERM_SEP, 1)[1], reasons)}"
+                 if TERM_SEP in parameter else DISPOSITION_LABELS.get(parameter, parameter))
         row = {"Status": label}
         for group in a.groups():
             row[_header(a, group, trial)] = (
@@ -387,8 +467,8 @@ def exposure_table(ard: pd.DataFrame, trial: Trial) -> pd.DataFrame:
     groups = a.groups()
     headers = [_header(a, g, trial) for g in groups]
     unit = trial.design.dose_unit
-    rows = _continuous_rows(a, "MAXDOSE", f"Highest dose reached ({unit})".replace(" ()", ""),
-                            groups, headers)
+    rows = _continuous_rows(a, "MAXDOSE", f"Highest dose reached ({unit})".replace(" ()", "")
+                            + ", subjects on active treatment", groups, headers)
     rows += _categorical_rows(a, "MAXDOSE", "Highest dose reached, by level", groups, headers,
                               prefix="n_", level_labels=None)
     for row in rows:
@@ -424,16 +504,21 @@ _RELATED = (" Where a period gives placebo only, related there means related to 
 
 TABLES: tuple[TableSpec, ...] = (
     TableSpec("demographics", "Demographics and baseline characteristics",
-              "Safety population. SD with n - 1; min, max as recorded. Baseline score: the "
+              "SD with n - 1; min, max as recorded. Baseline score: the "
               "record flagged ABLFL = Y (each parameter's own baseline visit).",
-              demographics_table),
+              demographics_table, title_of=lambda trial, single_arm: (
+                  "Demographics and baseline characteristics: "
+                  + population_words(trial.tables.demographics_population, single_arm))),
     TableSpec("disposition", "Disposition",
               "% of subjects enrolled. Treated: at least one exposure record. Reasons for "
               "discontinuation from DCSREAS.", disposition_table),
     TableSpec("exposure", "Exposure",
               "Safety population. Highest dose: the highest EXDOSE of the subject's exposure "
-              "records (0 = placebo only). Days at a dose: EXENDY - EXSTDY + 1 summed over the "
-              "subject's records at that dose, among subjects who received it.",
+              "records (0 = placebo only); its n, mean, SD, median, min and max are over "
+              "the subjects on active treatment only (highest dose above 0), and a "
+              "placebo-only subject is counted in the 0 (placebo) row. Days at a dose: "
+              "EXENDY - EXSTDY + 1 summed over the subject's records at that dose, among "
+              "subjects who received it.",
               exposure_table),
     TableSpec("ae_overview", "Overview of treatment-emergent adverse events (TEAE)",
               _PCT + " Related: AEREL POSSIBLY RELATED, PROBABLY RELATED or RELATED, or "
@@ -458,11 +543,20 @@ TABLES: tuple[TableSpec, ...] = (
               "EXSTDY + 1) / 7, summed over the safety population.", ae_periods_table,
               " Rate ratio against the first period with the exact conditional test of two "
               "Poisson rates (binomial test of the events given their total; "
-              "Clopper-Pearson interval)."),
+              "Clopper-Pearson interval).",
+              arms_note="Per arm, safety population: every TEAE of the arm's subjects. "
+              "Subject-weeks: exposure days (EXENDY - EXSTDY + 1) / 7, summed over the "
+              "arm's exposure records. Rate ratio: events per subject-week of each arm "
+              "against the reference arm (analyses.parallel.reference_arm, else Placebo), "
+              "with the exact conditional test of two Poisson rates (binomial test of the "
+              "arm's events given the two arms' total; Clopper-Pearson interval).",
+              arms_title="TEAE incidence by arm, per subject-week of exposure"),
 )
 
+SPECS_BY_NAME = {spec.name: spec for spec in TABLES}
 
-ANALYSIS_OF = {"demographics": "baseline", "exposure": "dose_exposure"}
+ANALYSIS_OF = {"demographics": "baseline", "exposure": "dose_exposure",
+               "ae_periods": ("ae_periods", "ae_rates")}
 """The ARD analysis a table formats, where it is not the table's name."""
 
 NEEDS = {
@@ -475,7 +569,7 @@ NEEDS = {
 def absent_reason(ard: pd.DataFrame, name: str) -> str | None:
     """Why a table has nothing to show (its analysis has no rows), or None if it has."""
     analysis = ANALYSIS_OF.get(name, name)
-    if (ard["analysis"] == analysis).any():
+    if ard["analysis"].isin([analysis] if isinstance(analysis, str) else analysis).any():
         return None
     needs = NEEDS.get(name, "adverse events (data.adverse_events)" if name.startswith("ae_")
                       else "the data of this table")

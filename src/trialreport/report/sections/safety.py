@@ -26,8 +26,9 @@ def display_table_block(r: Results, name: str) -> str:
     table = read_display_table(f"{r.results_dir}/tables", name)
     if list(table.columns) == ["Not available"]:
         return f"**{spec.title}**: {table.iloc[0, 0]}"
+    title = spec.title_for(r.with_periods, r.cfg, r.single_arm)
     return blocks(
-        markdown_tables(display_table(table), caption=f"{spec.title} (tables/{name}.csv)"),
+        markdown_tables(display_table(table), caption=f"{title} (tables/{name}.csv)"),
         f"*{spec.note_for(r.with_periods)}*",
     )
 
@@ -44,7 +45,7 @@ def safety_intro(r: Results) -> str:
     text = ("The tables below are the CSV files in `tables/` next to this report, each built "
             "from the analysis-results table (`ard.csv`, analyses `baseline`, `disposition`, "
             "`dose_exposure`, `ae_overview`, `ae_soc_pt`, `ae_severity`, `ae_relationship`, "
-            "`ae_periods`) and only formatted here. ")
+            f"`{'ae_periods' if r.with_periods else 'ae_rates'}`) and only formatted here. ")
     if r.with_periods:
         text += ("Demographics, disposition and exposure have a column for the arm; the "
                  "adverse-event tables have one column per period (the events that began in "
