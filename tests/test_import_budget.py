@@ -121,6 +121,8 @@ sm = Snakemake()
 for part in ("input", "output", "wildcards"):
     setattr(sm, part, Named(spec[part]))
 sm.log = Named({"log": spec["log"]})
+sm.threads = 1  # what Snakemake gives a rule that declares no threads
+sm.rule = spec["rule"]
 loaded = {"before": sorted(sys.modules)}
 if spec["run"]:
     runpy.run_path(spec["script"], init_globals={"snakemake": sm}, run_name="__main__")
@@ -148,7 +150,7 @@ def run_stage(stage: str, results: Path, trial: dict, run: bool = True) -> list[
         inputs["contracts"] = [f"schemas/{d}.yaml" for d in DATASETS]
     spec = {"script": str(ROOT / "workflow" / "scripts" / f"{stage}.py"), "run": run,
             "input": inputs, "output": {k: str(results / p) for k, p in rule["output"].items()},
-            "wildcards": {"trial": TRIAL},
+            "wildcards": {"trial": TRIAL}, "rule": stage,
             "log": str(results / "logs" / f"{stage}.log")}
     spec_file = results / f"{stage}.spec.json"
     spec_file.write_text(json.dumps(spec), encoding="utf-8")

@@ -536,7 +536,7 @@ def _model(m: Mapping[str, Any], design: Design, index: int = 0) -> ModelSpec:
     if m.get("kind") == "mmrm":
         from trialreport.common.mmrm_spec import mmrm_spec
 
-        return mmrm_spec(m, design, index)
+        return ModelSpec(**mmrm_spec(m, design, index))
     from trialreport.common.mmrm_spec import check_ols_keys
 
     check_ols_keys(m, index)

@@ -50,12 +50,12 @@ def _error(message: str) -> Exception:
     return PlanError(message)
 
 
-def mmrm_spec(m: Mapping[str, Any], design: Any, index: int) -> Any:
-    """The ``ModelSpec`` of an ``analyses.models`` entry with ``kind: mmrm``; a parameter,
+def mmrm_spec(m: Mapping[str, Any], design: Any, index: int) -> dict[str, Any]:
+    """The fields of the ``ModelSpec`` (``trialreport.common.config``, which builds it: this
+    module does not import it back) of an ``analyses.models`` entry with ``kind: mmrm``; a
+    parameter,
     visit, response, structure, fallback, method or df method the trial cannot have raises
     ``PlanError`` naming ``analyses.models[<index>] (<id>).<key>``."""
-    from trialreport.common.config import ModelSpec
-
     model_id = m.get("id", f"{m['parameter']}_mmrm")
     where = f"analyses.models[{index}] ({model_id})"
     for key, default in OLS_ONLY.items():
@@ -115,12 +115,11 @@ def mmrm_spec(m: Mapping[str, Any], design: Any, index: int) -> Any:
                 raise _error(f"{where}.{key}[{j}]: {name!r} is already in the model (arm, "
                              "visit, response) or listed twice; name a subject column "
                              "(or BASE among the covariates)")
-    return ModelSpec(id=model_id, parameter=param.code, visit=int(max(visits)),
-                     response=response, covariates=covariates, factors=factors,
-                     kind="mmrm", visits=tuple(int(v) for v in visits), structure=structure,
-                     fallback=fallback, per_arm_covariance=bool(m.get("per_arm_covariance",
-                                                                      False)),
-                     method=method, df=df, population=m.get("population", "EFFFL"))
+    return dict(id=model_id, parameter=param.code, visit=int(max(visits)),
+                response=response, covariates=covariates, factors=factors,
+                kind="mmrm", visits=tuple(int(v) for v in visits), structure=structure,
+                fallback=fallback, per_arm_covariance=bool(m.get("per_arm_covariance", False)),
+                method=method, df=df, population=m.get("population", "EFFFL"))
 
 
 def mmrm_terms(spec: Any) -> list[str]:
