@@ -283,7 +283,7 @@ def test_tables_show_not_collected_and_data_checks_name_the_column():
     rows = _disposition(_subjects().drop(columns=["EOSSTAT"])).assign(
         trial="t", visit="", visitn=math.nan)
     table = disposition_table(rows, SimpleNamespace(design=SimpleNamespace(
-        period_labels={})))
+        period_labels={}), tables=SimpleNamespace(labels={})))
     shown = table.set_index("Status")
     assert shown.loc["Completed"].tolist() == [NOT_COLLECTED]
     assert shown.loc["Enrolled"].tolist() == ["3 (100.0)"]

@@ -89,7 +89,13 @@ def validate(trial: Trial | Mapping[str, Any], schema_dir: str | Path,
             log.info("%s: subject-level column(s) %s taken from the subjects dataset (the "
                      "copies here were checked against it)", files[name], ", ".join(copies))
         failures.append(fails)
-    failures.append(_cross_dataset_findings(trial, typed, files))
+    # Cross-dataset checks read the columns the contracts guarantee: on data the contracts
+    # already refuse (a key column missing, say) they would fail on the same defect, so they
+    # wait until the contracts pass.
+    if any((f["severity"] == "error").any() for f in failures if len(f)):
+        log.info("cross-dataset checks not run: the datasets fail their contracts (below)")
+    else:
+        failures.append(_cross_dataset_findings(trial, typed, files))
     scores_file = files["scores"]
     missing = missing_baselines(typed["scores"], trial.design.parameters,
                                           trial.design.visit_names)
