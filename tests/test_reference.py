@@ -162,3 +162,17 @@ def test_a_models_parts_are_named_by_placeholders_not_by_one_trials_visits(
     path = tmp_path / "schema.yaml"
     path.write_text(yaml.safe_dump(schema), encoding="utf-8")
     assert "| `fallback` |  | list of `US`, `CS` |" in reference.models_reference(path)
+
+
+def test_a_period_target_on_a_trial_without_periods_says_periods_are_missing() -> None:
+    """A randomized trial has adverse events and exposure (its AE rates are compared between
+    arms, ae_rates): the period target must not ask for data the trial already delivers."""
+    target = {"id": "ae", "statistic": "ae_incidence_periods", "published": "no difference"}
+    [row] = reproduce_rows(ARD, _trial(target))
+    assert "data.adverse_events" in row["reproduced"]  # no AE analysis at all: AE data
+    rates = [_row("ae_rates", "rate_ratio", 0.74, parameter="TEAE", visit="",
+                  visitn=math.nan, group="Active vs Placebo", method="exact_conditional_poisson")]
+    [row] = reproduce_rows(ARD + rates, _trial(target))
+    assert row["status"] == "mismatch"
+    assert row["reproduced"].startswith("not computed (needs periods to compare")
+    assert "data.adverse_events" not in row["reproduced"]

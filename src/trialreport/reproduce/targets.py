@@ -201,6 +201,10 @@ def _reproduce_one(ard: Sequence[Row], target: Target, design: Design,
         rows = _select(ard, analysis=analysis)
         if parameter is not None:
             rows = _select(rows, parameter=parameter)
+        if not rows and statistic == "ae_incidence_periods" and _select(ard, analysis="ae_rates"):
+            # adverse events and exposure are there: what the trial lacks is periods
+            needs = ("periods to compare (design.periods, a single-arm trial with more than "
+                     "one); this trial's AE rates are compared between arms, analysis ae_rates")
         if not rows:
             return out | {"reproduced": f"not computed (needs {needs})",
                           "reproduced_value": "", "status": "mismatch",
