@@ -11,7 +11,12 @@ import pandas as pd
 import pytest
 
 from trialreport.analyse.ard import NOT_COLLECTED, ArdBuilder
-from trialreport.analyse.safety import add_ae_overview, safety_columns, teae_frame
+from trialreport.analyse.safety import (
+    add_ae_overview,
+    derive_var_relfl,
+    safety_columns,
+    teae_frame,
+)
 from trialreport.analyse.subjects import add_disposition
 from trialreport.common.config import Period
 from trialreport.derive.derivations import derive_exposure_days
@@ -224,6 +229,30 @@ def test_event_without_onset_counted_emergent_is_named():
     assert "S1" in set(teae_frame(ae.assign(AESEV="MILD", AESER="N", AEREL="NOT RELATED",
                                             AEBODSYS="SKIN", APHASE="STUDY"),
                                   ex, subjects)["USUBJID"])
+
+
+def test_a_missing_relationship_or_action_read_by_a_convention_is_listed():
+    """An empty AEREL counts as related and an empty AEACN (where other events have one) as
+    not leading to discontinuation: each such event is named, so the counts show their
+    assumption; a delivered value, a subject outside the safety population, a pre-treatment
+    event, or an AEACN no event has (the row is then "not collected") gives no note."""
+    ae = _ae([("S1", "RASH", 3, "DRUG WITHDRAWN"), ("S2", "NAUSEA", 4, None),
+              ("S3", "COUGH", 5, "DOSE NOT CHANGED"), ("S3", "FEVER", -2, None)],
+             AEREL=["RELATED", None, " ", "NOT RELATED"], TRTEMFL=["Y", "Y", "Y", "N"])
+    notes = cc.missing_value_notes(ae, "adae.csv", _subjects())
+    assert [(n["rule"], n["value"]) for n in notes] == [
+        ("aerel_missing_counted_related", "USUBJID=S2; AEDECOD=NAUSEA; AEREL="),
+        ("aerel_missing_counted_related", "USUBJID=S3; AEDECOD=COUGH; AEREL="),
+        ("aeacn_missing_counted_not_withdrawn", "USUBJID=S2; AEDECOD=NAUSEA; AEACN=")]
+    assert [n["row"] for n in notes] == [3, 4, 3] and {n["severity"] for n in notes} == {"note"}
+    # outside the safety population: its events are not counted, so nothing is read for it
+    outside = cc.missing_value_notes(ae, "adae.csv", _subjects(SAFFL=["Y", "N", "Y"]))
+    assert [n["value"] for n in outside] == ["USUBJID=S3; AEDECOD=COUGH; AEREL="]
+    # no event has an AEACN: not collected (a row of its own), not one note per event
+    none = ae.assign(AEACN=None, AEREL="RELATED")
+    assert cc.missing_value_notes(none, "adae.csv", _subjects()) == []
+    # the relationship as the analysis reads it: empty and blank AEREL count as related
+    assert derive_var_relfl(ae)["RELFL"].tolist() == ["Y", "Y", "Y", "N"]
 
 
 # --- not collected, never 0 -----------------------------------------------------------------

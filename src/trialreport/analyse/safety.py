@@ -127,6 +127,7 @@ def derive_var_relfl(adverse_events: pd.DataFrame) -> pd.DataFrame:
     PROBABLY RELATED or RELATED, or is missing (conservative); ``"N"`` otherwise."""
     out = adverse_events.copy()
     rel = out["AEREL"].astype("string").str.strip().str.upper()
+    rel = rel.mask(rel == "")  # a blank relationship is a missing one, not "not related"
     related = rel.isin(RELATED_VALUES).fillna(False).astype(bool) | rel.isna()
     out["RELFL"] = pd.Series(np.where(related, "Y", "N"), index=out.index, dtype="string")
     return out

@@ -204,6 +204,43 @@ def onset_missing_notes(adverse_events: pd.DataFrame, file: str, has_exposure: b
     return out
 
 
+def missing_value_notes(adverse_events: pd.DataFrame, file: str,
+                        subjects: pd.DataFrame | None = None) -> list[dict[str, object]]:
+    """One note per adverse event of the safety population (SAFFL = Y in ``subjects``,
+    where given; events flagged TRTEMFL = N aside) that a count reads by a convention
+    because a value is missing: an empty ``AEREL`` counts as related (the conservative
+    convention of the relationship rows), and an empty ``AEACN``, where other events have
+    one, counts as not leading to discontinuation. (Where no event has an AEACN the row is
+    "not collected" instead, and no event is listed.)"""
+    if adverse_events.empty:
+        return []
+    keep = pd.Series(True, index=adverse_events.index)
+    if "TRTEMFL" in adverse_events.columns:
+        keep &= _text(adverse_events, "TRTEMFL").fillna("") != "N"
+    if subjects is not None and "SAFFL" in subjects.columns:
+        safe = set(subjects.loc[subjects["SAFFL"] == "Y", "USUBJID"].astype(object))
+        keep &= adverse_events["USUBJID"].astype(object).isin(safe)
+    rules = []
+    if "AEREL" in adverse_events.columns:
+        rules.append(("AEREL", "aerel_missing_counted_related",
+                      "no AEREL: counted as related to study drug (the conservative "
+                      "convention); deliver AEREL to decide"))
+    if aeacn_collected(adverse_events):
+        rules.append(("AEACN", "aeacn_missing_counted_not_withdrawn",
+                      "no AEACN while other events have one: counted as not leading to "
+                      "discontinuation; deliver AEACN to decide"))
+    out = []
+    for column, rule, message in rules:
+        empty = _text(adverse_events, column).fillna("") == ""
+        for index in adverse_events.index[(keep & empty).to_numpy()]:
+            ae = adverse_events.loc[index]
+            out.append(_finding(
+                "adverse_events", file, ae.get(ROW_COLUMN, ""), column, rule,
+                f"USUBJID={ae['USUBJID']}; AEDECOD={ae.get('AEDECOD', '')}; {column}=",
+                message, NOTE))
+    return out
+
+
 def _text(frame: pd.DataFrame, column: str) -> pd.Series:
     if column not in frame.columns:
         return pd.Series(pd.NA, index=frame.index, dtype="string")

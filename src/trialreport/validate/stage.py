@@ -154,6 +154,8 @@ def _cross_dataset_findings(trial: Trial, typed: dict[str, pd.DataFrame],
     if delivered["adverse_events"]:
         findings += cc.onset_missing_notes(typed["adverse_events"], files["adverse_events"],
                                            delivered["exposure"], typed["subjects"])
+        findings += cc.missing_value_notes(typed["adverse_events"], files["adverse_events"],
+                                           typed["subjects"])
     severity = "error" if trial.validation.consistency == "refuse" else "warning"
     findings += cc.consistency_findings(typed["subjects"], typed["adverse_events"],
                                         typed["exposure"], typed["scores"], files, severity,

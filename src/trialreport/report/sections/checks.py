@@ -157,8 +157,9 @@ def checks_section(r: Results) -> str:
     if len(notes):
         parts += [
             f"{len(notes)} record(s) completed by a stated rule (an open dosing record "
-            "closed, an event with no onset day counted as treatment-emergent); each "
-            "count that uses them rests on the rule named:",
+            "closed, an event with no onset day counted as treatment-emergent, a missing "
+            "relationship counted as related, a missing action counted as not leading to "
+            "discontinuation); each count that uses them rests on the rule named:",
             markdown_table(notes, caption="Records completed by a rule"),
         ]
     warned = r.warnings
