@@ -82,6 +82,9 @@ def test_defaults_run_through_and_list_every_finding(run):
         ("open_exposure", f"USUBJID={U('3005')}; EXSTDY=1; EXENDY=", "note"),
         ("onset_missing_counted_emergent", f"USUBJID={U('2003')}; AEDECOD=PRURITUS; ASTDY=",
          "note"),
+        # the fixture's event e09 has no AEREL: counted as related, and said so
+        ("aerel_missing_counted_related", f"USUBJID={U('2004')}; AEDECOD=DIZZINESS; AEREL=",
+         "note"),
     ])
     note = w.loc[w["rule"] == "open_exposure", "message"].iloc[0]
     assert "closed at day 150, the subject's last dose day (TRTDURD" in note
