@@ -130,6 +130,7 @@ def safety_floor(trial: dict[str, Any], subjects: pd.DataFrame, adverse_events: 
     start = ae["USUBJID"].astype(object).map(first_dose).astype(float)
     emergent = ((onset >= start) | onset.isna()).to_numpy()
     rel = ae["AEREL"].astype("string").str.strip().str.upper()
+    rel = rel.mask(rel == "")  # blank is missing: counted as related
     related = (rel.isin(["POSSIBLY RELATED", "PROBABLY RELATED", "RELATED"]).fillna(False)
                | rel.isna()).to_numpy(bool)
     in_safe = isin(ae["USUBJID"], safe_ids)
