@@ -222,8 +222,8 @@ def test_the_shipped_entry_parses_to_what_the_config_says(config) -> None:
     assert spec.tipping_point.deltas == tuple(float(-d) for d in range(16))
     assert spec.tipping_point.arms == ("Fasoracetam",)
     plan = Trial.parse(TRIAL, saga(config)).plan
-    assert [s.name for s in plan.endpoints[0].sensitivity] == ["model:adhdrs_locf",
-                                                               "missing_data:adhdrs_mnar"]
+    assert [s.name for s in plan.endpoints[0].sensitivity] == [
+        "model:adhdrs_locf", "model:adhdrs_mmrm", "missing_data:adhdrs_mnar"]
 
 
 def test_a_grid_range_walks_from_its_start_and_stops_at_its_end() -> None:
