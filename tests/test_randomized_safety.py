@@ -340,3 +340,62 @@ def test_no_rate_ratio_where_exposure_time_is_unknown():
     ard = build_safety_ard("open", trial, fx.subjects(), fx.adverse_events(), exposure)
     assert math.isnan(value(ard, "ae_rates", "TEAE", "Arm A", "events_per_subject_week"))
     assert not ((ard["analysis"] == "ae_rates") & (ard["statistic"] == "p_value")).any()
+
+
+# -- rates at their edges: no reference event, no event, unknown exposure, another level ----
+
+
+def _rates(ae: pd.DataFrame, exposure: pd.DataFrame | None = None,
+           confidence: float | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    analyses = {"parallel": {"reference_arm": "Arm C"}}
+    if confidence is not None:
+        analyses["paired"] = {"confidence": confidence}
+    trial = dict(fx.TRIAL, analyses=analyses)
+    ard = build_safety_ard("fixture", trial, fx.subjects(), ae,
+                           fx.exposure() if exposure is None else exposure, fx.efficacy())
+    return ard, build_tables(ard, trial)["ae_periods"].set_index("Arm")
+
+
+def test_a_reference_arm_without_events_gives_an_unbounded_interval_not_a_crash():
+    ae = fx.adverse_events()
+    ids = set(fx.subjects().query("TRT01P == 'Arm C'")["USUBJID"])
+    ard, t = _rates(ae[~ae["USUBJID"].isin(ids)])
+    assert value(ard, "ae_rates", "TEAE", "Arm A vs Arm C", "ci_high") == math.inf
+    cell = t.loc["Arm A", "Rate ratio vs Arm C [95% CI]"]
+    share = sps.binomtest(5, 5).proportion_ci(0.95, method="exact").low
+    low = share / (1 - share) * 16 / (82 / 7)  # the lower limit; the upper is unbounded
+    assert cell == f"NE [{low:.2f}, ∞]", cell  # not estimable: 0 events in the denominator
+    assert t.loc["Arm C", "Events per subject-week"] == "0.000"
+
+
+def test_no_event_at_all_leaves_the_test_empty_not_nan():
+    ae = fx.adverse_events()
+    _, t = _rates(ae.iloc[0:0])
+    assert (t["P (exact conditional)"] == "").all()
+    assert "nan" not in t.to_string().lower()
+
+
+def test_an_arm_whose_dosing_end_is_unknown_has_no_rate_and_no_comparison():
+    ex = fx.exposure()
+    arm_a = set(fx.subjects().query("TRT01P == 'Arm A'")["USUBJID"])
+    first = ex.index[ex["USUBJID"].isin(arm_a)][0]
+    # an open record that neither the data nor its period close (no period named)
+    ex.loc[first, ["EXENDY", "APHASE"]] = pd.NA
+    ard, t = _rates(fx.adverse_events(), ex)
+    rows = ard[(ard["analysis"] == "ae_rates") & (ard["group"] == "Arm A")
+               & ard["statistic"].isin(["exposure_days", "subject_weeks"])]
+    assert rows["value"].isna().all()
+    assert rows["method"].str.startswith("not collected: a dosing record").all()
+    assert "Arm A vs Arm C" not in set(ard.loc[ard["analysis"] == "ae_rates", "group"])
+    assert t.loc["Arm A", "Subject-weeks of exposure"] == "not collected"
+    assert t.loc["Arm A", "Rate ratio vs Arm C [95% CI]"] == ""
+    assert t.loc["Arm B", "Rate ratio vs Arm C [95% CI]"] != ""  # the other arm still is
+
+
+def test_the_rate_interval_follows_the_trials_confidence_level():
+    ard, t = _rates(fx.adverse_events(), confidence=0.90)
+    ci = sps.binomtest(5, 10).proportion_ci(0.90, method="exact")
+    low = ci.low / (1 - ci.low) * 16 / (82 / 7)
+    assert value(ard, "ae_rates", "TEAE", "Arm A vs Arm C", "ci_low") == pytest.approx(
+        low, rel=1e-9)
+    assert "Rate ratio vs Arm C [90% CI]" in t.columns

@@ -52,6 +52,7 @@ from trialreport.analyse.ard import (
     ANY,
     MISSING,
     NO_PERIOD,
+    NOT_COLLECTED,
     TERM_SEP,
     TOTAL,
     ArdBuilder,
@@ -408,7 +409,8 @@ def poisson_rate_comparison(events: int, exposure: float, ref_events: int,
 
 
 def add_ae_periods(ard: ArdBuilder, ae: pd.DataFrame, subjects: pd.DataFrame,
-                   exposure: pd.DataFrame, periods: Sequence[Period]) -> None:
+                   exposure: pd.DataFrame, periods: Sequence[Period],
+                   confidence: float = 0.95) -> None:
     """Per period: subjects exposed (N), subjects with an event starting in the period
     (n, %), events, exposure in subject-weeks (exposure days / 7, from the exposure records
     of the safety population), events per subject-week; then each later period against the
@@ -439,7 +441,7 @@ def add_ae_periods(ard: ArdBuilder, ae: pd.DataFrame, subjects: pd.DataFrame,
         if not (weeks[period] and weeks[ref]):
             continue
         result = poisson_rate_comparison(counts[period], weeks[period], counts[ref],
-                                         weeks[ref])
+                                         weeks[ref], confidence)
         keys = {"parameter": "TEAE", "group": f"{period} vs {ref}", "method": PERIOD_TEST,
                 "analysis_set": "safety, events per subject-week"}
         for stat in ("rate_ratio", "ci_low", "ci_high", "p_value", "n_events_total"):
@@ -448,19 +450,24 @@ def add_ae_periods(ard: ArdBuilder, ae: pd.DataFrame, subjects: pd.DataFrame,
 
 def add_ae_rates(ard: ArdBuilder, ae: pd.DataFrame, subjects: pd.DataFrame,
                  exposure: pd.DataFrame, periods: Sequence[Period], arms: Sequence[str],
-                 reference: str) -> None:
+                 reference: str, confidence: float = 0.95) -> None:
     """Per arm (analysis ``ae_rates``), for a trial whose AE columns are arms: subjects of
     the safety population in the arm (N), subjects with a TEAE (n, %), events, exposure in
     subject-weeks (exposure days / 7 over the arm's exposure records) and events per
     subject-week; then each other arm against ``reference`` by ``poisson_rate_comparison``
     (group ``"<arm> vs <reference>"``). Every TEAE of the arm's subjects counts, whatever
-    its period: the arms, not periods, are compared."""
+    its period: the arms, not periods, are compared. An arm with a dosing record whose end
+    is not known (an open record the data cannot close) has no known exposure time: its
+    subject-weeks and rate are not collected (value empty, method ``not collected: ...``)
+    and it is not compared, rather than a rate over the days that are known."""
     safe = subjects[subjects["SAFFL"] == "Y"]
     ex = derive_exposure_days(exposure, periods)
     weeks, counts = {}, {}
     for arm in arms:
         ids = set(safe.loc[safe["TRT01P"] == arm, "USUBJID"].astype(object))
-        days = float(ex.loc[member_of(ex["USUBJID"], ids), "EXDUR"].sum(min_count=1))
+        durations = ex.loc[member_of(ex["USUBJID"], ids), "EXDUR"]
+        known = bool(len(durations)) and bool(durations.notna().all())
+        days = float(durations.sum()) if known else math.nan
         events = ae[member_of(ae["USUBJID"], ids)]
         n = events["USUBJID"].nunique()
         weeks[arm], counts[arm] = days / 7.0, len(events)
@@ -469,6 +476,9 @@ def add_ae_rates(ard: ArdBuilder, ae: pd.DataFrame, subjects: pd.DataFrame,
         ard.add("ae_rates", "n_subjects", n, **keys)
         ard.add("ae_rates", "pct_subjects", percent(n, len(ids)), **keys)
         ard.add("ae_rates", "n_events", len(events), **keys)
+        if len(durations) and not known:
+            keys = keys | {"method": f"{NOT_COLLECTED}: a dosing record of the arm has no "
+                                     "end day (EXENDY) the data can close"}
         ard.add("ae_rates", "exposure_days", days, **keys)
         ard.add("ae_rates", "subject_weeks", weeks[arm], **keys)
         ard.add("ae_rates", "events_per_subject_week",
@@ -479,7 +489,7 @@ def add_ae_rates(ard: ArdBuilder, ae: pd.DataFrame, subjects: pd.DataFrame,
         if arm == reference or not (weeks[arm] > 0 and weeks[reference] > 0):
             continue  # no exposure time (or none known: open records, no last day)
         result = poisson_rate_comparison(counts[arm], weeks[arm], counts[reference],
-                                         weeks[reference])
+                                         weeks[reference], confidence)
         keys = {"parameter": "TEAE", "group": f"{arm} vs {reference}", "method": PERIOD_TEST,
                 "analysis_set": "safety, events per subject-week"}
         for stat in ("rate_ratio", "ci_low", "ci_high", "p_value", "n_events_total"):
@@ -529,10 +539,11 @@ def build_safety_ard(trial_id: str, trial: Trial | Mapping[str, Any], subjects: 
         add_ae_severity(ard, ae, columns)
         add_ae_relationship(ard, ae, columns)
         if exposure is not None and single_arm and len(design.periods) > 1:
-            add_ae_periods(ard, ae, subjects, exposure, design.periods)
+            add_ae_periods(ard, ae, subjects, exposure, design.periods,
+                           cfg.analyses.confidence)
         elif exposure is not None:  # no periods to compare: the arms, each on its own
             from trialreport.common.plan import reference_arm
 
             add_ae_rates(ard, ae, subjects, exposure, design.periods, arms,
-                         reference_arm(cfg.analyses, list(arms)))
+                         reference_arm(cfg.analyses, list(arms)), cfg.analyses.confidence)
     return pd.DataFrame(ard.rows, columns=ARD_COLUMNS)

@@ -24,7 +24,13 @@ def fmt_n_pct(n: float, pct: float) -> str:
 
 
 def fmt_num(value: float, decimals: int) -> str:
-    return "" if value is None or math.isnan(value) else round_half_up(value, decimals)
+    """``value`` rounded half up; empty when missing; an unbounded limit (an exact interval
+    of a rate ratio whose reference has no event) as the infinity sign."""
+    if value is None or math.isnan(value):
+        return ""
+    if math.isinf(value):
+        return "∞" if value > 0 else "-∞"
+    return round_half_up(value, decimals)
 
 
 class Ard:

@@ -217,6 +217,14 @@ def ae_relationship_table(ard: pd.DataFrame, trial: Trial) -> pd.DataFrame:
                            {"RELATED": "Related", "NOT_RELATED": "Not related"}, header)
 
 
+def _known(a: Ard, group: str, statistic: str, decimals: int) -> str:
+    """A rate's cell: the number, or "not collected" where the ARD marks it so."""
+    if (a.rows.loc[(a.rows["group"] == group) & (a.rows["statistic"] == statistic), "method"]
+            .astype(str).str.startswith(NOT_COLLECTED).any()):
+        return NOT_COLLECTED
+    return fmt_num(a.get("TEAE", group, statistic), decimals)
+
+
 def ae_rates_table(ard: pd.DataFrame, trial: Trial) -> pd.DataFrame:
     """Incidence per subject-week by arm (analysis ``ae_rates``): each arm's rate, and its
     rate ratio against the reference arm (the row that says ``reference``)."""
@@ -224,8 +232,9 @@ def ae_rates_table(ard: pd.DataFrame, trial: Trial) -> pd.DataFrame:
     arms = [g for g in a.groups() if g != TOTAL]
     tests = a.rows[a.rows["statistic"] == "p_value"]["group"].tolist()
     reference = tests[0].split(" vs ", 1)[1] if tests else None
-    ratio_header = (f"Rate ratio vs {reference} [95% CI]" if reference
-                    else "Rate ratio [95% CI]")
+    level = f"{100 * trial.analyses.confidence:g}% CI"
+    ratio_header = (f"Rate ratio vs {reference} [{level}]" if reference
+                    else f"Rate ratio [{level}]")
     rows = []
     for arm in arms:
         test = f"{arm} vs {reference}"
@@ -235,18 +244,19 @@ def ae_rates_table(ard: pd.DataFrame, trial: Trial) -> pd.DataFrame:
             "Subjects with a TEAE, n (%)": fmt_n_pct(a.get("TEAE", arm, "n_subjects"),
                                                      a.get("TEAE", arm, "pct_subjects")),
             "Events": fmt_int(a.get("TEAE", arm, "n_events")),
-            "Subject-weeks of exposure": fmt_num(a.get("TEAE", arm, "subject_weeks"), 1),
-            "Events per subject-week": fmt_num(a.get("TEAE", arm,
-                                                     "events_per_subject_week"), 3),
+            # an arm with a dosing record of unknown end has no known exposure time
+            "Subject-weeks of exposure": _known(a, arm, "subject_weeks", 1),
+            "Events per subject-week": _known(a, arm, "events_per_subject_week", 3),
             ratio_header: "reference" if arm == reference else "",
             "P (exact conditional)": "",
         }
         if test in tests:
             p = a.get("TEAE", test, "p_value")
-            row[ratio_header] = (f"{fmt_num(a.get('TEAE', test, 'rate_ratio'), 2)} "
+            row[ratio_header] = (f"{fmt_num(a.get('TEAE', test, 'rate_ratio'), 2) or 'NE'} "
                                  f"[{fmt_num(a.get('TEAE', test, 'ci_low'), 2)}, "
                                  f"{fmt_num(a.get('TEAE', test, 'ci_high'), 2)}]")
-            row["P (exact conditional)"] = "< 0.001" if p < 0.001 else round_half_up(p, 3)
+            row["P (exact conditional)"] = ("" if math.isnan(p) else "< 0.001" if p < 0.001
+                                            else round_half_up(p, 3))
         rows.append(row)
     table = pd.DataFrame(rows)
     # nothing compared (one arm, or no exposure time known): no empty comparison columns
@@ -261,6 +271,7 @@ def ae_periods_table(ard: pd.DataFrame, trial: Trial) -> pd.DataFrame:
     a = Ard(ard, "ae_periods")
     labels = _period_labels(trial)
     tests = a.rows[a.rows["statistic"] == "p_value"]["group"].tolist()
+    ratio = f"Rate ratio [{100 * trial.analyses.confidence:g}% CI]"
     rows = []
     for period in a.groups():
         test = next((t for t in tests if t.startswith(period + " vs ")), None)
@@ -273,15 +284,15 @@ def ae_periods_table(ard: pd.DataFrame, trial: Trial) -> pd.DataFrame:
             "Subject-weeks of exposure": fmt_num(a.get("TEAE", period, "subject_weeks"), 1),
             "Events per subject-week": fmt_num(a.get("TEAE", period,
                                                      "events_per_subject_week"), 3),
-            "Rate ratio [95% CI]": "reference" if tests and period == a.groups()[0] else "",
+            ratio: "reference" if tests and period == a.groups()[0] else "",
             "P (exact conditional)": "",
         }
         if test is not None:
             p = a.get("TEAE", test, "p_value")
-            row["Rate ratio [95% CI]"] = (f"{fmt_num(a.get('TEAE', test, 'rate_ratio'), 2)} "
-                                          f"[{fmt_num(a.get('TEAE', test, 'ci_low'), 2)}, "
-                                          f"{fmt_num(a.get('TEAE', test, 'ci_high'), 2)}]")
-            row["P (exact conditional)"] = ("< 0.001" if p < 0.001
+            row[ratio] = (f"{fmt_num(a.get('TEAE', test, 'rate_ratio'), 2) or 'NE'} "
+                          f"[{fmt_num(a.get('TEAE', test, 'ci_low'), 2)}, "
+                          f"{fmt_num(a.get('TEAE', test, 'ci_high'), 2)}]")
+            row["P (exact conditional)"] = ("" if math.isnan(p) else "< 0.001" if p < 0.001
                                             else round_half_up(p, 3))
         rows.append(row)
     return pd.DataFrame(rows)
@@ -482,7 +493,10 @@ TABLES: tuple[TableSpec, ...] = (
               "arm's exposure records. Rate ratio: events per subject-week of each arm "
               "against the reference arm (analyses.parallel.reference_arm, else Placebo), "
               "with the exact conditional test of two Poisson rates (binomial test of the "
-              "arm's events given the two arms' total; Clopper-Pearson interval).",
+              "arm's events given the two arms' total; Clopper-Pearson interval). NE: not "
+              "estimable (no event in the reference arm; the interval's upper limit is then "
+              "unbounded, ∞). Not collected: a dosing record of the arm has no end day, so "
+              "its exposure time is not known.",
               arms_title="TEAE incidence by arm, per subject-week of exposure"),
 )
 
