@@ -147,6 +147,21 @@ def test_subjects_without_usubjid_do_not_flood_the_other_datasets(trial_copy: Tr
         ["data/fasoracetam_nfc1/subjects.csv", "1", "USUBJID", "required_column"]]
 
 
+@pytest.mark.parametrize("column", ["EXSTDY", "EXENDY"])
+def test_exposure_without_a_dosing_day_column_is_refused_by_name(trial_copy: TrialCopy,
+                                                                  column: str) -> None:
+    """The cross-dataset checks read EXSTDY and EXENDY: without one they stood down, or the
+    stage stopped on a KeyError instead of naming the missing column."""
+    path = trial_copy.path("exposure")
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False).drop(columns=column)
+    frame.to_csv(path, index=False)
+    outcome = trial_copy.run()
+    assert outcome.stage == "validate" and "KeyError" not in outcome.message
+    failures = pd.read_csv(outcome.failures_csv, dtype=str, keep_default_na=False)
+    assert ["data/fasoracetam_nfc1/exposure.csv", "1", column, "required_column"] in \
+        failures[["file", "row", "column", "rule"]].values.tolist()
+
+
 def test_extra_columns_are_carried_or_dropped_with_a_note(
         trial_copy: TrialCopy, caplog: pytest.LogCaptureFixture) -> None:
     # MGLURTIER (the variant tier) is not in the subjects contract

@@ -89,13 +89,14 @@ def validate(trial: Trial | Mapping[str, Any], schema_dir: str | Path,
             log.info("%s: subject-level column(s) %s taken from the subjects dataset (the "
                      "copies here were checked against it)", files[name], ", ".join(copies))
         failures.append(fails)
-    # The cross-dataset checks match records by USUBJID: where a dataset lacks it (a contract
-    # failure reported above) they cannot run; otherwise they run beside the contracts, so
-    # every failure is reported at once.
-    keyless = [files[n] for n in DATASETS
-               if trial.has(n) and "USUBJID" not in typed[n].columns]
-    if keyless:
-        log.info("cross-dataset checks not run: no USUBJID in %s", ", ".join(keyless))
+    # The cross-dataset checks match records by USUBJID and read the dosing days: where a
+    # dataset lacks such a column (a contract failure reported above) they cannot run;
+    # otherwise they run beside the contracts, so every failure is reported at once.
+    lacking = [f"{files[n]} ({', '.join(sorted(CROSS_CHECK_COLUMNS[n] - set(typed[n].columns)))})"
+               for n in DATASETS
+               if trial.has(n) and not CROSS_CHECK_COLUMNS[n] <= set(typed[n].columns)]
+    if lacking:
+        log.info("cross-dataset checks not run: no %s", "; ".join(lacking))
     else:
         failures.append(_cross_dataset_findings(trial, typed, files))
     scores_file = files["scores"]
@@ -137,6 +138,13 @@ def validate(trial: Trial | Mapping[str, Any], schema_dir: str | Path,
         log.info("excluded %s from %s: %s", x["USUBJID"], x["PARAMCD"], x["reason"])
     log.info("all %d datasets passed their contracts (%d warning(s), %d exclusion(s))",
              len(DATASETS), len(table), len(exclusions))
+
+
+CROSS_CHECK_COLUMNS = {"subjects": {"USUBJID"}, "scores": {"USUBJID"},
+                       "adverse_events": {"USUBJID"},
+                       "exposure": {"USUBJID", "EXSTDY", "EXENDY"}}
+"""The columns the cross-dataset checks cannot do without (every other one they read is
+optional: a check whose column is absent is not made)."""
 
 
 def _cross_dataset_findings(trial: Trial, typed: dict[str, pd.DataFrame],
