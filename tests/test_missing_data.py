@@ -572,3 +572,28 @@ def test_a_trial_without_a_tipping_point_gets_a_figure_saying_so(config) -> None
     fig = tipping_point_figure(empty, cfg)
     assert any(a.get_gid() == "placeholder" for a in fig.findobj())
     assert re.search(r"none, the trial's config names no tipping-point", caption(cfg, empty)[0])
+
+
+def test_the_plan_takes_missing_data_as_a_sensitivity_analysis_only(config) -> None:
+    """As main analysis its rows came after the plan's decisions were made, so the endpoint
+    had neither P nor decision: refused, naming the key."""
+    t = saga(config)
+    primary = t["plan"]["endpoints"][0]
+    primary["main"] = "missing_data:adhdrs_mnar"
+    with pytest.raises(PlanError, match=r"endpoints\[0\] \(adhdrs_change\)\.main: "
+                                        r"missing_data:adhdrs_mnar is a sensitivity analysis"):
+        Trial.parse(TRIAL, t)
+
+
+def test_the_plan_refuses_an_entry_imputing_against_another_reference_arm(config) -> None:
+    """Its rows are "<arm> vs <its reference>"; the plan looks up "<arm> vs <the plan's
+    reference>", which would be "not computed" everywhere."""
+    t = saga(config)
+    entry(t)["reference_arm"] = "Fasoracetam"
+    entry(t)["tipping_point"]["arms"] = ["Placebo"]
+    with pytest.raises(PlanError, match=r"sensitivity\[2\]: missing_data 'adhdrs_mnar' imputes "
+                                        r"against reference arm 'Fasoracetam'.*'Placebo'"):
+        Trial.parse(TRIAL, t)
+    entry(t)["reference_arm"] = "Placebo"  # the plan's: accepted
+    entry(t)["tipping_point"]["arms"] = ["Fasoracetam"]
+    assert Trial.parse(TRIAL, t).analyses.missing_data[0].reference_arm == "Placebo"

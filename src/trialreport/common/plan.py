@@ -19,7 +19,7 @@ process parses plans.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -277,7 +277,11 @@ def check_plan(plan: Plan, design: Any, analyses: Any) -> None:
         for where, ref in [(f"{e.key}.main", e.main),
                            *((f"{e.key}.sensitivity[{j}]", s)
                              for j, s in enumerate(e.sensitivity))]:
-            _check_analysis(where, ref, e, param, analyses)
+            _check_analysis(where, ref, e, param, analyses, design.arms)
+        if e.main.kind == "missing_data":
+            raise PlanError(f"{e.key}.main: {e.main.name} is a sensitivity analysis (the "
+                            "endpoint's result under named assumptions about missing data); "
+                            "name it in sensitivity, and the endpoint's main analysis in main")
         if len(design.arms) > 1 and e.confirmatory and e.main.kind in WITHIN_ARM:
             raise PlanError(f"{e.key}.main: {e.main.name} is a within-arm analysis; in a "
                             "trial with several arms within-arm tests are descriptive, so a "
@@ -299,7 +303,7 @@ def check_plan(plan: Plan, design: Any, analyses: Any) -> None:
 
 
 def _check_analysis(where: str, ref: AnalysisRef, e: Endpoint, param: Any,
-                    analyses: Any) -> None:
+                    analyses: Any, arms: Sequence[str] = ()) -> None:
     at_comparison = e.visit == param.comparison_visit
     need = {
         "ancova": (param.has_baseline and e.variable == "change" and at_comparison,
@@ -319,7 +323,7 @@ def _check_analysis(where: str, ref: AnalysisRef, e: Endpoint, param: Any,
                        "visit (variable: value)"),
     }
     if ref.kind == "missing_data":
-        _check_missing_data(where, ref, e, analyses)
+        _check_missing_data(where, ref, e, analyses, arms)
         return
     if ref.kind == "model":
         model = next((m for m in analyses.models if m.id == ref.model), None)
@@ -350,12 +354,18 @@ def _check_analysis(where: str, ref: AnalysisRef, e: Endpoint, param: Any,
                         f"{e.variable} of {e.parameter} at visit {e.visit}")
 
 
-def _check_missing_data(where: str, ref: AnalysisRef, e: Endpoint, analyses: Any) -> None:
+def _check_missing_data(where: str, ref: AnalysisRef, e: Endpoint, analyses: Any,
+                        arms: Sequence[str] = ()) -> None:
     spec = next((m for m in analyses.missing_data if m.id == ref.model), None)
     if spec is None:
         ids = ", ".join(m.id for m in analyses.missing_data) or "none"
         raise PlanError(f"{where}: no entry {ref.model!r} in analyses.missing_data "
                         f"(ids: {ids})")
+    reference = reference_arm(analyses, list(arms))
+    if arms and spec.reference_arm not in (None, reference):
+        raise PlanError(f"{where}: missing_data {ref.model!r} imputes against reference arm "
+                        f"{spec.reference_arm!r} (its reference_arm), the plan compares with "
+                        f"{reference!r} (analyses.parallel.reference_arm); make them agree")
     if (spec.parameter, spec.visit) != (e.parameter, e.visit) or e.variable != "change":
         raise PlanError(f"{where}: missing_data {ref.model!r} is the change of "
                         f"{spec.parameter} at visit {spec.visit}; the endpoint is "
