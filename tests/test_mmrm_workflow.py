@@ -262,6 +262,17 @@ def test_the_report_section_shows_the_ard_numbers(saga) -> None:
         assert cells[4] == ("< 0.001" if p < 0.001 else round_half_up(p, 3))
     assert "unstructured (US) covariance" in text and "REML" in text
     assert "Kenward-Roger degrees of freedom" in text
+    # each arm's N is the subjects the model used (its own rows), not the efficacy count
+    used = ard[(ard["analysis"] == "mmrm") & (ard["statistic"] == "n_subjects")
+               & ard["visitn"].isna() & (ard["group"] == "Placebo")]["value"].astype(float)
+    assert (f"| Visit | Placebo (N = {used.iloc[0]:.0f}): LS mean (SE); n |"
+            in text.replace("\u00a0", " "))  # non-breaking spaces keep "(N = n)" whole
+    shifted = ard.copy()  # a model on another population: its own count, whatever n_efficacy
+    mask = (shifted["analysis"] == "mmrm") & (shifted["statistic"] == "n_subjects") & \
+        shifted["visitn"].isna() & (shifted["group"] == "Placebo")
+    shifted.loc[mask, "value"] = 41.0
+    other = mmrm_section(Results(SAGA, entry, shifted, pd.DataFrame(), pd.DataFrame(), {}))
+    assert "| Visit | Placebo (N = 41): LS mean (SE); n |" in other.replace("\u00a0", " ")
     assert "ARM + AVISIT + ARM x AVISIT + BASE + BASE x AVISIT" in text
     f = mmrm_value(ard, "type 3: ARM:AVISIT", "f")
     assert f"| ARM x AVISIT | {two(f)} | 5 |" in text

@@ -67,7 +67,8 @@ def lsmeans_table(r: Results, rows: pd.DataFrame) -> pd.DataFrame:
     for visitn, visit in sorted(visits.itertuples(index=False, name=None)):
         row = {"Visit": visit}
         for arm in arms:
-            n = r.n_population(arm)
+            # the subjects the model used (its population, a baseline and a rating after it)
+            n = _get(rows, arm, "n_subjects")
             head = f"{arm}{f' (N = {num(n, 0)})' if n == n else ''}: LS mean (SE); n"
             row[head] = (f"{num(_get(rows, arm, 'lsmean', visitn))} "
                          f"({num(_get(rows, arm, 'se', visitn))}); "
