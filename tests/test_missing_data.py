@@ -25,7 +25,7 @@ from trialreport.analyse.missing_data import (
     prepare_data,
 )
 from trialreport.common.config import AnalysisConfigError, Trial, check_trials
-from trialreport.common.missing_data import MAX_GRID, MissingDataConfigError, grid
+from trialreport.common.missing_data import MAX_GRID, MissingDataConfigError, MixedAssumption, grid
 from trialreport.common.plan import PlanError
 from trialreport.stats import imputation as imp
 
@@ -217,6 +217,13 @@ def test_the_shipped_entry_parses_to_what_the_config_says(config) -> None:
     assert [mixed.strategy(v) for v in ("ADVERSE EVENT", "LACK OF EFFICACY",
                                         "PHYSICIAN DECISION", "", None)] == [
         "J2R", "J2R", "MAR", "MAR", "MAR"]
+    # values as a person reads them: case and blanks around ignored, 1.0 read as 1; another
+    # value still falls to otherwise
+    assert [mixed.strategy(v) for v in ("Adverse Event", " ADVERSE EVENT ",
+                                        "ADVERSE EVENTS")] == ["J2R", "J2R", "MAR"]
+    coded = MixedAssumption("DCREASCD", (("1", "J2R"),), "MAR")
+    assert [coded.strategy(v) for v in (1.0, 1, "1", 2.0, 1.5)] == [
+        "J2R", "J2R", "J2R", "MAR", "MAR"]
     assert (spec.method, spec.covariance, spec.ice_rule) == ("condmean_jackknife", "US",
                                                              "last_rating")
     assert spec.tipping_point.deltas == tuple(float(-d) for d in range(16))

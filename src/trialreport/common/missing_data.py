@@ -67,9 +67,18 @@ class MixedAssumption:
     otherwise: str
 
     def strategy(self, value: Any) -> str:
-        text = "" if value is None or (isinstance(value, float) and math.isnan(value)) \
-            else str(value)
-        return dict(self.by_value).get(text, self.otherwise)
+        """The value's strategy; values compared as a person reads them: blanks around and
+        letter case ignored, a whole number as written (1.0 as 1)."""
+        return {_key(v): strategy for v, strategy in self.by_value}.get(_key(value),
+                                                                         self.otherwise)
+
+
+def _key(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip().upper()
 
 
 @dataclass(frozen=True)

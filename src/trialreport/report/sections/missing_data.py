@@ -207,7 +207,8 @@ def missing_data_block(r: Results, e: Endpoint, ref: AnalysisRef) -> str:
     tip = spec.tipping_point
     if tip is not None:
         method = f"{spec.id}: tipping point, {tip.strategy}"
-        tip_arms = ", ".join(tip.arms or compared)
+        # as the analysis does: the delta goes to every arm but the reference by default
+        tip_arms = ", ".join(tip.arms or [a for a in r.arms() if a != reference])
         for arm in compared:
             contrast = f"{arm} vs {reference}"
             parts.append(markdown_table(
