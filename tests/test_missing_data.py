@@ -604,3 +604,35 @@ def test_the_plan_refuses_an_entry_imputing_against_another_reference_arm(config
     entry(t)["reference_arm"] = "Placebo"  # the plan's: accepted
     entry(t)["tipping_point"]["arms"] = ["Fasoracetam"]
     assert Trial.parse(TRIAL, t).analyses.missing_data[0].reference_arm == "Placebo"
+
+
+def test_a_mixed_assumption_counts_the_subjects_each_strategy_took(saga_ard, csv_records,
+                                                                   config) -> None:
+    """Counted here from the CSVs alone: the fasoracetam mITT subjects whose ADHD-RS ratings
+    stop before week 6, split by their reason for discontinuation (J2R for an adverse event
+    or lack of efficacy, MAR for any other)."""
+    subjects, long = csv_records["subjects"], pd.DataFrame(csv_records["long"])
+    rated = long.dropna(subset=["CHG"]).groupby("USUBJID")["AVISITN"].max()
+    arm = subjects.set_index("USUBJID")["TRT01P"]
+    reason = subjects.set_index("USUBJID")["DCSREAS"].str.strip().str.upper()
+    stopped = [s for s in long["USUBJID"].unique()
+               if arm[s] == "Fasoracetam" and rated.get(s, 0) < 6]
+    j2r = sum(reason[s] in ("ADVERSE EVENT", "LACK OF EFFICACY") for s in stopped)
+    got = rows_of(saga_ard, "adhdrs_mnar: j2r_ae_loe", "Fasoracetam")
+    assert (got["n_J2R"], got["n_MAR"]) == (j2r, len(stopped) - j2r)
+    assert got["n_J2R"] + got["n_MAR"] == got["n_ice"]
+    assert 0 < j2r < len(stopped)  # both branches taken: the split is tested
+    # a plain assumption has no such rows, nor has the reference arm
+    assert "n_J2R" not in rows_of(saga_ard, "adhdrs_mnar: J2R", "Fasoracetam")
+    assert "n_J2R" not in rows_of(saga_ard, "adhdrs_mnar: j2r_ae_loe", "Placebo")
+    # and the report says it beside the assumption
+    from trialreport.report.results import Results
+    from trialreport.report.sections.missing_data import assumption_table
+
+    r = Results(TRIAL, saga(config), saga_ard, pd.DataFrame(), pd.DataFrame(), {})
+    e = r.cfg.plan.endpoints[0]
+    ref = next(s for s in e.sensitivity if s.kind == "missing_data")
+    table = assumption_table(r, e, ref, "Fasoracetam", "Placebo").set_index("Assumption")
+    assert table.loc["j2r_ae_loe", "What it assumes"].endswith(
+        f" Fasoracetam's subjects with an event: J2R {j2r}; MAR {len(stopped) - j2r}.")
+    assert "subjects with an event" not in table.loc["J2R", "What it assumes"]

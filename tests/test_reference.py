@@ -156,6 +156,8 @@ def test_a_models_parts_are_named_by_placeholders_not_by_one_trials_visits(
     assert reference._statistic("mmrm", "df_satterthwaite") == (
         "df_<kenward_roger|satterthwaite>")
     assert reference._statistic("mmrm", "df_den") == "df_den"  # a statistic, not a flag
+    assert reference._statistic("missing_data", "n_J2R") == "n_<strategy>"
+    assert reference._statistic("missing_data", "n_ice") == "n_ice"
     schema = {"$defs": {"trial": {"properties": {"analyses": {"properties": {"models": {
         "description": "Models", "items": {"properties": {
             "fallback": {"type": "array", "items": {"enum": ["US", "CS"]}}}}}}}}}}}

@@ -193,6 +193,8 @@ def _statistic(analysis: str, value: str) -> str:
             return general
     if value in ("df_kenward_roger", "df_satterthwaite"):
         return "df_<kenward_roger|satterthwaite>"
+    if analysis == "missing_data" and re.fullmatch(r"n_[A-Z0-9]+", value):
+        return "n_<strategy>"  # a mixed assumption's subjects per strategy
     if analysis in CATEGORY_STATISTICS:
         return re.sub(r"^(n|pct)_.+$", r"\1_<value>", value)
     return value

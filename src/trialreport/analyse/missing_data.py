@@ -20,7 +20,9 @@ analysis_set ``EFFFL = Y; <inference>; MMRM <covariance>``:
     ``mcse_ci_low``, ``mcse_ci_high``, ``mcse_p``;
   - group ``<arm>`` (every arm): ``n`` (subjects analysed), ``n_ice`` (subjects with an
     intercurrent event before or at the visit), ``n_imputed`` (subjects whose value at
-    the visit is imputed), ``lsmean`` and ``se``.
+    the visit is imputed), ``lsmean`` and ``se``; for a mixed assumption, in each compared
+    arm, ``n_<strategy>`` (e.g. ``n_J2R``, ``n_MAR``): the subjects with an event that each
+    of its strategies took.
 
 - method ``<id>: tipping point, <assumption>`` (the delta added in the arms the
   analysis_set names):
@@ -189,6 +191,27 @@ def subject_strategies(data: Any, spec: MissingDataSpec, strategy: str,
     return out
 
 
+def branch_counts(data: Any, spec: MissingDataSpec, strategy: str,
+                  subjects: pd.DataFrame | None) -> dict[str, dict[str, float]]:
+    """For a mixed assumption, per compared arm the subjects with an intercurrent event that
+    each of its strategies took (``n_<strategy>``, every strategy it can give, 0 included);
+    nothing for a plain one (all take it)."""
+    mixed = spec.mixed.get(strategy)
+    if mixed is None:
+        return {}
+    names = list(dict.fromkeys([s for _, s in mixed.by_value] + [mixed.otherwise]))
+    given = subject_strategies(data, spec, strategy, subjects)
+    event = data.ice < data.n_visits
+    out = {}
+    for k, a in enumerate(data.arms):
+        if k == data.reference:
+            continue
+        own = (data.arm == k) & event
+        out[a] = {f"n_{name}": float(np.sum(own & (given == ENGINE_NAMES[name])))
+                  for name in names}
+    return out
+
+
 def run_assumption(data: Any, spec: MissingDataSpec, strategy: str, alpha: float,
                    workers: int, subjects: pd.DataFrame | None = None) -> Any:
     """The ``ImputationResult`` of one assumption (``subject_strategies``)."""
@@ -262,9 +285,11 @@ def missing_data_ard(trial_id: str, cfg: Trial, subjects: pd.DataFrame,
                               "mcse_p": d.get("mcse_p", math.nan)}
                 rows += [_row(trial_id, spec, visit_name, method, analysis_set,
                               f"{a} vs {ref}", s, v) for s, v in stats.items()]
+            branches = branch_counts(data, spec, strategy, subjects)
             for a in data.arms:
                 ls = next(r for r in at if r["kind"] == "lsmean" and r["arm"] == a)
-                stats = counts[a] | {"lsmean": ls["estimate"], "se": ls["se"]}
+                stats = counts[a] | branches.get(a, {}) | {"lsmean": ls["estimate"],
+                                                            "se": ls["se"]}
                 rows += [_row(trial_id, spec, visit_name, method, analysis_set, a, s, v)
                          for s, v in stats.items()]
         tip = spec.tipping_point

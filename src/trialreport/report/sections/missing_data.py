@@ -107,6 +107,19 @@ def _value(r: Results, method: str, group: str, statistic: str) -> float:
     return float(rows["value"].iloc[0]) if len(rows) else math.nan
 
 
+def _branches(r: Results, method: str, arm: str) -> str:
+    """A mixed assumption's subjects per strategy in ``arm`` (ARD ``n_<strategy>``)."""
+    a = r.ard
+    rows = a[(a["analysis"] == "missing_data") & (a["method"] == method) & (a["group"] == arm)
+             & a["statistic"].str.match(r"n_[A-Z0-9]+$")]
+    if rows.empty:
+        return ""
+    taken = "; ".join(f"{s.removeprefix('n_')} {num(v, 0)}"
+                      for s, v in zip(rows["statistic"], rows["value"].astype(float),
+                                      strict=True))
+    return f" {arm}'s subjects with an event: {taken}."
+
+
 def assumption_table(r: Results, e: Endpoint, ref: AnalysisRef, arm: str,
                      reference: str) -> pd.DataFrame:
     spec = _spec(r, ref)
@@ -115,7 +128,8 @@ def assumption_table(r: Results, e: Endpoint, ref: AnalysisRef, arm: str,
     out = []
     for strategy in spec.strategies:
         res = resolve(r.ard, ref, e, arm, reference, assumption=strategy)
-        row = {"Assumption": strategy, "What it assumes": assumes(spec, strategy)}
+        row = {"Assumption": strategy, "What it assumes": assumes(spec, strategy)
+               + _branches(r, f"{spec.id}: {strategy}", arm)}
         if res is None:
             row |= {f"Difference ({confidence})": "not computed", "P value": "not computed"}
         else:
