@@ -424,28 +424,14 @@ def add_ae_periods(ard: ArdBuilder, ae: pd.DataFrame, subjects: pd.DataFrame,
         n_exposed = in_period["USUBJID"].nunique()
         days = float(in_period["EXDUR"].sum(min_count=1))
         events = ae[ae["APHASE"] == period]
-        n = events["USUBJID"].nunique()
         weeks[period], counts[period] = days / 7.0, len(events)
         keys = {"parameter": "TEAE", "group": period, "method": "count",
                 "analysis_set": f"safety, exposed in period {period}"}
-        ard.add("ae_periods", "N", n_exposed, **keys)
-        ard.add("ae_periods", "n_subjects", n, **keys)
-        ard.add("ae_periods", "pct_subjects", percent(n, n_exposed), **keys)
-        ard.add("ae_periods", "n_events", len(events), **keys)
-        ard.add("ae_periods", "exposure_days", days, **keys)
-        ard.add("ae_periods", "subject_weeks", weeks[period], **keys)
-        ard.add("ae_periods", "events_per_subject_week",
-                counts[period] / weeks[period] if weeks[period] else math.nan, **keys)
+        _add_rate_rows(ard, "ae_periods", keys, n_exposed, events, days)
     ref = periods[0] if periods else None
     for period in periods[1:]:
-        if not (weeks[period] and weeks[ref]):
-            continue
-        result = poisson_rate_comparison(counts[period], weeks[period], counts[ref],
-                                         weeks[ref], confidence)
-        keys = {"parameter": "TEAE", "group": f"{period} vs {ref}", "method": PERIOD_TEST,
-                "analysis_set": "safety, events per subject-week"}
-        for stat in ("rate_ratio", "ci_low", "ci_high", "p_value", "n_events_total"):
-            ard.add("ae_periods", stat, result[stat], **keys)
+        if weeks[period] and weeks[ref]:
+            _add_rate_ratio(ard, "ae_periods", period, ref, counts, weeks, confidence)
 
 
 def add_ae_rates(ard: ArdBuilder, ae: pd.DataFrame, subjects: pd.DataFrame,
@@ -469,31 +455,48 @@ def add_ae_rates(ard: ArdBuilder, ae: pd.DataFrame, subjects: pd.DataFrame,
         known = bool(len(durations)) and bool(durations.notna().all())
         days = float(durations.sum()) if known else math.nan
         events = ae[member_of(ae["USUBJID"], ids)]
-        n = events["USUBJID"].nunique()
         weeks[arm], counts[arm] = days / 7.0, len(events)
         keys = {"parameter": "TEAE", "group": arm, "method": "count", "analysis_set": "safety"}
-        ard.add("ae_rates", "N", len(ids), **keys)
-        ard.add("ae_rates", "n_subjects", n, **keys)
-        ard.add("ae_rates", "pct_subjects", percent(n, len(ids)), **keys)
-        ard.add("ae_rates", "n_events", len(events), **keys)
-        if len(durations) and not known:
-            keys = keys | {"method": f"{NOT_COLLECTED}: a dosing record of the arm has no "
-                                     "end day (EXENDY) the data can close"}
-        ard.add("ae_rates", "exposure_days", days, **keys)
-        ard.add("ae_rates", "subject_weeks", weeks[arm], **keys)
-        ard.add("ae_rates", "events_per_subject_week",
-                counts[arm] / weeks[arm] if weeks[arm] else math.nan, **keys)
+        unknown = (f"{NOT_COLLECTED}: a dosing record of the arm has no end day (EXENDY) the "
+                   "data can close") if len(durations) and not known else None
+        _add_rate_rows(ard, "ae_rates", keys, len(ids), events, days, unknown)
     if reference not in weeks:
         return
     for arm in arms:
-        if arm == reference or not (weeks[arm] > 0 and weeks[reference] > 0):
-            continue  # no exposure time (or none known: open records, no last day)
-        result = poisson_rate_comparison(counts[arm], weeks[arm], counts[reference],
-                                         weeks[reference], confidence)
-        keys = {"parameter": "TEAE", "group": f"{arm} vs {reference}", "method": PERIOD_TEST,
-                "analysis_set": "safety, events per subject-week"}
-        for stat in ("rate_ratio", "ci_low", "ci_high", "p_value", "n_events_total"):
-            ard.add("ae_rates", stat, result[stat], **keys)
+        # no exposure time (or none known: open records, no last day): no comparison
+        if arm != reference and weeks[arm] > 0 and weeks[reference] > 0:
+            _add_rate_ratio(ard, "ae_rates", arm, reference, counts, weeks, confidence)
+
+
+def _add_rate_rows(ard: ArdBuilder, analysis: str, keys: Mapping[str, str], n: int,
+                   events: pd.DataFrame, days: float, unknown: str | None = None) -> None:
+    """A column's rate rows: N, subjects with an event (n, %), events, exposure days,
+    subject-weeks and events per subject-week; ``unknown``, where given, is the method of
+    the exposure rows (not collected, and why)."""
+    with_event = events["USUBJID"].nunique()
+    weeks = days / 7.0
+    ard.add(analysis, "N", n, **keys)
+    ard.add(analysis, "n_subjects", with_event, **keys)
+    ard.add(analysis, "pct_subjects", percent(with_event, n), **keys)
+    ard.add(analysis, "n_events", len(events), **keys)
+    exposure_keys = {**keys, "method": unknown} if unknown else keys
+    ard.add(analysis, "exposure_days", days, **exposure_keys)
+    ard.add(analysis, "subject_weeks", weeks, **exposure_keys)
+    ard.add(analysis, "events_per_subject_week", len(events) / weeks if weeks else math.nan,
+            **exposure_keys)
+
+
+def _add_rate_ratio(ard: ArdBuilder, analysis: str, group: str, reference: str,
+                    counts: Mapping[str, int], weeks: Mapping[str, float],
+                    confidence: float) -> None:
+    """``group`` against ``reference`` by ``poisson_rate_comparison`` on events per
+    subject-week (group ``"<group> vs <reference>"``)."""
+    result = poisson_rate_comparison(counts[group], weeks[group], counts[reference],
+                                     weeks[reference], confidence)
+    keys = {"parameter": "TEAE", "group": f"{group} vs {reference}", "method": PERIOD_TEST,
+            "analysis_set": "safety, events per subject-week"}
+    for stat in ("rate_ratio", "ci_low", "ci_high", "p_value", "n_events_total"):
+        ard.add(analysis, stat, result[stat], **keys)
 
 
 # ---------------------------------------------------------------------------------------

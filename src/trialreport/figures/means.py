@@ -32,6 +32,25 @@ their intervals (caps ``CAPSIZE`` points either side) do not overlap at the page
 CAPSIZE = 2.0
 
 
+def draw_arm(ax: Any, rows: pd.DataFrame, estimate: str, place: tuple[int, int, float],
+             arm: str, key: str) -> None:
+    """One arm's line of ``rows[estimate]`` by ``visitn`` with its intervals (``ci_low``,
+    ``ci_high``; none where they are not finite), the arm ``place = (index, number of arms,
+    visit spacing)`` shifted by ``DODGE`` so the arms' intervals stand apart. Artists:
+    ``artist_id(estimate, key, arm)`` (the line) and ``artist_id("ci", key, arm)``."""
+    index, n_arms, spacing = place
+    x = rows["visitn"].to_numpy(float) + (index - (n_arms - 1) / 2) * DODGE * spacing
+    style = arm_style(index)
+    mean, low, high = (rows[s].to_numpy(float) for s in (estimate, "ci_low", "ci_high"))
+    ok = np.isfinite(low) & np.isfinite(high) & np.isfinite(mean)
+    if ok.any():
+        bars = ax.errorbar(x[ok], mean[ok], yerr=[mean[ok] - low[ok], high[ok] - mean[ok]],
+                           fmt="none", ecolor=style["color"], elinewidth=1.2, capsize=CAPSIZE)
+        bars.lines[2][0].set_gid(artist_id("ci", key, arm))
+    ax.plot(x, mean, color=style["color"], marker=style["marker"], lw=1.8, ms=5, label=arm,
+            gid=artist_id(estimate, key, arm))
+
+
 def means_by_visit_figure(ard: pd.DataFrame, trial: Trial | Mapping[str, Any],
                           trial_id: str = "") -> Figure:
     """Mean (CI) by visit from the ARD's ``by_visit`` rows: a panel per parameter, a line
@@ -56,22 +75,8 @@ def means_by_visit_figure(ard: pd.DataFrame, trial: Trial | Mapping[str, Any],
             spacing = float(np.min(np.diff(visits))) if len(visits) > 1 else 1.0
             for i, arm in enumerate(groups):
                 rows = by_visit(ard, code, arm)
-                if not len(rows):
-                    continue
-                x = rows["visitn"].to_numpy(float)
-                x = x + (i - (len(groups) - 1) / 2) * DODGE * spacing
-                style = arm_style(i)
-                mean, low, high = (rows[s].to_numpy(float) for s in ("mean", "ci_low",
-                                                                     "ci_high"))
-                ok = np.isfinite(low) & np.isfinite(high) & np.isfinite(mean)
-                if ok.any():
-                    bars = ax.errorbar(x[ok], mean[ok],
-                                       yerr=[mean[ok] - low[ok], high[ok] - mean[ok]],
-                                       fmt="none", ecolor=style["color"], elinewidth=1.2,
-                                       capsize=CAPSIZE)
-                    bars.lines[2][0].set_gid(artist_id("ci", code, arm))
-                ax.plot(x, mean, color=style["color"], marker=style["marker"], lw=1.8, ms=5,
-                        label=arm, gid=artist_id("mean", code, arm))
+                if len(rows):
+                    draw_arm(ax, rows, "mean", (i, len(groups), spacing), arm, code)
             visit_axis(ax, cfg, visits, FIGURE_WIDTH / ncols)
             ax.set_title(f"{p.label}: {p.name}" if ncols == 1 and len(p.name) < 45
                          else p.label)

@@ -13,12 +13,10 @@ import pandas as pd
 
 from trialreport.common.config import Trial, as_trial
 from trialreport.figures.data import arms, confidence_label
-from trialreport.figures.means import CAPSIZE, DODGE
+from trialreport.figures.means import draw_arm
 from trialreport.figures.style import (
     FIGURE_WIDTH,
     add_grid,
-    arm_style,
-    artist_id,
     draw_placeholder,
     figure_style,
     page_figure,
@@ -79,18 +77,8 @@ def mmrm_lsmeans_figure(ard: pd.DataFrame, trial: Trial | Mapping[str, Any],
             spacing = float(np.min(np.diff(visits))) if len(visits) > 1 else 1.0
             for i, arm in enumerate(groups):
                 wide = lsmeans_by_visit(rows, arm)
-                if not len(wide):
-                    continue
-                x = wide["visitn"].to_numpy(float)
-                x = x + (i - (len(groups) - 1) / 2) * DODGE * spacing
-                style = arm_style(i)
-                mean, low, high = (wide[s].to_numpy(float) for s in ("lsmean", "ci_low",
-                                                                     "ci_high"))
-                bars = ax.errorbar(x, mean, yerr=[mean - low, high - mean], fmt="none",
-                                   ecolor=style["color"], elinewidth=1.2, capsize=CAPSIZE)
-                bars.lines[2][0].set_gid(artist_id("ci", spec.id, arm))
-                ax.plot(x, mean, color=style["color"], marker=style["marker"], lw=1.8, ms=5,
-                        label=arm, gid=artist_id("lsmean", spec.id, arm))
+                if len(wide):
+                    draw_arm(ax, wide, "lsmean", (i, len(groups), spacing), arm, spec.id)
             ax.axhline(0, color="#777777", lw=0.8, ls=":")
             visit_axis(ax, cfg, visits, FIGURE_WIDTH / ncols)
             label = cfg.design.parameters[spec.parameter].label

@@ -225,6 +225,16 @@ def _known(a: Ard, group: str, statistic: str, decimals: int) -> str:
     return fmt_num(a.get("TEAE", group, statistic), decimals)
 
 
+def _rate_comparison(a: Ard, test: str) -> tuple[str, str]:
+    """A rate ratio's cells: ``ratio [low, high]`` (NE where not estimable, ∞ for an
+    unbounded limit) and its exact conditional P (empty where there is none)."""
+    p = a.get("TEAE", test, "p_value")
+    ratio = (f"{fmt_num(a.get('TEAE', test, 'rate_ratio'), 2) or 'NE'} "
+             f"[{fmt_num(a.get('TEAE', test, 'ci_low'), 2)}, "
+             f"{fmt_num(a.get('TEAE', test, 'ci_high'), 2)}]")
+    return ratio, ("" if math.isnan(p) else "< 0.001" if p < 0.001 else round_half_up(p, 3))
+
+
 def ae_rates_table(ard: pd.DataFrame, trial: Trial) -> pd.DataFrame:
     """Incidence per subject-week by arm (analysis ``ae_rates``): each arm's rate, and its
     rate ratio against the reference arm (the row that says ``reference``)."""
@@ -251,12 +261,7 @@ def ae_rates_table(ard: pd.DataFrame, trial: Trial) -> pd.DataFrame:
             "P (exact conditional)": "",
         }
         if test in tests:
-            p = a.get("TEAE", test, "p_value")
-            row[ratio_header] = (f"{fmt_num(a.get('TEAE', test, 'rate_ratio'), 2) or 'NE'} "
-                                 f"[{fmt_num(a.get('TEAE', test, 'ci_low'), 2)}, "
-                                 f"{fmt_num(a.get('TEAE', test, 'ci_high'), 2)}]")
-            row["P (exact conditional)"] = ("" if math.isnan(p) else "< 0.001" if p < 0.001
-                                            else round_half_up(p, 3))
+            row[ratio_header], row["P (exact conditional)"] = _rate_comparison(a, test)
         rows.append(row)
     table = pd.DataFrame(rows)
     # nothing compared (one arm, or no exposure time known): no empty comparison columns
@@ -288,12 +293,7 @@ def ae_periods_table(ard: pd.DataFrame, trial: Trial) -> pd.DataFrame:
             "P (exact conditional)": "",
         }
         if test is not None:
-            p = a.get("TEAE", test, "p_value")
-            row[ratio] = (f"{fmt_num(a.get('TEAE', test, 'rate_ratio'), 2) or 'NE'} "
-                          f"[{fmt_num(a.get('TEAE', test, 'ci_low'), 2)}, "
-                          f"{fmt_num(a.get('TEAE', test, 'ci_high'), 2)}]")
-            row["P (exact conditional)"] = ("" if math.isnan(p) else "< 0.001" if p < 0.001
-                                            else round_half_up(p, 3))
+            row[ratio], row["P (exact conditional)"] = _rate_comparison(a, test)
         rows.append(row)
     return pd.DataFrame(rows)
 
